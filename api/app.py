@@ -1,0 +1,59 @@
+"""The ASGI application: routes, lifespan, health."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from api.graphql_view import GraphQLView
+from api.resources import Resources
+from api.settings import Settings
+from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
+from resolvers.supergraph import supergraph_schema
+
+
+def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
+    """The whole API; with `subgraph`, `/graphql` serves that one subgraph alone."""
+    resources = Resources(settings)
+    view_options = {"graphql_ide": "graphiql" if settings.graphiql else None}
+
+    def graphql_routes(path: str, view: GraphQLView) -> list[Route | WebSocketRoute]:
+        return [Route(path, view, methods=["GET", "POST"]), WebSocketRoute(path, view)]
+
+    main_schema = subgraph_schema(subgraph) if subgraph else supergraph_schema()
+    routes: list[Route | WebSocketRoute] = graphql_routes(
+        "/graphql", GraphQLView(resources, main_schema, **view_options)
+    )
+    for name in SUBGRAPH_NAMES if subgraph is None else ():
+        routes += graphql_routes(
+            f"/subgraphs/{name}/graphql",
+            GraphQLView(resources, subgraph_schema(name), **view_options),
+        )
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        checks = await resources.readiness()
+        down = [name for name, ok in checks.items() if not ok]
+        body = {"status": "ready" if not down else "unavailable", "checks": checks, "down": down}
+        return JSONResponse(body, status_code=503 if down else 200)
+
+    routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await resources.open()
+        try:
+            yield
+        finally:
+            await resources.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.resources = resources
+    return app

@@ -1,0 +1,173 @@
+"""The `ucg` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from api.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("ucg.cli")
+
+
+def _fail(message: str) -> int:
+    print(f"ucg: {message}", file=sys.stderr)
+    return 2
+
+
+def _require_urls(settings: Settings) -> str | None:
+    missing = [
+        name
+        for name, value in (
+            ("UCG_DATABASE_URL", settings.database_url),
+            ("UCG_REDIS_URL", settings.redis_url),
+            ("UCG_KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap_servers),
+        )
+        if not value
+    ]
+    if missing:
+        return f"{', '.join(missing)} not set (or use `ucg dev`, which starts embedded servers)"
+    return None
+
+
+def _serve(settings: Settings, subgraph: str | None) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(
+        create_app(settings, subgraph=subgraph),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets",
+        log_config=None,
+        lifespan="on",
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if problem := _require_urls(settings):
+        return _fail(problem)
+    _serve(settings, args.subgraph)
+    return 0
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    from datasources.postgres.migrations import MigrationError, migrate
+
+    if not settings.database_url:
+        return _fail("UCG_DATABASE_URL not set")
+    try:
+        applied = asyncio.run(migrate(settings.database_url))
+    except MigrationError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot reach Postgres: {exc}")
+    for m in applied:
+        print(f"applied {m.version:04d}_{m.name}")
+    if not applied:
+        print("database is up to date")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from datasources.postgres.seed import seed_demo
+
+    if not args.demo:
+        return _fail("nothing to seed: pass --demo")
+    if not settings.database_url:
+        return _fail("UCG_DATABASE_URL not set")
+    counts = asyncio.run(seed_demo(settings.database_url))
+    print("seeded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
+    from resolvers.subgraphs import subgraph_schema
+    from resolvers.supergraph import supergraph_sdl
+
+    sdl = subgraph_schema(args.subgraph).as_str() + "\n" if args.subgraph else supergraph_sdl()
+    if args.output:
+        Path(args.output).write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    from datasources.embedded import EmbeddedServers
+    from datasources.postgres.migrations import migrate
+    from datasources.postgres.seed import seed_demo
+
+    servers = EmbeddedServers(
+        Path(settings.data_dir).resolve(),
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+    )
+    with servers:
+        urls = servers.start()
+        settings = settings.model_copy(
+            update={
+                "database_url": urls.database_url,
+                "redis_url": urls.redis_url,
+                "kafka_bootstrap_servers": urls.kafka_bootstrap_servers,
+            }
+        )
+        asyncio.run(migrate(urls.database_url))
+        if not args.no_seed:
+            asyncio.run(seed_demo(urls.database_url))
+        print(f"ucg dev: GraphiQL at http://{settings.host}:{settings.port}/graphql", flush=True)
+        _serve(settings, None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from resolvers.subgraphs import SUBGRAPH_NAMES
+
+    parser = argparse.ArgumentParser(prog="ucg", description="Unified Commerce Graph")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="start missing servers, migrate, seed, serve GraphiQL")
+    dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
+    serve = sub.add_parser("serve", help="serve the API (the supergraph and every subgraph)")
+    serve.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="serve only this subgraph")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", help="a believable demo store")
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="one subgraph's SDL")
+    export.add_argument("-o", "--output", help="write to this file instead of stdout")
+    return parser
+
+
+COMMANDS = {
+    "dev": cmd_dev,
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "export-schema": cmd_export_schema,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _fail(str(exc))
+    from api.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""GraphQL over HTTP and WebSocket: context, content negotiation, error masking."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from cross_web import HTTPException
+from strawberry.types import ExecutionResult
+
+from api.logging import request_id_var
+from api.resources import Resources
+from domain.errors import DomainError
+from resolvers.context import Context
+
+log = logging.getLogger("ucg.graphql")
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """A DomainError shows its code; graphql's own errors pass; anything else is masked."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error.formatted  # type: ignore[return-value]
+    if isinstance(original, DomainError):
+        formatted = dict(error.formatted)
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": original.code.value, "field": original.field}
+        return formatted
+    log.error(
+        "unexpected error in resolver",
+        exc_info=(type(original), original, original.__traceback__),
+        extra={"path": error.path},
+    )
+    masked: dict[str, Any] = {
+        "message": f"Internal error. Quote request id {request_id} to support.",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    }
+    if error.path is not None:
+        masked["path"] = error.path
+    if error.locations is not None:
+        masked["locations"] = [loc._asdict() for loc in error.locations]
+    return masked
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Parse/validation errors: nothing was executed, so there is no `data` at all."""
+    return result.data is None and bool(result.errors) and all(
+        e.path is None for e in result.errors  # type: ignore[union-attr]
+    )
+
+
+class GraphQLView(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, resources: Resources, schema: Any, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.resources = resources
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        return Context(
+            pool=self.resources.pool,
+            redis=self.resources.redis,
+            producer=self.resources.producer,
+            request_id=request_id,
+            request=request,
+            response=response,
+        )
+
+    async def process_result(
+        self, request: Request | WebSocket, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        request_id = request_id_var.get() or uuid.uuid4().hex
+        data: GraphQLHTTPResponse = {}
+        if not _is_request_error(result):
+            data["data"] = result.data
+        if result.errors:
+            data["errors"] = [format_error(e, request_id) for e in result.errors]
+        if result.extensions:
+            data["extensions"] = result.extensions
+        if isinstance(request, Request) and _is_request_error(result):
+            request.state.graphql_request_error = True
+        return data
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        kwargs: dict[str, Any] = {}
+        if context is not None:
+            kwargs["context"] = context
+        try:
+            response = await super().run(request, **kwargs)
+        except HTTPException as exc:
+            if exc.status_code == 400 and "not allowed when using GET" in exc.reason:
+                # GraphQL-over-HTTP: a mutation over GET is a method problem.
+                raise HTTPException(405, exc.reason) from None
+            raise
+        if isinstance(request, Request) and isinstance(response, Response):
+            accept = request.headers.get("accept", "")
+            if GRAPHQL_RESPONSE_JSON in accept and response.media_type == "application/json":
+                # GraphQL-over-HTTP: the newer media type, and 4xx when nothing was executed.
+                response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+                if getattr(request.state, "graphql_request_error", False):
+                    response.status_code = 400
+            response.headers["x-request-id"] = request_id_var.get() or ""
+        return response

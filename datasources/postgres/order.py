@@ -1,0 +1,42 @@
+"""Order reads, batched by key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from datasources.postgres.rows import many_per_key, one_per_key
+from domain.models import Order
+
+Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
+_COLUMNS = "id, number, customer_id, status, currency_code, total_minor, created_at"
+
+
+def _order(r: asyncpg.Record) -> Order:
+    return Order(
+        r["id"],
+        r["number"],
+        r["customer_id"],
+        r["status"],
+        r["currency_code"],
+        r["total_minor"],
+        r["created_at"],
+    )
+
+
+async def orders_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[Order | None]:
+    rows = await db.fetch(f"SELECT {_COLUMNS} FROM orders WHERE id = ANY($1)", ids)
+    return one_per_key(ids, map(_order, rows), lambda o: o.id)
+
+
+async def orders_by_customer_ids(
+    db: Executor, customer_ids: Sequence[uuid.UUID]
+) -> list[list[Order]]:
+    rows = await db.fetch(
+        f"SELECT {_COLUMNS} FROM orders WHERE customer_id = ANY($1) ORDER BY created_at DESC",
+        customer_ids,
+    )
+    return many_per_key(customer_ids, map(_order, rows), lambda o: o.customer_id)

@@ -1,0 +1,76 @@
+"""Unit of work: one transaction per use-case, with its events written to the outbox."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+
+from datasources.postgres.catalog import PostgresCatalogRepository
+from domain.models import OutboxEvent
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(pool) as uow:` commits on success, rolls back on any exception."""
+
+    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+        self._pool = pool
+        self._conn: asyncpg.pool.PoolConnectionProxy[Any] | None = None
+        self._tx: asyncpg.transaction.Transaction | None = None
+
+    @property
+    def conn(self) -> asyncpg.pool.PoolConnectionProxy[Any]:
+        if self._conn is None:
+            raise RuntimeError("UnitOfWork used outside `async with`")
+        return self._conn
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._conn = await self._pool.acquire()
+        self._tx = self._conn.transaction()
+        await self._tx.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._tx is not None and self._conn is not None
+        try:
+            if exc_type is None:
+                await self._tx.commit()
+            else:
+                await self._tx.rollback()
+        finally:
+            await self._pool.release(self._conn)
+            self._conn = None
+            self._tx = None
+
+    @property
+    def catalog(self) -> PostgresCatalogRepository:
+        return PostgresCatalogRepository(self.conn)  # type: ignore[arg-type]
+
+    async def add_event(self, event: OutboxEvent) -> int:
+        """Write the event to the outbox in this transaction; return its per-aggregate sequence."""
+        sequence: int = await self.conn.fetchval(
+            """INSERT INTO aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
+               VALUES ($1, $2, 1)
+               ON CONFLICT (aggregate_type, aggregate_id)
+               DO UPDATE SET last_sequence = aggregate_sequences.last_sequence + 1
+               RETURNING last_sequence""",
+            event.aggregate_type,
+            event.aggregate_id,
+        )
+        await self.conn.execute(
+            """INSERT INTO outbox (topic, type, aggregate_type, aggregate_id, sequence, payload)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
+            event.topic,
+            event.type,
+            event.aggregate_type,
+            event.aggregate_id,
+            sequence,
+            event.data,
+        )
+        return sequence

@@ -1,0 +1,28 @@
+"""Opaque global ids: `gid://ucg/<Type>/<uuid>`."""
+
+from __future__ import annotations
+
+import uuid
+
+from domain.errors import InvalidId
+
+PREFIX = "gid://ucg/"
+
+
+def to_global_id(type_name: str, local_id: uuid.UUID) -> str:
+    return f"{PREFIX}{type_name}/{local_id}"
+
+
+def from_global_id(global_id: str, expected_type: str | None = None) -> tuple[str, uuid.UUID]:
+    """Split a global id into (type name, uuid); raise InvalidId when it is not one of ours."""
+    if not global_id.startswith(PREFIX):
+        raise InvalidId(global_id)
+    type_name, _, raw = global_id[len(PREFIX) :].partition("/")
+    if not type_name or not raw:
+        raise InvalidId(global_id)
+    if expected_type is not None and type_name != expected_type:
+        raise InvalidId(global_id)
+    try:
+        return type_name, uuid.UUID(raw)
+    except ValueError:
+        raise InvalidId(global_id) from None

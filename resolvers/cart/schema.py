@@ -1,0 +1,23 @@
+"""Cart queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.ids import from_global_id
+from resolvers.cart.types import Cart
+from resolvers.context import Info
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A cart by global id.")
+    async def cart(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
+    ) -> Cart | None:
+        _, local = from_global_id(id, "Cart")
+        return await info.context.loaders.CartByIdLoader.load(local)  # type: ignore[no-any-return]

@@ -1,0 +1,116 @@
+"""The per-request context: shared resources plus this request's DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import redis.asyncio as redis
+from aiodataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from datasources.postgres import cart, catalog, customer, inventory, order
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Loader(DataLoader, Generic[K, V]):  # type: ignore[misc]
+    """A DataLoader over one batch function of `datasources.postgres`."""
+
+    def __init__(
+        self, pool: asyncpg.Pool[Any], fetch: Callable[[Any, Sequence[K]], Awaitable[list[V]]]
+    ) -> None:
+        super().__init__()
+        self._pool = pool
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        return await self._fetch(self._pool, keys)
+
+
+class Loaders:
+    """Created per request, so nothing cached here outlives the request."""
+
+    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+        self._pool = pool
+
+    def _make(
+        self, fetch: Callable[[Any, Sequence[Any]], Awaitable[list[Any]]]
+    ) -> Loader[Any, Any]:
+        return Loader(self._pool, fetch)
+
+    @cached_property
+    def ProductByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog.products_by_ids)
+
+    @cached_property
+    def ProductByHandleLoader(self) -> Loader[str, Any]:  # noqa: N802
+        return self._make(catalog.products_by_handles)
+
+    @cached_property
+    def VariantsByProductIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog.variants_by_product_ids)
+
+    @cached_property
+    def VariantByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog.variants_by_ids)
+
+    @cached_property
+    def VariantBySkuLoader(self) -> Loader[str, Any]:  # noqa: N802
+        return self._make(catalog.variants_by_skus)
+
+    @cached_property
+    def ChannelByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog.channels_by_ids)
+
+    @cached_property
+    def LocationByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(inventory.locations_by_ids)
+
+    @cached_property
+    def StockLevelsBySkuLoader(self) -> Loader[str, Any]:  # noqa: N802
+        return self._make(inventory.stock_levels_by_skus)
+
+    @cached_property
+    def CustomerByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer.customers_by_ids)
+
+    @cached_property
+    def CartByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(cart.carts_by_ids)
+
+    @cached_property
+    def CartsByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(cart.carts_by_customer_ids)
+
+    @cached_property
+    def OrderByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(order.orders_by_ids)
+
+    @cached_property
+    def OrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(order.orders_by_customer_ids)
+
+
+@dataclass
+class Context:
+    """What every resolver gets as `info.context`."""
+
+    pool: asyncpg.Pool[Any]
+    redis: redis.Redis
+    producer: Any
+    request_id: str
+    request: Any = None
+    response: Any = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.pool)
+
+
+Info = StrawberryInfo[Context, None]

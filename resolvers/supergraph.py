@@ -1,0 +1,204 @@
+"""The composed supergraph, served in process with no gateway hop.
+
+Each subgraph is written once (resolvers/<name>/). The supergraph is their
+union at the graphql-core level: every object type takes the fields of the
+same-named type in every subgraph, with the very resolver functions the
+subgraphs use, so the two ways of serving can never disagree. Federation's
+own machinery (_entities, _service, @key and friends) is left out.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+import strawberry
+from graphql import (
+    GraphQLArgument,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLType,
+    GraphQLUnionType,
+    print_schema,
+    specified_directives,
+)
+
+from domain.ids import from_global_id
+from resolvers.common import Node
+from resolvers.context import Info
+from resolvers.subgraphs import SUBGRAPH_NAMES, FederatedSchema, schema_extensions, subgraph_schema
+
+_NODE_LOADERS = {
+    "Product": "ProductByIdLoader",
+    "ProductVariant": "VariantByIdLoader",
+    "Channel": "ChannelByIdLoader",
+    "Customer": "CustomerByIdLoader",
+    "Location": "LocationByIdLoader",
+    "Cart": "CartByIdLoader",
+    "Order": "OrderByIdLoader",
+}
+_FEDERATION_FIELDS = {"_entities", "_service"}
+_FEDERATION_TYPES = {"_Any", "_Entity", "_Service", "_FieldSet", "FieldSet"}
+
+
+@strawberry.type(name="Query")
+class NodeQuery:
+    @strawberry.field(description="Any object by its global id (Relay Node).")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
+    ) -> Node | None:
+        type_name, local = from_global_id(id)
+        loader_name = _NODE_LOADERS.get(type_name)
+        if loader_name is None:
+            return None
+        return await getattr(info.context.loaders, loader_name).load(local)  # type: ignore[no-any-return]
+
+
+class _Merger:
+    def __init__(self, schemas: list[GraphQLSchema]) -> None:
+        self.sources: dict[str, list[GraphQLNamedType]] = {}
+        for schema in schemas:
+            for name, type_ in schema.type_map.items():
+                if name.startswith("__") or name in _FEDERATION_TYPES:
+                    continue
+                if name.startswith(("federation__", "link__")):
+                    continue
+                self.sources.setdefault(name, []).append(type_)
+        self.built: dict[str, GraphQLNamedType] = {}
+
+    def named(self, name: str) -> GraphQLNamedType:
+        if name not in self.built:
+            self.built[name] = self._build(name, self.sources[name])
+        return self.built[name]
+
+    def wrap(self, type_: GraphQLType) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            return GraphQLNonNull(self.wrap(type_.of_type))
+        if isinstance(type_, GraphQLList):
+            return GraphQLList(self.wrap(type_.of_type))
+        assert isinstance(type_, GraphQLNamedType)
+        return self.named(type_.name)
+
+    def _fields(self, sources: list[Any]) -> dict[str, GraphQLField]:
+        fields: dict[str, GraphQLField] = {}
+        for source in sources:
+            for name, f in source.fields.items():
+                if name in fields or name in _FEDERATION_FIELDS:
+                    continue
+                fields[name] = GraphQLField(
+                    self.wrap(f.type),
+                    args={
+                        a_name: GraphQLArgument(
+                            self.wrap(a.type),
+                            default_value=a.default_value,
+                            description=a.description,
+                            deprecation_reason=a.deprecation_reason,
+                            out_name=a.out_name,
+                            extensions=a.extensions,
+                        )
+                        for a_name, a in f.args.items()
+                    },
+                    resolve=f.resolve,
+                    subscribe=f.subscribe,
+                    description=f.description,
+                    deprecation_reason=f.deprecation_reason,
+                    extensions=f.extensions,
+                )
+        return fields
+
+    def _build(self, name: str, sources: list[GraphQLNamedType]) -> GraphQLNamedType:
+        first = sources[0]
+        if isinstance(first, (GraphQLScalarType, GraphQLEnumType)):
+            return first
+        if isinstance(first, GraphQLObjectType):
+            return GraphQLObjectType(
+                name,
+                fields=lambda: self._fields(sources),
+                interfaces=lambda: [
+                    self.named(i.name)  # type: ignore[misc]
+                    for i in {i.name: i for s in sources for i in s.interfaces}.values()  # type: ignore[attr-defined]
+                ],
+                is_type_of=next((s.is_type_of for s in sources if s.is_type_of), None),  # type: ignore[attr-defined]
+                description=next((s.description for s in sources if s.description), None),
+                extensions=first.extensions,
+            )
+        if isinstance(first, GraphQLInterfaceType):
+            return GraphQLInterfaceType(
+                name,
+                fields=lambda: self._fields(sources),
+                resolve_type=first.resolve_type,
+                description=first.description,
+                extensions=first.extensions,
+            )
+        if isinstance(first, GraphQLUnionType):
+            return GraphQLUnionType(
+                name,
+                types=lambda: [self.named(t.name) for t in first.types],  # type: ignore[misc]
+                resolve_type=first.resolve_type,
+                description=first.description,
+                extensions=first.extensions,
+            )
+        assert isinstance(first, GraphQLInputObjectType)
+        return GraphQLInputObjectType(
+            name,
+            fields=lambda: {
+                f_name: GraphQLInputField(
+                    self.wrap(f.type),
+                    default_value=f.default_value,
+                    description=f.description,
+                    deprecation_reason=f.deprecation_reason,
+                    out_name=f.out_name,
+                    extensions=f.extensions,
+                )
+                for f_name, f in first.fields.items()
+            },
+            out_type=first.out_type,
+            description=first.description,
+            extensions=first.extensions,
+            is_one_of=first.is_one_of,
+        )
+
+    def schema(self) -> GraphQLSchema:
+        root = {
+            kind: self.named(kind) if kind in self.sources else None
+            for kind in ("Query", "Mutation", "Subscription")
+        }
+        return GraphQLSchema(
+            query=root["Query"],  # type: ignore[arg-type]
+            mutation=root["Mutation"],  # type: ignore[arg-type]
+            subscription=root["Subscription"],  # type: ignore[arg-type]
+            types=[self.named(n) for n in sorted(self.sources)],
+            directives=specified_directives,
+        )
+
+
+class Supergraph(FederatedSchema):
+    """A Strawberry schema whose executable GraphQLSchema is the union of the subgraphs."""
+
+
+@cache
+def supergraph_schema() -> Supergraph:
+    node_schema = strawberry.Schema(query=NodeQuery)
+    sources = [node_schema._schema] + [subgraph_schema(n)._schema for n in SUBGRAPH_NAMES]
+    merged = _Merger(sources).schema()
+    # Strawberry drives parsing, validation, extensions and execution; the
+    # schema it executes against is the merged one.
+    schema = Supergraph(query=NodeQuery, extensions=schema_extensions())
+    merged._strawberry_schema = schema  # type: ignore[attr-defined]
+    schema._schema = merged
+    return schema
+
+
+def supergraph_sdl() -> str:
+    return print_schema(supergraph_schema()._schema) + "\n"
