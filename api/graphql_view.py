@@ -7,13 +7,13 @@ import uuid
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from cross_web import HTTPException
 from strawberry.types import ExecutionResult
 
 from api.logging import request_id_var
@@ -53,8 +53,13 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 
 def _is_request_error(result: ExecutionResult) -> bool:
     """Parse/validation errors: nothing was executed, so there is no `data` at all."""
-    return result.data is None and bool(result.errors) and all(
-        e.path is None for e in result.errors  # type: ignore[union-attr]
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(
+            e.path is None
+            for e in result.errors  # type: ignore[union-attr]
+        )
     )
 
 

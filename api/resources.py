@@ -31,7 +31,9 @@ class Resources:
     async def open(self) -> None:
         s = self.settings
         assert s.database_url and s.redis_url and s.kafka_bootstrap_servers
-        self.pool = await create_pool(s.database_url, min_size=s.db_pool_min, max_size=s.db_pool_max)
+        self.pool = await create_pool(
+            s.database_url, min_size=s.db_pool_min, max_size=s.db_pool_max
+        )
         self.redis = create_redis(s.redis_url)
         await ensure_topics(s.kafka_bootstrap_servers, [s.topic(t) for t in topics.ALL])
         self.producer = create_producer(

@@ -6,10 +6,10 @@ A `DomainError` is bad input or a broken business rule: the API turns it into a
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Stable error codes; clients switch on these, so values never change."""
 
     INVALID = "INVALID"

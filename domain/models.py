@@ -9,16 +9,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class ProductStatus(str, Enum):
+class ProductStatus(StrEnum):
     DRAFT = "DRAFT"
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
 
 
-class LocationKind(str, Enum):
+class LocationKind(StrEnum):
     WAREHOUSE = "WAREHOUSE"
     STORE = "STORE"
     DARK_STORE = "DARK_STORE"

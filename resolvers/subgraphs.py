@@ -29,7 +29,8 @@ class FederatedSchema(strawberry.federation.Schema):
 
 
 def schema_extensions() -> list[Any]:
-    return [ParserCache(maxsize=1000), ValidationCache(maxsize=1000)]
+    # Factories: a fresh extension per request; their LRU caches live at module level.
+    return [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
 
 
 _DEFINITIONS: dict[str, dict[str, Any]] = {

@@ -15,8 +15,10 @@ def one_per_key(keys: Sequence[K], items: Iterable[V], key_of: Callable[[V], K])
     return [by_key.get(k) for k in keys]
 
 
-def many_per_key(keys: Sequence[K], items: Iterable[V], key_of: Callable[[V], K]) -> list[list[V]]:
-    grouped: dict[K, list[V]] = defaultdict(list)
+def many_per_key(
+    keys: Sequence[K], items: Iterable[V], key_of: Callable[[V], K | None]
+) -> list[list[V]]:
+    grouped: dict[K | None, list[V]] = defaultdict(list)
     for item in items:
         grouped[key_of(item)].append(item)
     return [grouped.get(k, []) for k in keys]

@@ -54,7 +54,9 @@ def demo_catalog() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
                 for position, size in enumerate(sizes):
                     sku = f"{category[:3]}-{style[:3]}-{colour[:3]}-{size}".upper()
                     price = base_price + 500 * (len(style) % 3)
-                    variants.append((_id("variant", sku), pid, sku, f"{colour} / {size}", position, price))
+                    variants.append(
+                        (_id("variant", sku), pid, sku, f"{colour} / {size}", position, price)
+                    )
     return products, variants
 
 
