@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api.auth import AuthenticationFailed, principal_from_headers
 from api.logging import request_id_var
 from api.resources import Resources
 from domain.errors import DomainError
@@ -71,7 +72,18 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         request_id_var.set(request_id)
+        settings = self.resources.settings
+        if isinstance(request, WebSocket):
+            principal = None  # WebSocket clients authenticate in connection_init
+        else:
+            try:
+                principal = principal_from_headers(settings, request.headers)
+            except AuthenticationFailed:
+                # Strawberry turns this into a 401 before any resolver runs.
+                raise HTTPException(401, "Invalid or expired credentials") from None
         return Context(
+            principal=principal,
+            settings=settings,
             pool=self.resources.pool,
             redis=self.resources.redis,
             producer=self.resources.producer,

@@ -13,6 +13,7 @@ from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from datasources.postgres import cart, catalog, customer, inventory, order
+from domain.auth import Principal
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -104,6 +105,8 @@ class Context:
     redis: redis.Redis
     producer: Any
     request_id: str
+    principal: Principal | None = None
+    settings: Any = None
     request: Any = None
     response: Any = None
     loaders: Loaders = field(init=False)

@@ -82,6 +82,8 @@ async def _drop_database(admin_url: str, name: str) -> None:
 class TestEnv:
     """What one test gets: its own database, Redis prefix and Kafka topic prefix."""
 
+    __test__ = False
+
     servers: ServerUrls
     database_url: str
     prefix: str
