@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql_view import GraphQLView
+from api.live import LiveServices
 from api.resources import Resources
 from api.settings import Settings
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
@@ -49,9 +50,12 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await resources.open()
+        live = LiveServices(resources)
         try:
+            await live.start()
             yield
         finally:
+            await live.stop()
             await resources.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -127,6 +127,16 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
+    from datasources.kafka.relay import OutboxRelay
+
+    if problem := _require_urls(settings):
+        return _fail(problem)
+    print("ucg relay: publishing the outbox (one publisher per database)", flush=True)
+    asyncio.run(OutboxRelay(settings).run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from resolvers.subgraphs import SUBGRAPH_NAMES
 
@@ -142,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="one subgraph's SDL")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
+    sub.add_parser("relay", help="publish the outbox to Kafka (also runs inside `ucg serve`)")
     return parser
 
 
@@ -151,6 +162,7 @@ COMMANDS = {
     "migrate": cmd_migrate,
     "seed": cmd_seed,
     "export-schema": cmd_export_schema,
+    "relay": cmd_relay,
 }
 
 

@@ -14,7 +14,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api.auth import AuthenticationFailed, principal_from_headers
 from api.logging import request_id_var
@@ -90,7 +92,23 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             request_id=request_id,
             request=request,
             response=response,
+            events=self.resources.event_hub,
         )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """WebSocket clients send `{"authorization": "Bearer <token>"}` in connection_init."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        if authorization:
+            try:
+                context.principal = principal_from_headers(
+                    self.resources.settings, {"authorization": str(authorization)}
+                )
+            except AuthenticationFailed:
+                raise ConnectionRejectionError(
+                    {"message": "Invalid or expired credentials"}
+                ) from None
+        return UNSET
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult

@@ -27,6 +27,8 @@ class Resources:
     pool: asyncpg.Pool[Any] = field(init=False)
     redis: redis.Redis = field(init=False)
     producer: AIOKafkaProducer = field(init=False)
+    # Set by api/live.py in the app lifespan: this process's event consumer and fan-out.
+    event_hub: Any = field(default=None, init=False)
 
     async def open(self) -> None:
         s = self.settings

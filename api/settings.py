@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     db_pool_min: int = Field(2, ge=1)
     db_pool_max: int = Field(10, ge=1)
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
+    relay_enabled: bool = Field(True, description="Run the outbox relay inside `ucg serve`")
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_poll_interval_seconds: float = Field(
+        5.0, gt=0, description="Safety-net poll of the outbox when no NOTIFY arrives"
+    )
+    relay_lock_retry_seconds: float = Field(
+        1.0, gt=0, description="How often a standby relay tries to take over the lock"
+    )
+    relay_retention_hours: float = Field(
+        168.0, ge=0, description="Published outbox rows are kept this long (afterSequence replay)"
+    )
+    relay_send_timeout_ms: int = Field(5000, ge=100, description="Kafka ack timeout per attempt")
+    subscription_queue_size: int = Field(
+        256, ge=1, description="Events buffered per subscriber before its socket is closed"
+    )
 
     @field_validator("database_url")
     @classmethod

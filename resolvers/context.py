@@ -110,6 +110,10 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(init=False)
+    # The process's EventHub (live subscriptions); None where it is not running.
+    events: Any = None
+    # The graphql-ws / graphql-transport-ws connection_init payload (WebSocket only).
+    connection_params: Any = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.pool)

@@ -15,9 +15,11 @@ from resolvers.catalog.types import Channel, Product, ProductVariant
 from resolvers.customer import schema as customer
 from resolvers.customer.types import Customer
 from resolvers.inventory import schema as inventory
+from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
 from resolvers.inventory.types import ProductVariant as StockVariant
 from resolvers.order import schema as order
+from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
 
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
@@ -40,9 +42,17 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "types": [Product, ProductVariant, Channel],
     },
     "customer": {"query": customer.Query, "types": [Customer]},
-    "inventory": {"query": inventory.Query, "types": [Location, StockLevel, StockVariant]},
+    "inventory": {
+        "query": inventory.Query,
+        "types": [Location, StockLevel, StockVariant],
+        "subscription": inventory_subscriptions.Subscription,
+    },
     "cart": {"query": cart.Query, "types": [CartCustomer]},
-    "order": {"query": order.Query, "types": [OrderCustomer]},
+    "order": {
+        "query": order.Query,
+        "types": [OrderCustomer],
+        "subscription": order_subscriptions.Subscription,
+    },
 }
 
 
@@ -52,6 +62,7 @@ def subgraph_schema(name: str) -> FederatedSchema:
     return FederatedSchema(
         query=definition["query"],
         mutation=definition.get("mutation"),
+        subscription=definition.get("subscription"),
         types=definition["types"],
         extensions=schema_extensions(),
     )

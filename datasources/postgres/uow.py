@@ -7,7 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from datasources.events.schemas import validate_event_data
 from datasources.postgres.catalog import PostgresCatalogRepository
+from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
 
 
@@ -54,6 +56,10 @@ class UnitOfWork:
 
     async def add_event(self, event: OutboxEvent) -> int:
         """Write the event to the outbox in this transaction; return its per-aggregate sequence."""
+        # Validated on produce: a payload off its JSON Schema fails the write, not a consumer.
+        # (A type missing from domain/events.py fails tests/unit/test_event_contract.py.)
+        if event.type in EVENT_TYPES:
+            validate_event_data(event.type, event.data)
         sequence: int = await self.conn.fetchval(
             """INSERT INTO aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
                VALUES ($1, $2, 1)

@@ -1,0 +1,1 @@
+"""The event contract: CloudEvents envelopes, their JSON Schemas, cache invalidation hooks."""

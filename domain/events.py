@@ -1,0 +1,97 @@
+"""The event catalog: every event type the code may write to the outbox, in one place.
+
+Adding an event type means adding it here and adding its JSON Schema file
+`schemas/events/<type>.json`; a test fails for any type string used in the
+code that is missing from either. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.auth import Principal, require_customer_or_staff
+
+ORDERS_TOPIC = "ucg.orders.v1"
+INVENTORY_TOPIC = "ucg.inventory.v1"
+CUSTOMERS_TOPIC = "ucg.customers.v1"
+CARTS_TOPIC = "ucg.carts.v1"
+CATALOG_TOPIC = "ucg.catalog.v1"
+
+# Versioned type names: ucg.<area>.<what_happened>.v<major>.
+EVENT_TYPE_NAME = re.compile(r"^ucg\.[a-z]+(?:\.[a-z][a-z_]*)+\.v[0-9]+$")
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One kind of event: where it is published and what its subject (aggregate) is."""
+
+    name: str
+    topic: str
+    aggregate_type: str
+    description: str
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType(
+            "ucg.catalog.channel_created.v1",
+            CATALOG_TOPIC,
+            "Channel",
+            "A sales channel was created.",
+        ),
+        EventType(
+            "ucg.inventory.stock_changed.v1",
+            INVENTORY_TOPIC,
+            "StockLevel",
+            "Stock of one SKU at one location changed (on hand, reserved or available).",
+        ),
+        EventType(
+            "ucg.order.status_changed.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "An order moved to a new status.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class OrderStatusChanged:
+    """An order's status change as delivered to a subscriber."""
+
+    event_id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    status: str
+    previous_status: str | None
+    sequence: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class StockChanged:
+    """A stock level change as delivered to a subscriber."""
+
+    event_id: uuid.UUID
+    sku: str
+    location_id: uuid.UUID
+    on_hand: int
+    reserved: int
+    available: int
+    sequence: int
+    occurred_at: datetime
+
+
+def check_order_visible(principal: Principal | None, owner_id: uuid.UUID | None) -> Principal:
+    """A customer sees only their own orders; staff, POS and services see any."""
+    return require_customer_or_staff(principal, owner_id)
+
+
+def order_change_visible(principal: Principal, change: OrderStatusChanged) -> bool:
+    """Checked again on every delivery: the event itself must name the caller's order."""
+    return principal.is_staff_like or change.customer_id == principal.id
+

@@ -1,0 +1,268 @@
+"""Live subscriptions over a real WebSocket against `ucg serve` subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from api.auth import issue_access_token
+from datasources.events.cloudevents import decode
+from datasources.postgres.pool import create_pool
+from domain.auth import Principal, PrincipalKind, Role
+from domain.ids import to_global_id
+from tests.conftest import TestEnv
+from tests.live import (
+    LEGACY_WS,
+    GraphQLSocket,
+    change_order_status,
+    change_stock,
+    new_customer,
+    new_order,
+    read_topic,
+    wait_until,
+)
+
+ORDER_SUB = """subscription($id: ID!, $after: Int) {
+  orderStatusChanged(orderId: $id, afterSequence: $after) {
+    orderId status previousStatus sequence occurredAt eventId
+  }
+}"""
+STOCK_SUB = """subscription($skus: [String!], $locations: [ID!]) {
+  stockChanged(skus: $skus, locationIds: $locations) { sku locationId available onHand sequence }
+}"""
+
+
+@pytest.fixture
+async def pool(env: TestEnv) -> AsyncIterator[asyncpg.Pool[Any]]:
+    p = await create_pool(env.database_url, min_size=1, max_size=4)
+    yield p
+    await p.close()
+
+
+def token_for(env: TestEnv, kind: PrincipalKind, id: uuid.UUID, *roles: Role) -> str:
+    return issue_access_token(env.settings(), Principal(kind, id, frozenset(roles)))
+
+
+def customer_token(env: TestEnv, customer_id: uuid.UUID) -> str:
+    return token_for(env, PrincipalKind.CUSTOMER, customer_id)
+
+
+def staff_token(env: TestEnv) -> str:
+    return token_for(env, PrincipalKind.STAFF, uuid.uuid4(), Role.SUPPORT)
+
+
+def order_vars(order_id: uuid.UUID, after: int | None = 0) -> dict[str, Any]:
+    return {"id": to_global_id("Order", order_id), "after": after}
+
+
+async def receive_changes(socket: GraphQLSocket, count: int) -> list[dict[str, Any]]:
+    return [(await socket.next_data())["orderStatusChanged"] for _ in range(count)]
+
+
+@pytest.mark.slow
+async def test_customer_sees_own_order_changes_in_order_and_no_one_elses(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    server = serve()
+    alice, bob = await new_customer(pool), await new_customer(pool)
+    alice_order, bob_order = await new_order(pool, alice), await new_order(pool, bob)
+
+    as_alice = await GraphQLSocket.open(server.url, token=customer_token(env, alice))
+    await as_alice.subscribe(ORDER_SUB, order_vars(alice_order))
+    as_staff = await GraphQLSocket.open(server.url, token=staff_token(env))
+    await as_staff.subscribe(ORDER_SUB, order_vars(bob_order))
+
+    await change_order_status(pool, bob_order, "PAID")
+    for status in ("PAID", "PICKING", "SHIPPED"):
+        await change_order_status(pool, alice_order, status)
+    await change_order_status(pool, bob_order, "CANCELLED")
+    await change_order_status(pool, alice_order, "DELIVERED")
+
+    changes = await receive_changes(as_alice, 4)
+    assert [c["sequence"] for c in changes] == [1, 2, 3, 4]
+    assert [c["status"] for c in changes] == ["PAID", "PICKING", "SHIPPED", "DELIVERED"]
+    assert [c["previousStatus"] for c in changes] == ["PENDING", "PAID", "PICKING", "SHIPPED"]
+    assert {c["orderId"] for c in changes} == {to_global_id("Order", alice_order)}
+    # The staff watcher of Bob's order is the barrier: once it has both of Bob's changes,
+    # the server has fanned them out, and Alice got none of them.
+    bob_changes = await receive_changes(as_staff, 2)
+    assert [c["status"] for c in bob_changes] == ["PAID", "CANCELLED"]
+    await as_alice.nothing_within(0.3)
+
+    # Alice may not follow Bob's order.
+    await as_alice.subscribe(ORDER_SUB, order_vars(bob_order))
+    refused = await as_alice.receive()
+    assert refused["type"] in ("next", "error"), refused
+    errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
+    assert errors[0].get("extensions", {}).get("code") == "FORBIDDEN", refused
+    await as_alice.close()
+    await as_staff.close()
+
+
+@pytest.mark.slow
+async def test_resume_with_after_sequence_delivers_exactly_the_missed_changes(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    server = serve()
+    alice = await new_customer(pool)
+    order = await new_order(pool, alice)
+    token = customer_token(env, alice)
+
+    # The legacy graphql-ws protocol, to cover both.
+    first = await GraphQLSocket.open(server.url, token=token, protocol=LEGACY_WS)
+    await first.subscribe(ORDER_SUB, order_vars(order))
+    await change_order_status(pool, order, "PAID")
+    await change_order_status(pool, order, "PICKING")
+    seen = await receive_changes(first, 2)
+    assert [c["sequence"] for c in seen] == [1, 2]
+    await first.close()
+
+    # Missed while disconnected.
+    await change_order_status(pool, order, "PACKED")
+    await change_order_status(pool, order, "SHIPPED")
+
+    # Resume while more changes are being committed: the replay/live seam must hold.
+    second = await GraphQLSocket.open(server.url, token=token, protocol=LEGACY_WS)
+
+    async def keep_changing() -> None:
+        for n in range(6):
+            await change_order_status(pool, order, f"IN_TRANSIT_{chr(65 + n)}")
+
+    writer = asyncio.create_task(keep_changing())
+    await second.subscribe(ORDER_SUB, order_vars(order, after=seen[-1]["sequence"]))
+    resumed = await receive_changes(second, 8)
+    await writer
+    assert [c["sequence"] for c in resumed] == list(range(3, 11))
+    assert [c["status"] for c in resumed[:2]] == ["PACKED", "SHIPPED"]
+    await change_order_status(pool, order, "DELIVERED")
+    last = await receive_changes(second, 1)
+    assert last[0]["sequence"] == 11 and last[0]["status"] == "DELIVERED"
+    await second.nothing_within(0.3)
+    await second.close()
+
+
+@pytest.mark.slow
+async def test_stock_subscriber_filtered_to_two_skus_sees_only_those(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    server = serve()
+    here, there = uuid.uuid4(), uuid.uuid4()
+    sku_a, sku_b, sku_c = (f"SKU-{uuid.uuid4().hex[:6]}" for _ in range(3))
+    anonymous = await GraphQLSocket.open(server.url)
+    await anonymous.subscribe(STOCK_SUB, {"skus": [sku_a, sku_b]})
+    at_here = await GraphQLSocket.open(server.url, token=staff_token(env))
+    await at_here.subscribe(
+        STOCK_SUB, {"skus": [sku_a], "locations": [to_global_id("Location", here)]}
+    )
+
+    # A live-only subscription has no replay: probe until both subscriptions are registered.
+    async def probe() -> None:
+        on_hand = 1000
+        while True:
+            on_hand += 1
+            await change_stock(pool, sku_a, here, on_hand)
+            await asyncio.sleep(0.05)
+
+    prober = asyncio.create_task(probe())
+    first_anon = (await anonymous.next_data(timeout=15))["stockChanged"]
+    first_staff = (await at_here.next_data(timeout=15))["stockChanged"]
+    prober.cancel()
+    assert first_anon["sku"] == first_staff["sku"] == sku_a
+
+    for sku, location, on_hand in (
+        (sku_c, here, 5),
+        (sku_b, there, 7),
+        (sku_c, there, 9),
+        (sku_a, there, 3),
+        (sku_b, here, 2),
+        (sku_a, here, 11),
+    ):
+        await change_stock(pool, sku, location, on_hand)
+
+    # Drain the probe's changes, then collect what the real changes produced.
+    async def until_on_hand(socket: GraphQLSocket, target: int) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        while True:
+            change = (await socket.next_data())["stockChanged"]
+            if change["available"] >= 1000:
+                continue
+            got.append(change)
+            if change["sku"] == sku_a and change["available"] == target:
+                return got
+
+    anon = await until_on_hand(anonymous, 11)
+    # sku_b's changes may sit on another partition: wait for both of them too.
+    while sum(1 for c in anon if c["sku"] == sku_b) < 2:
+        change = (await anonymous.next_data())["stockChanged"]
+        if change["available"] < 1000:
+            anon.append(change)
+    assert {c["sku"] for c in anon} == {sku_a, sku_b}
+    assert sorted((c["sku"], c["available"]) for c in anon) == sorted(
+        [(sku_b, 7), (sku_a, 3), (sku_b, 2), (sku_a, 11)]
+    )
+    assert all(c["onHand"] is None for c in anon), "onHand is for staff only"
+
+    staff = await until_on_hand(at_here, 11)
+    assert [(c["sku"], c["locationId"], c["onHand"]) for c in staff] == [
+        (sku_a, to_global_id("Location", here), 11)
+    ]
+    await anonymous.close()
+    await at_here.close()
+
+
+@pytest.mark.slow
+async def test_two_instances_share_events(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    first, second = serve(), serve()
+    customer = await new_customer(pool)
+    order = await new_order(pool, customer)
+    token = customer_token(env, customer)
+    on_first = await GraphQLSocket.open(first.url, token=token)
+    on_second = await GraphQLSocket.open(second.url, token=token)
+    await on_first.subscribe(ORDER_SUB, order_vars(order))
+    await on_second.subscribe(ORDER_SUB, order_vars(order))
+    await change_order_status(pool, order, "PAID")
+    for socket in (on_first, on_second):
+        assert (await receive_changes(socket, 1))[0]["status"] == "PAID"
+    # Both subscriptions are live now (past any replay): this one comes through Kafka.
+    await change_order_status(pool, order, "SHIPPED")
+    for socket in (on_first, on_second):
+        changes = await receive_changes(socket, 1)
+        assert [(c["sequence"], c["status"]) for c in changes] == [(2, "SHIPPED")]
+
+    # Exactly one of the two relays published them, once.
+    async def both_published() -> bool:
+        count = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+        return bool(count == 2)
+
+    await wait_until(both_published, what="the outbox to be published")
+    messages = await read_topic(
+        env.servers.kafka_bootstrap_servers, f"{env.prefix}ucg.orders.v1", lambda m: len(m) >= 2
+    )
+    assert sorted(decode(m.value).sequence for m in messages) == [1, 2]
+    await on_first.close()
+    await on_second.close()
+
+
+@pytest.mark.slow
+async def test_bad_token_is_refused_and_anonymous_cannot_follow_orders(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    server = serve()
+    with pytest.raises((ConnectionRefusedError, ConnectionClosed)):
+        socket = await GraphQLSocket.open(server.url, token="not-a-token")
+        await socket.receive()
+    order = await new_order(pool, await new_customer(pool))
+    anonymous = await GraphQLSocket.open(server.url)
+    await anonymous.subscribe(ORDER_SUB, order_vars(order))
+    refused = await anonymous.receive()
+    errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
+    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await anonymous.close()
