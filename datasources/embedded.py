@@ -353,12 +353,15 @@ class EmbeddedServers:
         redis_url: str | None = None,
         kafka_bootstrap_servers: str | None = None,
         startup_timeout: float = 60.0,
+        kafka_port: int | None = None,
     ) -> None:
         self.workdir = pathlib.Path(workdir).resolve()
         self._database_url = database_url
         self._redis_url = redis_url
         self._kafka_bootstrap_servers = kafka_bootstrap_servers
         self._startup_timeout = startup_timeout
+        # Start the embedded Kafka on this port (e.g. a broker "restarted" where clients expect it).
+        self._kafka_port = kafka_port
         self._lock = threading.RLock()
         self._postgres: _Child | None = None
         self._redis: _Child | None = None
@@ -623,6 +626,7 @@ class EmbeddedServers:
             ]
             return _Child("kafka", argv, log_path, stop_signal=signal.SIGTERM, cwd=self.workdir)
 
-        child, port = self._start_with_retries(start_one, lambda _c, p: _kafka_answers(p), None)
+        ports = [self._kafka_port] if self._kafka_port is not None else None
+        child, port = self._start_with_retries(start_one, lambda _c, p: _kafka_answers(p), ports)
         self._kafka = child
         return f"{_HOST}:{port}"

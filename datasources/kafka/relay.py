@@ -39,7 +39,7 @@ log = logging.getLogger("ucg.relay")
 # Any constant shared by every relay of one database (advisory locks are per database).
 RELAY_LOCK_KEY = 0x0C6_0008
 NOTIFY_CHANNEL = "ucg_outbox"
-_MAX_BACKOFF = 5.0
+_MAX_BACKOFF = 2.0
 
 
 class RelaySettings(Protocol):
