@@ -94,4 +94,3 @@ def check_order_visible(principal: Principal | None, owner_id: uuid.UUID | None)
 def order_change_visible(principal: Principal, change: OrderStatusChanged) -> bool:
     """Checked again on every delivery: the event itself must name the caller's order."""
     return principal.is_staff_like or change.customer_id == principal.id
-

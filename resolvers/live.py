@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
-
 from starlette.websockets import WebSocket, WebSocketState
 
 from datasources.kafka.fanout import EventHub

@@ -23,10 +23,10 @@ LEGACY_WS = "graphql-ws"
 
 
 async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], timeout: float = 10, what: str = "condition"
+    predicate: Callable[[], Awaitable[bool]], within: float = 10, what: str = "condition"
 ) -> None:
-    """Poll `predicate` until it is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll `predicate` until it is true; fail after `within` seconds."""
+    deadline = time.monotonic() + within
     while not await predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -44,9 +44,7 @@ async def new_order(db: Any, customer_id: uuid.UUID | None) -> uuid.UUID:
     )
 
 
-async def change_order_status(
-    pool: asyncpg.Pool[Any], order_id: uuid.UUID, status: str
-) -> int:
+async def change_order_status(pool: asyncpg.Pool[Any], order_id: uuid.UUID, status: str) -> int:
     """Update the order and write its event in one transaction, as checkout will."""
     async with UnitOfWork(pool) as uow:
         row = await uow.conn.fetchrow(
@@ -96,7 +94,7 @@ async def change_stock(
 
 
 async def read_topic(
-    bootstrap: str, topic: str, until: Callable[[list[Any]], bool], timeout: float = 20
+    bootstrap: str, topic: str, until: Callable[[list[Any]], bool], within: float = 20
 ) -> list[Any]:
     """Every message of `topic` from the beginning, until `until(messages)` holds."""
     consumer = AIOKafkaConsumer(
@@ -111,7 +109,7 @@ async def read_topic(
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         messages: list[Any] = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not until(messages):
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out reading {topic}: got {len(messages)} messages")
@@ -150,15 +148,15 @@ class GraphQLSocket:
         await self.ws.send(orjson.dumps(message).decode())
         return op_id
 
-    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+    async def receive(self, within: float = 10) -> dict[str, Any]:
         """The next message that is not a keep-alive."""
         while True:
-            message: dict[str, Any] = orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            message: dict[str, Any] = orjson.loads(await asyncio.wait_for(self.ws.recv(), within))
             if message["type"] not in ("ka", "ping", "pong"):
                 return message
 
-    async def next_data(self, timeout: float = 10) -> dict[str, Any]:
-        message = await self.receive(timeout)
+    async def next_data(self, within: float = 10) -> dict[str, Any]:
+        message = await self.receive(within)
         assert message["type"] in ("next", "data"), message
         assert "errors" not in message["payload"], message
         return message["payload"]["data"]  # type: ignore[no-any-return]

@@ -52,9 +52,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _validator(ref: str) -> Draft202012Validator:
-    return Draft202012Validator(
-        {"$ref": ref}, registry=_registry(), format_checker=FormatChecker()
-    )
+    return Draft202012Validator({"$ref": ref}, registry=_registry(), format_checker=FormatChecker())
 
 
 def _check(validator: Draft202012Validator, instance: Any, what: str) -> None:

@@ -54,9 +54,7 @@ class Subscriber:
 
     __slots__ = ("keys", "queue", "on_overflow", "closed")
 
-    def __init__(
-        self, keys: Sequence[Key], capacity: int, on_overflow: Callable[[], None]
-    ) -> None:
+    def __init__(self, keys: Sequence[Key], capacity: int, on_overflow: Callable[[], None]) -> None:
         self.keys = tuple(dict.fromkeys(keys))
         self.queue: asyncio.Queue[CloudEvent] = asyncio.Queue(capacity)
         self.on_overflow = on_overflow

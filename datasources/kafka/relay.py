@@ -126,7 +126,8 @@ class OutboxRelay:
                     await asyncio.shield(conn.close(timeout=2))
 
     async def _acquire_lock(self, conn: asyncpg.Connection[Any]) -> None:
-        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
+        # Postgres has no "tell me when this lock is free" without blocking a session: poll.
+        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):  # noqa: ASYNC110
             await asyncio.sleep(self.settings.relay_lock_retry_seconds)
         self.is_leader = True
         self.leader_since = time.monotonic()

@@ -170,8 +170,8 @@ async def test_stock_subscriber_filtered_to_two_skus_sees_only_those(
             await asyncio.sleep(0.05)
 
     prober = asyncio.create_task(probe())
-    first_anon = (await anonymous.next_data(timeout=15))["stockChanged"]
-    first_staff = (await at_here.next_data(timeout=15))["stockChanged"]
+    first_anon = (await anonymous.next_data(within=15))["stockChanged"]
+    first_staff = (await at_here.next_data(within=15))["stockChanged"]
     prober.cancel()
     assert first_anon["sku"] == first_staff["sku"] == sku_a
 

@@ -174,7 +174,7 @@ async def test_broker_down_and_back_loses_nothing_and_keeps_per_key_order(
         async def failing() -> bool:
             return relay.stats.failures >= 2
 
-        await wait_until(failing, timeout=20, what="the relay to fail against the dead broker")
+        await wait_until(failing, within=20, what="the relay to fail against the dead broker")
         assert await unpublished(pool) == 20, "nothing may be marked published while down"
 
         second = EmbeddedServers(
@@ -185,7 +185,7 @@ async def test_broker_down_and_back_loses_nothing_and_keeps_per_key_order(
         )
         own_kafka.append(second)
         assert second.start().kafka_bootstrap_servers == bootstrap
-        await wait_until(lambda: all_published(pool), timeout=30, what="catch-up after restart")
+        await wait_until(lambda: all_published(pool), within=30, what="catch-up after restart")
         after = await read_topic(bootstrap, topic, lambda m: len(m) >= 20)
 
     sequences = per_key_sequences(before + after)
@@ -215,7 +215,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_a_standby_takes_over(
         async def started() -> bool:
             return await unpublished(pool) < total
 
-        await wait_until(started, timeout=30, what="the relay process to publish")
+        await wait_until(started, within=30, what="the relay process to publish")
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
     finally:
@@ -228,7 +228,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_a_standby_takes_over(
     standby = OutboxRelay(env.settings(relay_lock_retry_seconds=0.2))
     killed_at = time.monotonic()
     async with running(standby):
-        await wait_until(lambda: all_published(pool), timeout=30, what="the standby to finish")
+        await wait_until(lambda: all_published(pool), within=30, what="the standby to finish")
         assert standby.leader_since is None or standby.leader_since - killed_at < 5
     messages = await read_topic(
         env.servers.kafka_bootstrap_servers,
@@ -277,7 +277,7 @@ async def test_two_relays_never_publish_at_the_same_time(
         async def standby_leads() -> bool:
             return standby.is_leader
 
-        await wait_until(standby_leads, timeout=5, what="the standby to take over")
+        await wait_until(standby_leads, within=5, what="the standby to take over")
         await write_order_events(pool, keys, 20)
         await wait_until(lambda: all_published(pool), what="the new leader to publish")
         assert standby.stats.published == 100
@@ -291,9 +291,7 @@ async def test_two_relays_never_publish_at_the_same_time(
                 await task
 
 
-async def test_prune_deletes_only_old_published_rows(
-    env: TestEnv, pool: asyncpg.Pool[Any]
-) -> None:
+async def test_prune_deletes_only_old_published_rows(env: TestEnv, pool: asyncpg.Pool[Any]) -> None:
     keys = [uuid.uuid4()]
     await write_order_events(pool, keys, 3)
     await pool.execute(
