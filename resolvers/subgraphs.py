@@ -21,11 +21,17 @@ from resolvers.inventory.types import ProductVariant as StockVariant
 from resolvers.order import schema as order
 from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
+from resolvers.shared_events import SharedEventExecutionContext
 
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
 
 
 class FederatedSchema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Live events shared by many subscribers execute once per distinct selection.
+        kwargs.setdefault("execution_context_class", SharedEventExecutionContext)
+        super().__init__(*args, **kwargs)
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Errors are logged once by the HTTP view, with the request id; not here too."""
 

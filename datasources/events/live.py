@@ -11,6 +11,7 @@ order.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,18 @@ def order_change(
         sequence=sequence,
         occurred_at=time,
     )
+
+
+_STOCK_RECORDS: weakref.WeakValueDictionary[uuid.UUID, StockChanged] = weakref.WeakValueDictionary()
+
+
+def shared_stock_change(event: CloudEvent, share: Callable[[Any], Any]) -> StockChanged:
+    """One record per event for every subscriber (so its GraphQL result can be shared)."""
+    record = _STOCK_RECORDS.get(event.id)
+    if record is None:
+        record = share(stock_change(event))
+        _STOCK_RECORDS[event.id] = record
+    return record
 
 
 def stock_change(event: CloudEvent) -> StockChanged:
@@ -153,6 +166,7 @@ async def stock_changes(
     skus: Sequence[str] | None,
     location_ids: Sequence[uuid.UUID] | None,
     on_overflow: Callable[[], None],
+    share: Callable[[Any], Any] = lambda record: record,
 ) -> AsyncIterator[StockChanged]:
     if skus is not None and not 1 <= len(skus) <= MAX_SKUS:
         raise DomainError(ErrorCode.INVALID, f"Give 1 to {MAX_SKUS} skus, or none.", ["skus"])
@@ -171,6 +185,6 @@ async def stock_changes(
                 continue
             if locations is not None and str(event.data["locationId"]) not in locations:
                 continue
-            yield stock_change(event)
+            yield shared_stock_change(event, share)
     finally:
         hub.unsubscribe(subscriber)

@@ -15,6 +15,7 @@ from domain.ids import from_global_id, to_global_id
 from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.live import event_hub, overflow_closer, with_error_codes
+from resolvers.shared_events import share
 
 
 def _staff(info: Info) -> bool:
@@ -69,7 +70,9 @@ class Subscription:
             locations: list[uuid.UUID] | None = None
             if location_ids is not None:
                 locations = [from_global_id(i, "Location")[1] for i in location_ids]
-            return live.stock_changes(event_hub(info), skus, locations, overflow_closer(info))
+            return live.stock_changes(
+                event_hub(info), skus, locations, overflow_closer(info), share
+            )
 
         async for change in with_error_codes(stream):
             yield change  # type: ignore[misc]

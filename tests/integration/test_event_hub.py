@@ -167,3 +167,36 @@ async def test_an_event_off_its_schema_fails_the_write_and_nothing_is_applied(
             )
     assert await pool.fetchval("SELECT count(*) FROM customers") == 0
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_one_stock_event_is_executed_once_per_distinct_selection(env: TestEnv) -> None:
+    from domain.auth import Principal, PrincipalKind
+    from resolvers.context import Context
+    from resolvers.supergraph import supergraph_schema
+
+    hub = EventHub(env.settings())
+    schema = supergraph_schema()
+    query = 'subscription { stockChanged(skus: ["A"]) { sku available onHand sequence } }'
+    staff = Principal(PrincipalKind.STAFF, uuid.uuid4())
+
+    async def subscribe(principal: Principal | None) -> Any:
+        context = Context(pool=None, redis=None, producer=None, request_id="t", events=hub)  # type: ignore[arg-type]
+        context.principal = principal
+        stream = await schema.subscribe(query, context_value=context)
+        return stream, asyncio.ensure_future(stream.__anext__())
+
+    streams = [await subscribe(p) for p in (None, None, staff)]
+
+    async def registered() -> bool:
+        return hub.subscriber_count == 3
+
+    await wait_until(registered, what="three subscribers")
+    hub.dispatch(stock_event("A"))
+    results = [await asyncio.wait_for(first, 5) for _, first in streams]
+    anonymous_1, anonymous_2, as_staff = (r.data for r in results)
+    assert anonymous_1["stockChanged"]["onHand"] is None
+    assert as_staff["stockChanged"]["onHand"] == 1
+    assert anonymous_1 is anonymous_2, "same selection, same viewer: executed once"
+    assert as_staff is not anonymous_1, "a different viewer class is executed on its own"
+    for stream, _ in streams:
+        await stream.aclose()
