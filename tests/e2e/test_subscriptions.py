@@ -262,3 +262,60 @@ async def test_bad_token_is_refused_and_anonymous_cannot_follow_orders(
     errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
     assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
     await anonymous.close()
+
+
+@pytest.mark.slow
+async def test_a_subscriber_that_falls_behind_is_closed_with_4429_and_others_go_on(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    server = serve(UCG_SUBSCRIPTION_QUEUE_SIZE="2")
+    busy_sku, other_sku = f"SKU-{uuid.uuid4().hex[:6]}", f"SKU-{uuid.uuid4().hex[:6]}"
+    flooded = await GraphQLSocket.open(server.url)
+    await flooded.subscribe(STOCK_SUB, {"skus": [busy_sku]})
+    bystander = await GraphQLSocket.open(server.url)
+    await bystander.subscribe(STOCK_SUB, {"skus": [other_sku]})
+    here = uuid.uuid4()
+
+    async def probe() -> None:
+        while True:
+            await change_stock(pool, other_sku, here, 1)
+            await asyncio.sleep(0.05)
+
+    prober = asyncio.create_task(probe())
+    await bystander.next_data(within=15)
+    prober.cancel()
+    # The flooded subscription is registered once a change for it gets through.
+    await change_stock(pool, busy_sku, here, 1)
+    await flooded.next_data(within=15)
+
+    # A burst: many stock levels of one SKU in one transaction, far more than 2 queued.
+    from datasources.postgres.uow import UnitOfWork
+    from domain.models import OutboxEvent
+
+    async with UnitOfWork(pool) as uow:
+        for n in range(60):
+            location = uuid.uuid4()
+            await uow.add_event(
+                OutboxEvent(
+                    "ucg.inventory.v1",
+                    "ucg.inventory.stock_changed.v1",
+                    "StockLevel",
+                    f"{busy_sku}@{location}",
+                    {
+                        "sku": busy_sku,
+                        "locationId": str(location),
+                        "onHand": n,
+                        "reserved": 0,
+                        "available": n,
+                    },
+                )
+            )
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await flooded.receive(within=15)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+    # Nobody else was held up: the other subscriber still gets its changes.
+    await change_stock(pool, other_sku, here, 42)
+    while (await bystander.next_data())["stockChanged"]["available"] != 42:
+        pass
+    await bystander.close()
