@@ -30,7 +30,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    introspection: bool = True
     graphiql: bool = True
     db_pool_min: int = Field(2, ge=1)
     db_pool_max: int = Field(10, ge=1)

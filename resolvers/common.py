@@ -106,3 +106,8 @@ def parse_uuid(value: str, field: list[str]) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise DomainError(ErrorCode.INVALID_ID, f"{value!r} is not a valid id.", field) from None
+
+
+# Descriptions of entities that several subgraphs define: composition wants them equal.
+VARIANT_DESCRIPTION = "A sellable version of a product, identified by its SKU."
+CUSTOMER_DESCRIPTION = "A person who buys, on any channel."

@@ -8,7 +8,7 @@ import strawberry
 
 from domain import models
 from domain.ids import from_global_id, to_global_id
-from resolvers.common import Node, record_type_check
+from resolvers.common import VARIANT_DESCRIPTION, Node, record_type_check
 from resolvers.context import Info
 
 ProductStatus = strawberry.enum(
@@ -34,9 +34,7 @@ class Channel(Node):
         return await info.context.loaders.ChannelByIdLoader.load(local)
 
 
-@strawberry.federation.type(
-    keys=["id", "sku"], description="A sellable version of a product, identified by its SKU."
-)
+@strawberry.federation.type(keys=["id", "sku"], description=VARIANT_DESCRIPTION)
 class ProductVariant(Node):
     is_type_of = record_type_check(models.ProductVariant)
 

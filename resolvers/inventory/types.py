@@ -8,7 +8,7 @@ import strawberry
 
 from domain import models
 from domain.ids import from_global_id, to_global_id
-from resolvers.common import Node, record_type_check
+from resolvers.common import VARIANT_DESCRIPTION, Node, record_type_check
 from resolvers.context import Info
 
 LocationKind = strawberry.enum(
@@ -61,7 +61,7 @@ class VariantRef:
     sku: str
 
 
-@strawberry.federation.type(keys=["sku"], description="A sellable version of a product.")
+@strawberry.federation.type(keys=["sku"], description=VARIANT_DESCRIPTION)
 class ProductVariant:
     is_type_of = record_type_check((VariantRef, models.ProductVariant))  # type: ignore[arg-type]
 
