@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     graphiql: bool = True
     db_pool_min: int = Field(2, ge=1)
     db_pool_max: int = Field(10, ge=1)
+    shipping_policy: str = Field(
+        "Free standard shipping over EUR 50; same-day delivery in the city before 16:00.",
+        description="Shipping policy text served to agents",
+    )
+    returns_policy: str = Field(
+        "Return unworn items within 30 days, in store or by post, for a full refund.",
+        description="Returns policy text served to agents",
+    )
+    mcp_token: str | None = Field(
+        None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
+    )
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
 
     @field_validator("database_url")
