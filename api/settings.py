@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     mcp_token: str | None = Field(
         None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
     )
+    max_query_cost: int = Field(1000, ge=1, description="Refuse operations costing more")
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
 
     @field_validator("database_url")

@@ -18,12 +18,14 @@ mutation($input: ChannelCreateInput!) {
 
 
 async def test_typename(client: httpx.AsyncClient) -> None:
-    assert await graphql(client, "{ __typename }") == {"data": {"__typename": "Query"}}
+    body = await graphql(client, "{ __typename }")
+    assert body["data"] == {"__typename": "Query"}
+    assert body["extensions"]["cost"] == {"requestedQueryCost": 0, "maxCost": 1000}
 
 
 async def test_get_query_and_get_mutation_refused(client: httpx.AsyncClient) -> None:
     ok = await client.get("/graphql", params={"query": "{ __typename }"})
-    assert ok.status_code == 200 and ok.json() == {"data": {"__typename": "Query"}}
+    assert ok.status_code == 200 and ok.json()["data"] == {"__typename": "Query"}
     refused = await client.get("/graphql", params={"query": "mutation { __typename }"})
     assert refused.status_code == 405
 
@@ -145,3 +147,25 @@ async def test_channel_create_needs_a_merchandiser(
     forbidden = await graphql(client, CHANNEL_CREATE, values, token=clerk)
     assert forbidden["data"]["channelCreate"]["userErrors"][0]["code"] == "FORBIDDEN"
     assert await db.fetchval("SELECT count(*) FROM channels WHERE code = 'NOPE'") == 0
+
+
+async def test_query_cost_is_reported_and_capped(client: httpx.AsyncClient) -> None:
+    page = """query($n: Int!) { products(first: $n) {
+        edges { node { title variants { sku stockLevels { available location { code } } } } } } }"""
+    small = await graphql(client, page, {"n": 10})
+    large = await graphql(client, page, {"n": 100})
+    # products 1 + n * (edges 1 + node 1 + variants 1 + stockLevels 1 + location 1)
+    assert small["extensions"]["cost"]["requestedQueryCost"] == 1 + 10 * 5
+    assert large["extensions"]["cost"]["requestedQueryCost"] == 1 + 100 * 5
+    too_much = await graphql(client, page, {"n": 250})
+    assert "data" not in too_much or too_much["data"] is None
+    assert too_much["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+async def test_depth_is_limited(client: httpx.AsyncClient) -> None:
+    inner = "variants { sku }"
+    for _ in range(8):
+        inner = f"variants {{ product {{ {inner} }} }}"
+    nested = f"{{ products(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
+    body = await graphql(client, nested)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
