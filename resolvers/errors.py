@@ -18,6 +18,10 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         "The idempotency key was already used with different input; use a new key."
     ),
+    ErrorCode.INVALID_TRANSITION: (
+        "The object cannot move to the requested status from its current one."
+    ),
+    ErrorCode.PAYMENT_DECLINED: "The payment method was declined; nothing was charged.",
 }
 
 UserErrorCode = described_enum(
