@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api.graphql_view import GraphQLView
 from api.live import LiveServices
+from api.mcp import UcgTools, build_mcp_server, principal_from_http
 from api.resources import Resources
 from api.settings import Settings
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
@@ -27,7 +28,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         return [Route(path, view, methods=["GET", "POST"]), WebSocketRoute(path, view)]
 
     main_schema = subgraph_schema(subgraph) if subgraph else supergraph_schema()
-    routes: list[Route | WebSocketRoute] = graphql_routes(
+    routes: list[Route | WebSocketRoute | Mount] = graphql_routes(
         "/graphql", GraphQLView(resources, main_schema, **view_options)
     )
     for name in SUBGRAPH_NAMES if subgraph is None else ():
@@ -46,6 +47,9 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         return JSONResponse(body, status_code=503 if down else 200)
 
     routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
+    mcp = build_mcp_server(UcgTools(resources, principal_from_http(settings)))
+    mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)
+    routes.append(Mount("/mcp", app=mcp_app))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -53,7 +57,8 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         live = LiveServices(resources)
         try:
             await live.start()
-            yield
+            async with mcp.session_manager.run():
+                yield
         finally:
             await live.stop()
             await resources.close()

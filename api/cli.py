@@ -99,6 +99,34 @@ def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(settings: Settings, _: argparse.Namespace) -> int:
+    """MCP over stdio, acting as the principal of UCG_MCP_TOKEN (anonymous if unset)."""
+    from api.auth import AuthenticationFailed, principal_from_token
+    from api.mcp import UcgTools, build_mcp_server
+    from api.resources import Resources
+
+    if problem := _require_urls(settings):
+        return _fail(problem)
+    try:
+        principal = (
+            principal_from_token(settings, settings.mcp_token) if settings.mcp_token else None
+        )
+    except AuthenticationFailed as exc:
+        return _fail(f"UCG_MCP_TOKEN is not valid: {exc}")
+
+    async def run() -> None:
+        resources = Resources(settings)
+        await resources.open()
+        try:
+            server = build_mcp_server(UcgTools(resources, lambda _ctx: principal))
+            await server.run_stdio_async()
+        finally:
+            await resources.close()
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     from datasources.embedded import EmbeddedServers
     from datasources.postgres.migrations import migrate
@@ -147,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API (the supergraph and every subgraph)")
     serve.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="serve only this subgraph")
     sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("mcp", help="serve the MCP tools for AI agents over stdio")
     seed = sub.add_parser("seed", help="load data")
     seed.add_argument("--demo", action="store_true", help="a believable demo store")
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
@@ -163,6 +192,7 @@ COMMANDS = {
     "seed": cmd_seed,
     "export-schema": cmd_export_schema,
     "relay": cmd_relay,
+    "mcp": cmd_mcp,
 }
 
 

@@ -30,10 +30,21 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    introspection: bool = True
     graphiql: bool = True
     db_pool_min: int = Field(2, ge=1)
     db_pool_max: int = Field(10, ge=1)
+    shipping_policy: str = Field(
+        "Free standard shipping over EUR 50; same-day delivery in the city before 16:00.",
+        description="Shipping policy text served to agents",
+    )
+    returns_policy: str = Field(
+        "Return unworn items within 30 days, in store or by post, for a full refund.",
+        description="Returns policy text served to agents",
+    )
+    mcp_token: str | None = Field(
+        None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
+    )
+    max_query_cost: int = Field(1000, ge=1, description="Refuse operations costing more")
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
     relay_enabled: bool = Field(True, description="Run the outbox relay inside `ucg serve`")
     relay_batch_size: int = Field(500, ge=1, le=10_000)

@@ -6,6 +6,7 @@ import base64
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -106,3 +107,26 @@ def parse_uuid(value: str, field: list[str]) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise DomainError(ErrorCode.INVALID_ID, f"{value!r} is not a valid id.", field) from None
+
+
+# Descriptions of entities that several subgraphs define: composition wants them equal.
+VARIANT_DESCRIPTION = "A sellable version of a product, identified by its SKU."
+CUSTOMER_DESCRIPTION = "A person who buys, on any channel."
+
+
+def described_enum(
+    domain_enum: type[Enum], description: str, values: dict[str, str], name: str | None = None
+) -> Any:
+    """The GraphQL twin of a domain enum, with a description on every value.
+
+    Resolvers may return the domain members as they are (same values); arguments
+    arrive as members of this twin: convert with `DomainEnum(arg.value)`.
+    """
+    missing = {m.name for m in domain_enum} - set(values)
+    if missing:
+        raise ValueError(f"{domain_enum.__name__}: no description for {sorted(missing)}")
+    twin = Enum(  # type: ignore[misc]
+        name or domain_enum.__name__,
+        {m.name: strawberry.enum_value(m.value, description=values[m.name]) for m in domain_enum},
+    )
+    return strawberry.enum(twin, description=description)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
+from resolvers.common import described_enum
 
 _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.INVALID: "An input value is malformed or out of range; fix it and retry.",
@@ -19,14 +18,17 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         "The idempotency key was already used with different input; use a new key."
     ),
+    ErrorCode.INVALID_TRANSITION: (
+        "The object cannot move to the requested status from its current one."
+    ),
+    ErrorCode.PAYMENT_DECLINED: "The payment method was declined; nothing was charged.",
 }
 
-UserErrorCode = strawberry.enum(
-    Enum(  # type: ignore[misc]
-        "UserErrorCode",
-        {c.name: strawberry.enum_value(c.value, description=_DESCRIPTIONS[c]) for c in ErrorCode},
-    ),
-    description="Stable machine-readable codes of user errors; clients switch on these.",
+UserErrorCode = described_enum(
+    ErrorCode,
+    "Stable machine-readable codes of user errors; clients switch on these.",
+    {code.name: text for code, text in _DESCRIPTIONS.items()},
+    name="UserErrorCode",
 )
 
 

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
@@ -21,8 +21,10 @@ from resolvers.inventory.types import ProductVariant as StockVariant
 from resolvers.order import schema as order
 from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
+from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
 
+MAX_QUERY_DEPTH = 12
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
 
 
@@ -38,7 +40,14 @@ class FederatedSchema(strawberry.federation.Schema):
 
 def schema_extensions() -> list[Any]:
     # Factories: a fresh extension per request; their LRU caches live at module level.
-    return [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+    # Order matters: the depth rule joins validation, the cache validates, then the
+    # cost check sees a valid document.
+    return [
+        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+        lambda: ParserCache(maxsize=1000),
+        lambda: ValidationCache(maxsize=1000),
+        QueryCost,
+    ]
 
 
 _DEFINITIONS: dict[str, dict[str, Any]] = {

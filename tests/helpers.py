@@ -7,14 +7,22 @@ from typing import Any
 
 import httpx
 
+from api.auth import issue_access_token
+from api.settings import Settings
+from domain.auth import Principal, PrincipalKind, Role
+
 
 async def graphql(
     client: httpx.AsyncClient,
     query: str,
     variables: dict[str, Any] | None = None,
     path: str = "/graphql",
+    token: str | None = None,
 ) -> dict[str, Any]:
-    response = await client.post(path, json={"query": query, "variables": variables or {}})
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        path, json={"query": query, "variables": variables or {}}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -22,3 +30,9 @@ async def graphql(
 
 def unique(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def staff_token(settings: Settings, *roles: Role) -> str:
+    """An access token for a staff member with these roles (ADMIN when none given)."""
+    principal = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset(roles or {Role.ADMIN}))
+    return issue_access_token(settings, principal)

@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from datasources.postgres.rows import many_per_key, one_per_key
+from domain.errors import DomainError, ErrorCode
 from domain.models import Channel, Product, ProductStatus, ProductVariant
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
@@ -108,12 +109,18 @@ class PostgresCatalogRepository:
         return bool(await self._conn.fetchval("SELECT 1 FROM channels WHERE code = $1", code))
 
     async def add_channel(self, code: str, name: str, currency_code: str) -> Channel:
-        r = await self._conn.fetchrow(
-            "INSERT INTO channels (code, name, currency_code) VALUES ($1, $2, $3) "
-            "RETURNING id, code, name, currency_code",
-            code,
-            name,
-            currency_code,
-        )
+        try:
+            r = await self._conn.fetchrow(
+                "INSERT INTO channels (code, name, currency_code) VALUES ($1, $2, $3) "
+                "RETURNING id, code, name, currency_code",
+                code,
+                name,
+                currency_code,
+            )
+        except asyncpg.UniqueViolationError:
+            # A concurrent create won the race after our existence check.
+            raise DomainError(
+                ErrorCode.TAKEN, f"Channel {code} already exists.", ["input", "code"]
+            ) from None
         assert r is not None
         return Channel(r["id"], r["code"], r["name"], r["currency_code"])

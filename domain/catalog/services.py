@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from domain.auth import Principal, Role, require_roles
 from domain.errors import DomainError, ErrorCode
 from domain.models import Channel, OutboxEvent
 from domain.money import is_currency_code
@@ -30,7 +31,10 @@ def validate_channel(code: str, name: str, currency_code: str) -> None:
         )
 
 
-async def create_channel(uow: UnitOfWork, code: str, name: str, currency_code: str) -> Channel:
+async def create_channel(
+    uow: UnitOfWork, principal: Principal | None, code: str, name: str, currency_code: str
+) -> Channel:
+    require_roles(principal, Role.MERCHANDISER)
     validate_channel(code, name, currency_code)
     if await uow.catalog.channel_code_exists(code):
         raise DomainError(ErrorCode.TAKEN, f"Channel {code} already exists.", ["input", "code"])

@@ -89,7 +89,7 @@ class Mutation:
         try:
             async with UnitOfWork(info.context.pool) as uow:
                 channel = await services.create_channel(
-                    uow, input.code, input.name, input.currency_code
+                    uow, info.context.principal, input.code, input.name, input.currency_code
                 )
         except DomainError as error:
             return ChannelCreatePayload(channel=None, user_errors=user_errors(error))

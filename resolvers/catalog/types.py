@@ -8,11 +8,17 @@ import strawberry
 
 from domain import models
 from domain.ids import from_global_id, to_global_id
-from resolvers.common import Node, record_type_check
+from resolvers.common import VARIANT_DESCRIPTION, Node, described_enum, record_type_check
 from resolvers.context import Info
 
-ProductStatus = strawberry.enum(
-    models.ProductStatus, description="Lifecycle of a product: only ACTIVE ones are sold."
+ProductStatus = described_enum(
+    models.ProductStatus,
+    "Lifecycle of a product: only ACTIVE ones are sold.",
+    {
+        "DRAFT": "Being prepared; invisible to shoppers and not sellable.",
+        "ACTIVE": "Published and sellable on the channels it is priced for.",
+        "ARCHIVED": "No longer sold; kept for order history.",
+    },
 )
 
 
@@ -34,9 +40,7 @@ class Channel(Node):
         return await info.context.loaders.ChannelByIdLoader.load(local)
 
 
-@strawberry.federation.type(
-    keys=["id", "sku"], description="A sellable version of a product, identified by its SKU."
-)
+@strawberry.federation.type(keys=["id", "sku"], description=VARIANT_DESCRIPTION)
 class ProductVariant(Node):
     is_type_of = record_type_check(models.ProductVariant)
 

@@ -8,11 +8,11 @@ import strawberry
 
 from domain import models
 from domain.ids import from_global_id, to_global_id
-from resolvers.common import Node, record_type_check
+from resolvers.common import CUSTOMER_DESCRIPTION, Node, record_type_check
 from resolvers.context import Info
 
 
-@strawberry.federation.type(keys=["id"], description="A person who buys, on any channel.")
+@strawberry.federation.type(keys=["id"], description=CUSTOMER_DESCRIPTION)
 class Customer(Node):
     is_type_of = record_type_check(models.Customer)
 

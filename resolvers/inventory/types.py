@@ -8,12 +8,17 @@ import strawberry
 
 from domain import models
 from domain.ids import from_global_id, to_global_id
-from resolvers.common import Node, record_type_check
+from resolvers.common import VARIANT_DESCRIPTION, Node, described_enum, record_type_check
 from resolvers.context import Info
 
-LocationKind = strawberry.enum(
+LocationKind = described_enum(
     models.LocationKind,
-    description="What a location is: a warehouse, a shop, or a dark store (delivery only).",
+    "What a location is: a warehouse, a shop, or a dark store (delivery only).",
+    {
+        "WAREHOUSE": "A distribution centre: ships parcels, no walk-in customers.",
+        "STORE": "A shop: sells at the till, offers pickup, may ship from store.",
+        "DARK_STORE": "A closed micro-warehouse for fast, same-day local delivery.",
+    },
 )
 
 
@@ -61,7 +66,7 @@ class VariantRef:
     sku: str
 
 
-@strawberry.federation.type(keys=["sku"], description="A sellable version of a product.")
+@strawberry.federation.type(keys=["sku"], description=VARIANT_DESCRIPTION)
 class ProductVariant:
     is_type_of = record_type_check((VariantRef, models.ProductVariant))  # type: ignore[arg-type]
 

@@ -9,7 +9,7 @@ import strawberry
 from domain import models
 from domain.ids import from_global_id, to_global_id
 from resolvers.cart.types import CustomerRef
-from resolvers.common import Money, Node, money, record_type_check
+from resolvers.common import CUSTOMER_DESCRIPTION, Money, Node, money, record_type_check
 from resolvers.context import Info
 
 
@@ -36,7 +36,7 @@ class Order(Node):
         return await info.context.loaders.OrderByIdLoader.load(local)  # type: ignore[no-any-return]
 
 
-@strawberry.federation.type(keys=["id"], description="A person who buys, on any channel.")
+@strawberry.federation.type(keys=["id"], description=CUSTOMER_DESCRIPTION)
 class Customer:
     is_type_of = record_type_check((CustomerRef, models.Customer))  # type: ignore[arg-type]
 

@@ -7,7 +7,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.helpers import graphql
+from domain.auth import Role
+from tests.conftest import TestEnv
+from tests.helpers import graphql, staff_token
 
 CHANNEL_CREATE = """
 mutation($input: ChannelCreateInput!) {
@@ -16,12 +18,14 @@ mutation($input: ChannelCreateInput!) {
 
 
 async def test_typename(client: httpx.AsyncClient) -> None:
-    assert await graphql(client, "{ __typename }") == {"data": {"__typename": "Query"}}
+    body = await graphql(client, "{ __typename }")
+    assert body["data"] == {"__typename": "Query"}
+    assert body["extensions"]["cost"] == {"requestedQueryCost": 0, "maxCost": 1000}
 
 
 async def test_get_query_and_get_mutation_refused(client: httpx.AsyncClient) -> None:
     ok = await client.get("/graphql", params={"query": "{ __typename }"})
-    assert ok.status_code == 200 and ok.json() == {"data": {"__typename": "Query"}}
+    assert ok.status_code == 200 and ok.json()["data"] == {"__typename": "Query"}
     refused = await client.get("/graphql", params={"query": "mutation { __typename }"})
     assert refused.status_code == 405
 
@@ -46,10 +50,14 @@ async def test_unknown_paths_are_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_channel_create_writes_row_and_event_together(
-    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
 ) -> None:
+    token = staff_token(env.settings(), Role.MERCHANDISER)
     body = await graphql(
-        client, CHANNEL_CREATE, {"input": {"code": "KIOSK", "name": "Kiosk", "currencyCode": "SEK"}}
+        client,
+        CHANNEL_CREATE,
+        {"input": {"code": "KIOSK", "name": "Kiosk", "currencyCode": "SEK"}},
+        token=token,
     )
     payload = body["data"]["channelCreate"]
     assert payload["userErrors"] == []
@@ -66,8 +74,9 @@ async def test_channel_create_writes_row_and_event_together(
 
 
 async def test_bad_input_is_a_typed_user_error_and_changes_nothing(
-    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
 ) -> None:
+    token = staff_token(env.settings())
     before = await db.fetchval("SELECT count(*) FROM channels")
     cases = [
         ({"code": "web", "name": "x", "currencyCode": "EUR"}, "INVALID", ["input", "code"]),
@@ -79,15 +88,15 @@ async def test_bad_input_is_a_typed_user_error_and_changes_nothing(
         ),
     ]
     for values, code, field in cases:
-        body = await graphql(client, CHANNEL_CREATE, {"input": values})
+        body = await graphql(client, CHANNEL_CREATE, {"input": values}, token=token)
         payload = body["data"]["channelCreate"]
         assert payload["channel"] is None
         assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, field)]
     dup = {"code": "DUP", "name": "x", "currencyCode": "EUR"}
-    assert (await graphql(client, CHANNEL_CREATE, {"input": dup}))["data"]["channelCreate"][
-        "userErrors"
-    ] == []
-    again = await graphql(client, CHANNEL_CREATE, {"input": dup})
+    assert (await graphql(client, CHANNEL_CREATE, {"input": dup}, token=token))["data"][
+        "channelCreate"
+    ]["userErrors"] == []
+    again = await graphql(client, CHANNEL_CREATE, {"input": dup}, token=token)
     assert again["data"]["channelCreate"]["userErrors"][0]["code"] == "TAKEN"
     assert await db.fetchval("SELECT count(*) FROM channels") == before + 1
     assert await db.fetchval("SELECT count(*) FROM outbox") == 1
@@ -126,3 +135,37 @@ async def test_node_resolves_any_global_id(
         {"id": "gid://ucg/Product/00000000-0000-0000-0000-000000000000"},
     )
     assert missing["data"]["node"] is None
+
+
+async def test_channel_create_needs_a_merchandiser(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    values = {"input": {"code": "NOPE", "name": "x", "currencyCode": "EUR"}}
+    anonymous = await graphql(client, CHANNEL_CREATE, values)
+    assert anonymous["data"]["channelCreate"]["userErrors"][0]["code"] == "UNAUTHENTICATED"
+    clerk = staff_token(env.settings(), Role.STORE_ASSOCIATE)
+    forbidden = await graphql(client, CHANNEL_CREATE, values, token=clerk)
+    assert forbidden["data"]["channelCreate"]["userErrors"][0]["code"] == "FORBIDDEN"
+    assert await db.fetchval("SELECT count(*) FROM channels WHERE code = 'NOPE'") == 0
+
+
+async def test_query_cost_is_reported_and_capped(client: httpx.AsyncClient) -> None:
+    page = """query($n: Int!) { products(first: $n) {
+        edges { node { title variants { sku stockLevels { available location { code } } } } } } }"""
+    small = await graphql(client, page, {"n": 10})
+    large = await graphql(client, page, {"n": 100})
+    # products 1 + n * (edges 1 + node 1 + variants 1 + stockLevels 1 + location 1)
+    assert small["extensions"]["cost"]["requestedQueryCost"] == 1 + 10 * 5
+    assert large["extensions"]["cost"]["requestedQueryCost"] == 1 + 100 * 5
+    too_much = await graphql(client, page, {"n": 250})
+    assert "data" not in too_much or too_much["data"] is None
+    assert too_much["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+async def test_depth_is_limited(client: httpx.AsyncClient) -> None:
+    inner = "variants { sku }"
+    for _ in range(8):
+        inner = f"variants {{ product {{ {inner} }} }}"
+    nested = f"{{ products(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
+    body = await graphql(client, nested)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]

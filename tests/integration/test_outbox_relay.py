@@ -24,8 +24,9 @@ from datasources.events.cloudevents import decode
 from datasources.events.schemas import validate_event
 from datasources.kafka.relay import RELAY_LOCK_KEY, OutboxRelay, waves
 from datasources.postgres.pool import create_pool
+from domain.auth import Role
 from tests.conftest import ROOT, TestEnv
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_token
 from tests.live import read_topic, wait_until
 
 ORDERS = "ucg.orders.v1"
@@ -114,6 +115,7 @@ async def test_relay_publishes_a_valid_cloudevent_for_a_mutation(
         client,
         'mutation { channelCreate(input: {code: "EVT", name: "Events", currencyCode: "EUR"}) '
         "{ channel { id } userErrors { code } } }",
+        token=staff_token(env.settings(), Role.MERCHANDISER),
     )
     assert body["data"]["channelCreate"]["userErrors"] == []
     async with running(OutboxRelay(env.settings())):

@@ -1,0 +1,191 @@
+"""The MCP server for AI shopping agents: `ucg mcp` (stdio) and `/mcp` (streamable HTTP).
+
+Every tool runs a fixed GraphQL operation against the in-process supergraph,
+with the caller's principal in the context. So a tool is the very resolver and
+use-case a GraphQL client gets — same validation, ownership checks and typed
+errors — with no second implementation and no HTTP call to ourselves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from api.auth import AuthenticationFailed, principal_from_headers
+from api.resources import Resources
+from domain.auth import Principal
+from resolvers.context import Context as GraphQLContext
+from resolvers.supergraph import supergraph_schema, supergraph_sdl
+
+ERRORS_DOC = Path(__file__).resolve().parents[1] / "docs" / "ERRORS.md"
+READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+
+INSTRUCTIONS = """\
+Tools of a retail store's commerce API. Search the catalog, check stock near a
+place, build a cart, get a checkout quote, and buy with that quote and an
+idempotency key (a retry with the same key never buys twice). Prices are
+decimal strings with an ISO 4217 currency. Errors carry a stable code (see the
+resource ucg://docs/errors)."""
+
+
+class UcgTools:
+    """Runs tool operations as the given principal."""
+
+    def __init__(
+        self, resources: Resources, principal_for: Callable[[Context | None], Principal | None]
+    ) -> None:
+        self.resources = resources
+        self.principal_for = principal_for
+
+    async def run(
+        self, ctx: Context | None, document: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        context = GraphQLContext(
+            pool=self.resources.pool,
+            redis=self.resources.redis,
+            producer=self.resources.producer,
+            request_id=uuid.uuid4().hex,
+            principal=self.principal_for(ctx),
+            settings=self.resources.settings,
+        )
+        result = await supergraph_schema().execute(
+            document, variable_values=variables, context_value=context
+        )
+        if result.errors:
+            error = result.errors[0]
+            original = getattr(error, "original_error", None)
+            code = getattr(getattr(original, "code", None), "value", None)
+            if code is None and original is not None:
+                raise ToolError(f"INTERNAL_SERVER_ERROR: request id {context.request_id}")
+            raise ToolError(f"{code or 'INVALID'}: {getattr(original, 'message', error.message)}")
+        assert result.data is not None
+        return result.data
+
+
+def principal_from_http(settings: Any) -> Callable[[Context | None], Principal | None]:
+    def principal_for(ctx: Context | None) -> Principal | None:
+        headers = ctx.headers if ctx is not None else None
+        if not headers:
+            return None
+        try:
+            return principal_from_headers(settings, headers)
+        except AuthenticationFailed as exc:
+            raise ToolError("UNAUTHENTICATED: invalid or expired credentials") from exc
+
+    return principal_for
+
+
+PRODUCT_FIELDS = """
+  id handle title description status
+  variants { id sku title availability }
+"""
+
+
+def build_mcp_server(tools: UcgTools) -> MCPServer:
+    server = MCPServer(name="ucg", instructions=INSTRUCTIONS, version="0.1.0")
+
+    @server.tool(
+        description=(
+            "Search the catalog. Returns up to `first` products (1-50) ordered by title, each "
+            "with its variants (sku, title, units available now). Pass `after` (the endCursor "
+            "of a previous call) for the next page."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def search_products(
+        ctx: Context, first: int = 10, after: str | None = None
+    ) -> dict[str, Any]:
+        if not 1 <= first <= 50:
+            raise ToolError("INVALID: first must be between 1 and 50")
+        data = await tools.run(
+            ctx,
+            "query($first: Int!, $after: String) { products(first: $first, after: $after) "
+            "{ edges { node {" + PRODUCT_FIELDS + "} } pageInfo { hasNextPage endCursor } } }",
+            {"first": first, "after": after},
+        )
+        connection = data["products"]
+        return {
+            "products": [edge["node"] for edge in connection["edges"]],
+            "hasNextPage": connection["pageInfo"]["hasNextPage"],
+            "endCursor": connection["pageInfo"]["endCursor"],
+        }
+
+    @server.tool(
+        description=(
+            "One product by its handle (e.g. 'linen-navy-shirt') or global id "
+            "('gid://ucg/Product/…'), with its variants and units available now. "
+            "Returns {product: null} when there is no such product."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def get_product(
+        ctx: Context, handle: str | None = None, id: str | None = None
+    ) -> dict[str, Any]:
+        if (handle is None) == (id is None):
+            raise ToolError("INVALID: give exactly one of handle or id")
+        data = await tools.run(
+            ctx,
+            "query($handle: String, $id: ID) { product(handle: $handle, id: $id) {"
+            + PRODUCT_FIELDS
+            + "} }",
+            {"handle": handle, "id": id},
+        )
+        return {"product": data["product"]}
+
+    @server.tool(
+        description=(
+            "Units of each SKU available now at every location (warehouses, stores, dark "
+            "stores), with the location's kind and coordinates, so you can pick a store "
+            "for pickup. Unknown SKUs come back with variant: null."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def check_availability(ctx: Context, skus: list[str]) -> dict[str, Any]:
+        if not 1 <= len(skus) <= 50:
+            raise ToolError("INVALID: give 1 to 50 skus")
+        results = []
+        for sku in skus:
+            data = await tools.run(
+                ctx,
+                "query($sku: String!) { variant(sku: $sku) { sku title availability "
+                "stockLevels { available location { id code name kind latitude longitude } } } }",
+                {"sku": sku},
+            )
+            results.append({"sku": sku, "variant": data["variant"]})
+        return {"availability": results}
+
+    @server.resource(
+        "ucg://schema",
+        name="schema",
+        description="The public GraphQL schema (SDL) of the store's API.",
+        mime_type="text/plain",
+    )
+    def schema_sdl() -> str:
+        return supergraph_sdl()
+
+    @server.resource(
+        "ucg://policies",
+        name="policies",
+        description="The store's shipping and returns policies.",
+        mime_type="text/markdown",
+    )
+    def policies() -> str:
+        s = tools.resources.settings
+        return f"# Shipping\n\n{s.shipping_policy}\n\n# Returns\n\n{s.returns_policy}\n"
+
+    @server.resource(
+        "ucg://docs/errors",
+        name="errors",
+        description="Every error code the API returns, when it happens, and what to do.",
+        mime_type="text/markdown",
+    )
+    def error_docs() -> str:
+        return ERRORS_DOC.read_text()
+
+    return server

@@ -1,0 +1,160 @@
+"""Static query cost, computed once per operation before execution (no per-field hook).
+
+Shopify-style: every field that returns an object costs 1, scalars and enums 0,
+a mutation's root field 10, and a field with a `first` argument multiplies the
+cost of what it selects by `first`. The cost is reported to every client in
+`extensions.cost`; an operation over the limit is refused before it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    is_composite_type,
+    value_from_ast,
+)
+from strawberry.extensions import SchemaExtension
+
+MUTATION_COST = 10
+
+
+class _Coster:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def selection_cost(
+        self, parent: GraphQLNamedType, selection_set: SelectionSetNode | None, seen: frozenset[str]
+    ) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field_cost(parent, selection, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                target = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                total += self.selection_cost(target or parent, selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                target = self.schema.get_type(fragment.type_condition.name.value) or parent
+                total += self.selection_cost(target, fragment.selection_set, seen | {name})
+        return total
+
+    def field_cost(self, parent: GraphQLNamedType, node: FieldNode, seen: frozenset[str]) -> int:
+        fields = getattr(parent, "fields", {})
+        definition = fields.get(node.name.value)
+        if definition is None:  # __typename and friends
+            return 0
+        returns = get_named_type(definition.type)
+        if not is_composite_type(returns):
+            return 0
+        multiplier = 1
+        first_arg = definition.args.get("first")
+        if first_arg is not None:
+            value = first_arg.default_value
+            for argument in node.arguments or ():
+                if argument.name.value == "first":
+                    value = value_from_ast(argument.value, first_arg.type, self.variables)
+            if isinstance(value, int) and value > 0:
+                multiplier = value
+        return 1 + multiplier * self.selection_cost(returns, node.selection_set, seen)
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> int:
+    root: GraphQLObjectType | None = {
+        OperationType.QUERY: schema.query_type,
+        OperationType.MUTATION: schema.mutation_type,
+        OperationType.SUBSCRIPTION: schema.subscription_type,
+    }[operation.operation]
+    if root is None:
+        return 0
+    coster = _Coster(schema, fragments, variables)
+    cost = coster.selection_cost(root, operation.selection_set, frozenset())
+    if operation.operation is OperationType.MUTATION:
+        cost += MUTATION_COST * sum(
+            1 for s in operation.selection_set.selections if isinstance(s, FieldNode)
+        )
+    return cost
+
+
+DEFAULT_MAX_COST = 1000
+
+
+class QueryCost(SchemaExtension):
+    """Computes the operation's cost once, refuses it above the limit, reports it."""
+
+    cost: int | None = None
+    max_cost: int = DEFAULT_MAX_COST
+
+    def on_validate(self) -> Iterator[None]:
+        # Runs after the validation cache has validated the document; a costly
+        # operation is refused here, before it executes.
+        context = self.execution_context
+        settings = getattr(context.context, "settings", None)
+        self.max_cost = getattr(settings, "max_query_cost", DEFAULT_MAX_COST)
+        max_cost = self.max_cost
+        if context.pre_execution_errors == [] and context.graphql_document is not None:
+            document = context.graphql_document
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            chosen = [
+                op
+                for op in operations
+                if context.operation_name is None
+                or (op.name is not None and op.name.value == context.operation_name)
+            ]
+            if chosen:
+                self.cost = operation_cost(
+                    context.schema._schema, chosen[0], fragments, context.variables or {}
+                )
+                if self.cost > max_cost:
+                    context.pre_execution_errors = [
+                        GraphQLError(
+                            f"Query cost {self.cost} exceeds the limit of {max_cost}; "
+                            "ask for fewer items per page or fewer fields.",
+                            extensions={"code": "MAX_COST_EXCEEDED"},
+                        )
+                    ]
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"requestedQueryCost": self.cost, "maxCost": self.max_cost}}
