@@ -329,11 +329,14 @@ def _route_single(
         if _covers(stock, wanted, [candidate]):
             return RoutingPlan(method, (_shipment(candidate, wanted),))
 
-    # Report the shortfall of the location that covers the most lines (then nearest).
-    def covered(c: _Candidate) -> int:
-        return sum(_available(stock, sku, c.location.id) >= q for sku, q in wanted.items())
+    # Report the shortfall of the location that covers the most lines, then
+    # the most units, then the nearest.
+    def covered(c: _Candidate) -> tuple[int, int]:
+        held = {sku: _available(stock, sku, c.location.id) for sku in wanted}
+        lines = sum(held[sku] >= q for sku, q in wanted.items())
+        return lines, sum(min(held[sku], q) for sku, q in wanted.items())
 
-    best = min(pool, key=lambda c: (-covered(c), c.key))
+    best = min(pool, key=lambda c: (tuple(-n for n in covered(c)), c.key))
     short = tuple(
         UnservedLine(sku, qty, _available(stock, sku, best.location.id))
         for sku, qty in wanted.items()
