@@ -60,9 +60,12 @@ points = st.builds(
 )
 
 
+mostly = st.integers(0, 3).map(bool)  # True three times in four
+
+
 @st.composite
 def locations(draw: st.DrawFn) -> list[RoutingLocation]:
-    count = draw(st.integers(1, 6))
+    count = draw(st.integers(1, 7))
     found = []
     for n in range(1, count + 1):
         found.append(
@@ -70,10 +73,10 @@ def locations(draw: st.DrawFn) -> list[RoutingLocation]:
                 id=lid(draw(st.integers(1, 10_000)) * 10 + n),
                 kind=draw(st.sampled_from(list(LocationKind))),
                 point=draw(st.none() | points) if draw(st.integers(0, 9)) == 0 else draw(points),
-                ships=draw(st.booleans()),
-                pickup=draw(st.booleans()),
-                same_day_radius_km=draw(st.sampled_from([0.0, 20.0, 80.0, 300.0])),
-                same_day_cutoff=draw(st.none() | st.sampled_from([time(12), time(16), time(23)])),
+                ships=draw(mostly),
+                pickup=draw(mostly),
+                same_day_radius_km=draw(st.sampled_from([0.0, 50.0, 150.0, 300.0])),
+                same_day_cutoff=draw(st.sampled_from([None, time(12), time(16), time(23)])),
                 hours=draw(st.none() | st.just(SHOP_HOURS)),
                 active=draw(st.integers(0, 9)) > 0,
             )
@@ -86,14 +89,14 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
     locs = draw(locations())
     lines = draw(
         st.lists(
-            st.builds(RoutingLine, st.sampled_from(SKUS), st.integers(1, 5)), min_size=1, max_size=5
+            st.builds(RoutingLine, st.sampled_from(SKUS), st.integers(1, 4)), min_size=1, max_size=4
         )
     )
     stock = {
-        (sku, location.id): draw(st.integers(-1, 6))
+        (sku, location.id): draw(st.integers(-1, 8))
         for sku in SKUS
         for location in locs
-        if draw(st.booleans())
+        if draw(mostly)
     }
     method = draw(st.sampled_from(list(M)))
     destination = draw(st.none() | points)
@@ -114,6 +117,33 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
         "destination": destination,
         "location_id": location_id,
     }
+
+
+@st.composite
+def split_scenarios(draw: st.DrawFn) -> dict[str, object]:
+    """Every location can ship, each holds little: plans often need several locations."""
+    method = draw(st.sampled_from([M.SHIP, M.SHIP_FROM_STORE]))
+    kind = LocationKind.WAREHOUSE if method is M.SHIP else LocationKind.STORE
+    ids = draw(st.lists(st.integers(1, 50), min_size=2, max_size=6, unique=True))
+    locs = [RoutingLocation(lid(n), kind, draw(points), ships=True) for n in ids]
+    return {
+        "lines": draw(
+            st.lists(
+                st.builds(RoutingLine, st.sampled_from(SKUS), st.integers(1, 4)),
+                min_size=1,
+                max_size=4,
+            )
+        ),
+        "method": method,
+        "locations": locs,
+        "stock": {(sku, x.id): draw(st.integers(0, 3)) for sku in SKUS for x in locs},
+        "now": NOW,
+        "destination": draw(st.none() | points),
+        "location_id": None,
+    }
+
+
+any_scenario = scenarios() | split_scenarios()
 
 
 def run(s: dict[str, object], **overrides: object) -> Plan | Unroutable:
@@ -154,7 +184,7 @@ def eligible_ids(s: dict[str, object]) -> list[uuid.UUID]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(scenarios())
+@given(any_scenario)
 def test_plan_never_oversells_and_covers_every_line(s: dict[str, object]) -> None:
     result = run(s)
     wanted = wanted_of(s)
@@ -183,7 +213,7 @@ def test_plan_never_oversells_and_covers_every_line(s: dict[str, object]) -> Non
 
 
 @settings(max_examples=150, deadline=None)
-@given(scenarios(), st.randoms(use_true_random=False))
+@given(any_scenario, st.randoms(use_true_random=False))
 def test_plan_is_deterministic_whatever_the_input_order(
     s: dict[str, object], rnd: random.Random
 ) -> None:
@@ -206,7 +236,7 @@ def test_plan_is_deterministic_whatever_the_input_order(
 
 
 @settings(max_examples=150, deadline=None)
-@given(scenarios())
+@given(any_scenario)
 def test_fewest_shipments_and_never_split_when_one_location_suffices(
     s: dict[str, object],
 ) -> None:
