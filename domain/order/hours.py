@@ -48,7 +48,11 @@ class OpeningHours:
         if hours is None:
             return None
         opens = datetime.combine(day, hours[0], tzinfo=self.tz).astimezone(UTC)
-        closes = datetime.combine(day, hours[1], tzinfo=self.tz).astimezone(UTC)
+        if hours[1] == time.max:  # "until midnight": the next day's 00:00, not 1 us before
+            closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+        else:
+            closes = datetime.combine(day, hours[1], tzinfo=self.tz)
+        closes = closes.astimezone(UTC)
         return opens, closes
 
     def local_date(self, at: datetime) -> date:
