@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from itertools import combinations
 
@@ -193,7 +193,7 @@ def _promise(
     if method is FulfillmentMethod.SAME_DAY:
         if distance > location.same_day_radius_km:
             return None
-        zone = hours.tz if hours is not None else now.tzinfo
+        zone = hours.tz if hours is not None else UTC
         cutoff = location.same_day_cutoff
         local_now = now.astimezone(zone)
         if cutoff is None or local_now.time() >= cutoff:
