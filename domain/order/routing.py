@@ -342,8 +342,11 @@ def _route_single(
         for sku, qty in wanted.items()
         if _available(stock, sku, best.location.id) < qty
     )
+    pool_ids = {c.location.id for c in pool}
     alternatives = tuple(
-        c.location.id for c in everyone if c not in pool and _covers(stock, wanted, [c])
+        c.location.id
+        for c in everyone
+        if c.location.id not in pool_ids and _covers(stock, wanted, [c])
     )[: policy.max_alternatives]
     return Unroutable(method, UnroutableReason.OUT_OF_STOCK, short, alternatives)
 
@@ -386,6 +389,17 @@ def _fewest_then_nearest(
     Exhaustive by set size while the number of subsets stays within `budget`
     (size 1 always); beyond, a greedy cover (most units first, then nearest).
     """
+    quantities = tuple(wanted.values())
+    held = {
+        c.location.id: tuple(_available(stock, sku, c.location.id) for sku in wanted)
+        for c in relevant
+    }
+
+    def covers(group: tuple[_Candidate, ...]) -> bool:
+        return all(
+            sum(held[c.location.id][i] for c in group) >= qty for i, qty in enumerate(quantities)
+        )
+
     spent = 0
     for size in range(1, len(relevant) + 1):
         count = math.comb(len(relevant), size)
@@ -395,7 +409,7 @@ def _fewest_then_nearest(
         best: tuple[_Candidate, ...] | None = None
         best_key: tuple[float, tuple[uuid.UUID, ...]] | None = None
         for group in combinations(relevant, size):
-            if not _covers(stock, wanted, group):
+            if not covers(group):
                 continue
             key = (sum(c.distance for c in group), tuple(sorted(c.location.id for c in group)))
             if best_key is None or key < best_key:
