@@ -123,6 +123,24 @@ class Unroutable:
     # PICKUP only: other pickup locations that hold everything, nearest first.
     alternatives: tuple[uuid.UUID, ...] = ()
 
+    def to_domain_error(self, fields: Mapping[str, list[str]] | None = None) -> DomainError:
+        """The user error for checkout: OUT_OF_STOCK naming the first short line (its
+        input path from `fields`, by sku) or FULFILLMENT_UNAVAILABLE."""
+        if self.reason is UnroutableReason.NO_ELIGIBLE_LOCATION:
+            return DomainError(
+                ErrorCode.FULFILLMENT_UNAVAILABLE,
+                f"No location offers {self.method} for this address, store or time.",
+                ["fulfillment", "method"],
+            )
+        first = self.lines[0]
+        skus = ", ".join(line.sku for line in self.lines)
+        return DomainError(
+            ErrorCode.OUT_OF_STOCK,
+            f"Not enough stock for {skus} ({first.sku}: {first.available} of "
+            f"{first.requested} available for {self.method}).",
+            (fields or {}).get(first.sku, ["lines", first.sku]),
+        )
+
 
 RoutingResult = RoutingPlan | Unroutable
 

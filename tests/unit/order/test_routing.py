@@ -25,6 +25,7 @@ from domain.order.routing import (
     RoutingPolicy,
     Unroutable,
     UnroutableReason,
+    UnservedLine,
     haversine_km,
     is_capable,
     route,
@@ -558,3 +559,18 @@ def test_location_that_never_opens_cannot_promise() -> None:
     assert isinstance(
         route([RoutingLine("SKU-A", 1)], M.SHIP, [shipper], {("SKU-A", lid(2)): 1}, NOW), Unroutable
     )
+
+
+def test_unroutable_maps_to_a_typed_user_error() -> None:
+    short = Unroutable(
+        M.SHIP,
+        UnroutableReason.OUT_OF_STOCK,
+        (UnservedLine("SKU-B", 3, 1), UnservedLine("SKU-C", 1, 0)),
+    )
+    error = short.to_domain_error({"SKU-B": ["input", "lines", "2"]})
+    assert error.code is ErrorCode.OUT_OF_STOCK
+    assert error.field == ["input", "lines", "2"]
+    assert "SKU-B, SKU-C" in error.message and "1 of 3" in error.message
+    assert short.to_domain_error().field == ["lines", "SKU-B"]
+    nowhere = Unroutable(M.SAME_DAY, UnroutableReason.NO_ELIGIBLE_LOCATION, short.lines)
+    assert nowhere.to_domain_error().code is ErrorCode.FULFILLMENT_UNAVAILABLE
