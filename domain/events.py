@@ -55,6 +55,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "Order",
             "An order moved to a new status.",
         ),
+        EventType(
+            "ucg.order.created.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "An order was placed.",
+        ),
+        EventType(
+            "ucg.fulfillment.status_changed.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "A fulfillment of an order moved to a new status (keyed by the order).",
+        ),
     )
 }
 

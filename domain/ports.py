@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from domain.models import Channel, OutboxEvent
+from domain.order.payments import PaymentGateway as PaymentGateway  # the payment port
 
 
 class CatalogRepository(Protocol):

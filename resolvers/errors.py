@@ -19,9 +19,25 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
         "The idempotency key was already used with different input; use a new key."
     ),
     ErrorCode.INVALID_TRANSITION: (
-        "The object cannot move to the requested status from its current one."
+        "The requested status change is not allowed from the current status (see `message`)."
     ),
-    ErrorCode.PAYMENT_DECLINED: "The payment method was declined; nothing was charged.",
+    ErrorCode.PAYMENT_DECLINED: (
+        "The payment provider declined the payment; nothing was charged and no stock is held."
+    ),
+    ErrorCode.PAYMENT_FAILED: (
+        "The payment provider refused the operation (e.g. capture above the authorized "
+        "amount, or an authorization that is voided or expired)."
+    ),
+    ErrorCode.FULFILLMENT_UNAVAILABLE: (
+        "No location offers the chosen fulfillment method for this address, store or time."
+    ),
+    ErrorCode.NOT_CANCELLABLE: (
+        "The order or line named by `field` can no longer be cancelled (already handed over)."
+    ),
+    ErrorCode.NOT_RETURNABLE: (
+        "The line named by `field` cannot be returned (not received, already returned, "
+        "or outside the return window)."
+    ),
 }
 
 UserErrorCode = described_enum(

@@ -1,0 +1,1 @@
+"""Payment service adapters implementing `domain.order.payments.PaymentGateway`."""

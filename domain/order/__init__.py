@@ -1,0 +1,1 @@
+"""Orders: fulfillment routing, the fulfillment lifecycle, fraud rules, payments, after-sale."""

@@ -1,4 +1,16 @@
-"""The payment port: what checkout and fulfillment need from a payment provider."""
+"""The payment port: what checkout and after-sale need from a payment service.
+
+Amounts are integer minor units with their ISO 4217 currency. Every call
+takes an idempotency key: a retry with the same key and the same request
+gets the first answer, never a second charge. Expected failures (a declined
+card, capturing more than was authorized) are values (`PaymentFailure`), not
+exceptions; an adapter raises only for bugs and lost connections.
+
+Lifecycle of one authorization: authorize -> capture (one or more partial
+captures, e.g. one per shipment, in total at most the authorized amount) ->
+refund (in total at most the captured amount). `void` releases the part not
+yet captured; after it nothing more can be captured.
+"""
 
 from __future__ import annotations
 
@@ -6,44 +18,110 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-
-class PaymentStatus(StrEnum):
-    AUTHORIZED = "AUTHORIZED"
-    DECLINED = "DECLINED"
-    CAPTURED = "CAPTURED"
-    VOIDED = "VOIDED"
-    REFUNDED = "REFUNDED"
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+from domain.errors import DomainError, ErrorCode
 
 
 @dataclass(frozen=True)
-class PaymentResult:
-    """A provider's answer. `reference` names the authorization in later calls."""
-
-    status: PaymentStatus
-    reference: str
+class PaymentAmount:
     amount_minor: int
     currency_code: str
-    decline_reason: str | None = None
+
+
+class PaymentFailureCode(StrEnum):
+    # Declines: the buyer should use another card.
+    CARD_DECLINED = "CARD_DECLINED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    EXPIRED_CARD = "EXPIRED_CARD"
+    INCORRECT_CVC = "INCORRECT_CVC"
+    FRAUD_SUSPECTED = "FRAUD_SUSPECTED"
+    INVALID_CARD_TOKEN = "INVALID_CARD_TOKEN"
+    # Transient: the same call may succeed when retried with the same key.
+    PROCESSING_ERROR = "PROCESSING_ERROR"
+    # The request does not fit the authorization's state.
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    UNKNOWN_AUTHORIZATION = "UNKNOWN_AUTHORIZATION"
+    AUTHORIZATION_EXPIRED = "AUTHORIZATION_EXPIRED"
+    AMOUNT_EXCEEDS_AUTHORIZED = "AMOUNT_EXCEEDS_AUTHORIZED"
+    AMOUNT_EXCEEDS_CAPTURED = "AMOUNT_EXCEEDS_CAPTURED"
+    ALREADY_VOIDED = "ALREADY_VOIDED"
+    FULLY_CAPTURED = "FULLY_CAPTURED"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+
+
+DECLINES = frozenset(
+    {
+        PaymentFailureCode.CARD_DECLINED,
+        PaymentFailureCode.INSUFFICIENT_FUNDS,
+        PaymentFailureCode.EXPIRED_CARD,
+        PaymentFailureCode.INCORRECT_CVC,
+        PaymentFailureCode.FRAUD_SUSPECTED,
+        PaymentFailureCode.INVALID_CARD_TOKEN,
+    }
+)
+
+
+@dataclass(frozen=True)
+class PaymentFailure:
+    code: PaymentFailureCode
+    message: str
 
     @property
-    def ok(self) -> bool:
-        return self.status is not PaymentStatus.DECLINED
+    def is_decline(self) -> bool:
+        return self.code in DECLINES
+
+    @property
+    def retryable(self) -> bool:
+        return self.code is PaymentFailureCode.PROCESSING_ERROR
+
+    def to_domain_error(self, field: list[str] | None = None) -> DomainError:
+        code = ErrorCode.PAYMENT_DECLINED if self.is_decline else ErrorCode.PAYMENT_FAILED
+        return DomainError(code, f"{self.message} ({self.code})", field)
 
 
-class PaymentProvider(Protocol):
-    """Every call is idempotent by `idempotency_key`: a retry returns the first answer."""
+@dataclass(frozen=True)
+class Authorized:
+    authorization_id: str
+    amount: PaymentAmount
+
+
+@dataclass(frozen=True)
+class Captured:
+    capture_id: str
+    authorization_id: str
+    amount: PaymentAmount
+    captured_total_minor: int  # all captures of the authorization so far
+
+
+@dataclass(frozen=True)
+class Voided:
+    authorization_id: str
+    released_minor: int  # the uncaptured amount given back to the card
+
+
+@dataclass(frozen=True)
+class Refunded:
+    refund_id: str
+    authorization_id: str
+    amount: PaymentAmount
+    refunded_total_minor: int
+
+
+class PaymentGateway(Protocol):
+    """A payment service. Adapters: `datasources.payments.test_provider` (dev/tests)."""
 
     async def authorize(
-        self, token: str, amount_minor: int, currency_code: str, idempotency_key: str
-    ) -> PaymentResult: ...
+        self, amount: PaymentAmount, card_token: str, idempotency_key: str
+    ) -> Authorized | PaymentFailure: ...
 
     async def capture(
-        self, reference: str, amount_minor: int, idempotency_key: str
-    ) -> PaymentResult: ...
+        self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
+    ) -> Captured | PaymentFailure: ...
 
-    async def void(self, reference: str, idempotency_key: str) -> PaymentResult: ...
+    async def void(
+        self, authorization_id: str, idempotency_key: str
+    ) -> Voided | PaymentFailure: ...
 
     async def refund(
-        self, reference: str, amount_minor: int, idempotency_key: str
-    ) -> PaymentResult: ...
+        self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
+    ) -> Refunded | PaymentFailure: ...
