@@ -22,7 +22,8 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id of the object.")
 
 
-@strawberry.type(description="An amount of money in one currency.")
+# Shareable: several subgraphs return Money and PageInfo (Apollo composition needs @shareable).
+@strawberry.federation.type(shareable=True, description="An amount of money in one currency.")
 class Money:
     amount: Decimal = strawberry.field(description='Amount as a decimal string, e.g. "19.99".')
     currency_code: str = strawberry.field(description="ISO 4217 currency code, e.g. EUR.")
@@ -32,7 +33,9 @@ def money(amount_minor: int, currency_code: str) -> Money:
     return Money(amount=to_decimal(amount_minor, currency_code), currency_code=currency_code)
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
+@strawberry.federation.type(
+    shareable=True, description="Where a page of a connection sits in the whole list."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True when more items follow this page.")
     has_previous_page: bool = strawberry.field(description="True when items precede this page.")

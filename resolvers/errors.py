@@ -19,6 +19,16 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         "The idempotency key was already used with different input; use a new key."
     ),
+    ErrorCode.CART_EXPIRED: "The cart was abandoned past its expiry time; create a new cart.",
+    ErrorCode.CART_NOT_ACTIVE: (
+        "The cart was merged into another cart or checked out; use the cart it was merged into."
+    ),
+    ErrorCode.INVALID_QUANTITY: "A line quantity is below 1 or above the configured maximum.",
+    ErrorCode.VARIANT_UNAVAILABLE: (
+        "The variant is not for sale: its product is not ACTIVE, or it has no price on the "
+        "cart's channel and currency."
+    ),
+    ErrorCode.CURRENCY_NOT_SUPPORTED: "The currency is not sold on the channel.",
 }
 
 UserErrorCode = strawberry.enum(

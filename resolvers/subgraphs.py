@@ -41,7 +41,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "customer": {"query": customer.Query, "types": [Customer]},
     "inventory": {"query": inventory.Query, "types": [Location, StockLevel, StockVariant]},
-    "cart": {"query": cart.Query, "types": [CartCustomer]},
+    "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {"query": order.Query, "types": [OrderCustomer]},
 }
 
