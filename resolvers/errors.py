@@ -40,7 +40,10 @@ UserErrorCode = strawberry.enum(
 )
 
 
-@strawberry.type(description="A problem with the input of a mutation; nothing was changed.")
+# Shareable: every subgraph with mutations returns UserError (Apollo composition).
+@strawberry.federation.type(
+    shareable=True, description="A problem with the input of a mutation; nothing was changed."
+)
 class UserError:
     code: UserErrorCode = strawberry.field(description="Stable code of the problem.")  # type: ignore[valid-type]
     field: list[str] | None = strawberry.field(
