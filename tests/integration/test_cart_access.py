@@ -415,3 +415,56 @@ async def test_expired_cart_is_a_typed_error_and_cleanup_removes_it(
         await pool.close()
     body = await gql(client, CART_QUERY, {"id": cart["id"]})
     assert body["data"]["cart"] is None and "errors" not in body
+
+
+async def test_two_devices_signing_in_at_once_leave_one_active_cart(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    shop = await make_shop(db)
+    ann = await add_customer(db)
+    token = customer_token(env.settings(), ann)
+    ok(
+        await mutate(
+            client,
+            CART_CREATE,
+            {"input": {"channel": gid("Channel", shop.web), "lines": [shop.line("MUG-1")]}},
+            token,
+        )
+    )
+    guests = [
+        ok(
+            await mutate(
+                client,
+                CART_CREATE,
+                {"input": {"channel": gid("Channel", shop.app), "lines": [shop.line(sku)]}},
+            )
+        )
+        for sku in ("TEE-1", "CAP-1")
+    ]
+    results = await asyncio.gather(
+        *(
+            mutate(
+                client,
+                BUYER_UPDATE,
+                {"cartId": g["id"], "buyer": {"customerId": gid("Customer", ann)}},
+                token,
+            )
+            for g in guests
+        )
+    )
+    assert all(r["userErrors"] == [] for r in results)
+    active = await db.fetch(
+        "SELECT id FROM carts WHERE customer_id = $1 AND status = 'ACTIVE'", ann
+    )
+    assert len(active) == 1
+    # Every unit the shopper put in any cart is in the one active cart.
+    quantities = await db.fetch(
+        "SELECT v.sku, l.quantity FROM cart_lines l JOIN variants v ON v.id = l.variant_id "
+        "WHERE l.cart_id = $1 ORDER BY v.sku",
+        active[0]["id"],
+    )
+    assert [(r["sku"], r["quantity"]) for r in quantities] == [
+        ("CAP-1", 1),
+        ("MUG-1", 1),
+        ("TEE-1", 1),
+    ]
