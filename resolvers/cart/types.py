@@ -13,6 +13,7 @@ from domain import models
 from domain.cart import discounts, rates, view
 from domain.cart import models as cart_models
 from domain.cart.models import Attribute as AttributeRecord
+from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id, to_global_id
 from resolvers.cart.views import cart_view
 from resolvers.common import (
@@ -282,7 +283,12 @@ class Cart(Node):
     ) -> Connection[CartLine]:
         check_page_size(first)
         v = await cart_view(info.context, self)  # type: ignore[arg-type]
-        start = int(decode_cursor(after, 1)[0]) + 1 if after is not None else 0
+        start = 0
+        if after is not None:
+            position = decode_cursor(after, 1)[0]
+            if not position.isdigit():
+                raise DomainError(ErrorCode.INVALID, "The cursor is not valid here.", ["after"])
+            start = int(position) + 1
         items = list(enumerate(v.lines))[start : start + first + 1]
         page = connection(items, first, lambda item: encode_cursor(str(item[0])))
         for edge in page.edges:

@@ -314,3 +314,33 @@ async def test_usd_cart_on_a_channel_that_sells_usd(
     # 8.875% of (11.00 + 5.95 shipping) = 1.504 -> 1.50, added on top.
     assert cost["tax"]["amount"] == "1.50"
     assert cost["total"]["amount"] == "18.45"
+
+
+async def test_lines_are_a_connection(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    shop = await make_shop(db)
+    cart = ok(
+        await mutate(
+            client,
+            CART_CREATE,
+            {
+                "input": {
+                    "channel": gid("Channel", shop.web),
+                    "lines": [shop.line("MUG-1"), shop.line("TEE-1"), shop.line("CAP-1")],
+                }
+            },
+        )
+    )
+    page_query = """query($id: ID!, $after: String) { cart(id: $id) {
+      lines(first: 2, after: $after) { edges { cursor node { sku } }
+                                       pageInfo { hasNextPage endCursor } } } }"""
+    first = (await gql(client, page_query, {"id": cart["id"]}))["data"]["cart"]["lines"]
+    assert [e["node"]["sku"] for e in first["edges"]] == ["MUG-1", "TEE-1"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    rest = (await gql(client, page_query, {"id": cart["id"], "after": after}))["data"]["cart"]
+    assert [e["node"]["sku"] for e in rest["lines"]["edges"]] == ["CAP-1"]
+    assert rest["lines"]["pageInfo"]["hasNextPage"] is False
+    bad = await gql(client, page_query, {"id": cart["id"], "after": "bm9wZQ=="})
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
