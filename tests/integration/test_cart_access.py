@@ -63,10 +63,21 @@ async def test_every_guard_is_a_user_error_and_changes_nothing(
     web = gid("Channel", shop.web)
     cart = ok(
         await mutate(
-            client, CART_CREATE, {"input": {"channel": web, "lines": [shop.line("MUG-1", 2)]}}
+            client,
+            CART_CREATE,
+            {
+                "input": {
+                    "channel": web,
+                    "lines": [
+                        shop.line("MUG-1", 2),
+                        shop.line("MUG-1", 1, attributes=[{"key": "gift", "value": "yes"}]),
+                    ],
+                }
+            },
         )
     )
     cart_id, line_id = cart["id"], lines_of(cart)[0]["id"]
+    gift_line_id = lines_of(cart)[1]["id"]
     before = await _snapshot(db)
     missing_variant = gid("ProductVariant", shop.web)
     create_cases: list[tuple[dict[str, Any], str, list[str]]] = [
@@ -148,6 +159,42 @@ async def test_every_guard_is_a_user_error_and_changes_nothing(
             {"lines": [shop.line("MUG-1", attributes=[{"key": "", "value": "x"}])]},
             "INVALID",
             ["lines", "0", "attributes"],
+        ),
+        (
+            LINES_ADD,
+            {
+                "lines": [
+                    shop.line(
+                        "MUG-1", attributes=[{"key": f"k{i}", "value": "v"} for i in range(21)]
+                    )
+                ]
+            },
+            "INVALID",
+            ["lines", "0", "attributes"],
+        ),
+        (
+            LINES_ADD,
+            {
+                "lines": [
+                    shop.line(
+                        "MUG-1", attributes=[{"key": "k", "value": "1"}, {"key": "k", "value": "2"}]
+                    )
+                ]
+            },
+            "INVALID",
+            ["lines", "0", "attributes"],
+        ),
+        (
+            LINES_UPDATE,
+            {"lines": [{"id": gift_line_id, "attributes": []}]},
+            "INVALID",
+            ["lines", "0", "attributes"],
+        ),
+        (
+            BUYER_UPDATE,
+            {"buyer": {"provinceCode": "toolong"}},
+            "INVALID",
+            ["buyerIdentity", "provinceCode"],
         ),
         (
             LINES_UPDATE,
@@ -244,6 +291,14 @@ async def test_another_customers_cart_is_off_limits(
     ok(await mutate(client, NOTE_UPDATE, {"cartId": cart["id"], "note": "by staff"}, staff))
     owner = await gql(client, CART_QUERY, {"id": cart["id"]}, ann_token)
     assert owner["data"]["cart"]["note"] == "by staff"
+    # Not even staff can hand a customer's cart to someone else.
+    payload = await mutate(
+        client,
+        BUYER_UPDATE,
+        {"cartId": cart["id"], "buyer": {"customerId": gid("Customer", bob)}},
+        staff,
+    )
+    assert error_codes(payload) == [("FORBIDDEN", ["buyerIdentity", "customerId"])]
     # Staff attaching an unknown customer: NOT_FOUND.
     payload = await mutate(
         client,
@@ -468,3 +523,38 @@ async def test_two_devices_signing_in_at_once_leave_one_active_cart(
         ("MUG-1", 1),
         ("TEE-1", 1),
     ]
+
+
+async def test_a_cart_has_at_most_the_configured_number_of_lines(
+    env: TestEnv, db: asyncpg.Connection[Any]
+) -> None:
+    from api.app import create_app
+
+    shop = await make_shop(db)
+    app = create_app(env.settings(cart_max_lines=2, cart_cleanup_interval_seconds=0))
+    await app.state.resources.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as client:
+            cart = ok(
+                await mutate(
+                    client,
+                    CART_CREATE,
+                    {"input": {"channel": gid("Channel", shop.web), "lines": [shop.line("MUG-1")]}},
+                )
+            )
+            payload = await mutate(
+                client,
+                LINES_ADD,
+                {"cartId": cart["id"], "lines": [shop.line("TEE-1"), shop.line("CAP-1")]},
+            )
+            assert error_codes(payload) == [("INVALID", ["lines"])]
+            # Adding to an existing line is not a new line.
+            ok(
+                await mutate(
+                    client, LINES_ADD, {"cartId": cart["id"], "lines": [shop.line("MUG-1")]}
+                )
+            )
+    finally:
+        await app.state.resources.close()
+    assert await db.fetchval("SELECT array_agg(quantity) FROM cart_lines") == [2]
