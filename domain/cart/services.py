@@ -213,6 +213,12 @@ async def create_cart(
     channel = await uow.carts.channel(channel_id)
     if channel is None:
         raise NotFound("Channel", ["input", "channel"])
+    if principal is not None and principal.channel and principal.channel != channel.code:
+        raise DomainError(
+            ErrorCode.FORBIDDEN,
+            f"Your credentials are bound to channel {principal.channel}.",
+            ["input", "channel"],
+        )
     currency = currency_code or channel.currency_code
     if currency != channel.currency_code and not await uow.carts.currency_sold(
         channel.id, currency

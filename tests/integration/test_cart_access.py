@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
+from api.auth import issue_access_token
 from datasources.postgres.cart_cleanup import (
     CART_CLEANUP_LOCK_KEY,
     delete_expired_carts,
     run_cart_cleanup,
 )
 from datasources.postgres.pool import create_pool
+from domain.auth import Principal, PrincipalKind, Role
 from tests.conftest import TestEnv
 from tests.integration.cart_support import (
     BUYER_UPDATE,
@@ -291,6 +294,15 @@ async def test_another_customers_cart_is_off_limits(
     ok(await mutate(client, NOTE_UPDATE, {"cartId": cart["id"], "note": "by staff"}, staff))
     owner = await gql(client, CART_QUERY, {"id": cart["id"]}, ann_token)
     assert owner["data"]["cart"]["note"] == "by staff"
+    # Credentials bound to a channel (a POS terminal's key) create carts on that channel only.
+    pos = issue_access_token(
+        settings, Principal(PrincipalKind.API_KEY, uuid.uuid4(), frozenset({Role.POS}), "APP")
+    )
+    payload = await mutate(
+        client, CART_CREATE, {"input": {"channel": gid("Channel", shop.web)}}, pos
+    )
+    assert error_codes(payload) == [("FORBIDDEN", ["input", "channel"])]
+    ok(await mutate(client, CART_CREATE, {"input": {"channel": gid("Channel", shop.app)}}, pos))
     # Not even staff can hand a customer's cart to someone else.
     payload = await mutate(
         client,
