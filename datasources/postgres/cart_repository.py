@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from datasources.postgres.cart import _COLUMNS, _cart, _line, attributes_to_json
+from domain.cart.discounts import DiscountDefinition
 from domain.cart.models import Attribute, CartLine, VariantOffer
 from domain.models import Channel
 
@@ -163,3 +164,30 @@ class PostgresCartRepository:
 
     async def delete_lines(self, line_ids: Sequence[uuid.UUID]) -> None:
         await self._conn.execute("DELETE FROM cart_lines WHERE id = ANY($1)", list(line_ids))
+
+    async def discount_code_exists(self, code: str) -> bool:
+        return bool(await self._conn.fetchval("SELECT 1 FROM discounts WHERE code = $1", code))
+
+    async def existing_channel_ids(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self._conn.fetch("SELECT id FROM channels WHERE id = ANY($1)", list(ids))
+        return {r["id"] for r in rows}
+
+    async def insert_discount(self, d: DiscountDefinition) -> uuid.UUID:
+        discount_id: uuid.UUID = await self._conn.fetchval(
+            """INSERT INTO discounts (code, kind, value, currency_code, min_subtotal_minor,
+                   starts_at, ends_at, usage_limit, usage_limit_per_customer, channel_ids,
+                   combinable)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id""",
+            d.code,
+            d.kind.value,
+            d.value,
+            d.currency_code,
+            d.min_subtotal_minor,
+            d.starts_at,
+            d.ends_at,
+            d.usage_limit,
+            d.usage_limit_per_customer,
+            sorted(d.channel_ids),
+            d.combinable,
+        )
+        return discount_id

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from domain.cart.discounts import DiscountDefinition
 from domain.cart.models import Attribute, CartLine, VariantOffer
 from domain.models import Cart, Channel, OutboxEvent
 
@@ -39,6 +40,9 @@ class CartRepository(Protocol):
         self, line_id: uuid.UUID, quantity: int, attributes: list[Attribute]
     ) -> None: ...
     async def delete_lines(self, line_ids: Sequence[uuid.UUID]) -> None: ...
+    async def discount_code_exists(self, code: str) -> bool: ...
+    async def existing_channel_ids(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]: ...
+    async def insert_discount(self, definition: DiscountDefinition) -> uuid.UUID: ...
 
 
 class CartUnitOfWork(Protocol):

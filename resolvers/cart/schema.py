@@ -17,6 +17,7 @@ from domain.cart.validation import check_can_read
 from domain.errors import DomainError, InvalidId
 from domain.ids import from_global_id
 from domain.models import Cart as CartRecord
+from resolvers.cart.discount_admin import DiscountMutations
 from resolvers.cart.types import Cart, FulfillmentMethod
 from resolvers.cart.views import forget_cart
 from resolvers.context import Info
@@ -199,7 +200,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(DiscountMutations):
     @strawberry.mutation(
         description="Create a cart: for a guest (its id is the bearer) or a signed-in customer."
     )
