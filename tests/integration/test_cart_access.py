@@ -426,6 +426,10 @@ async def test_sign_in_merges_the_customers_cart_across_channels(
         )
         == 1
     )
+    # An expired cart is not the active one any more.
+    await db.execute("UPDATE carts SET expires_at = now() - interval '1 minute'")
+    body = await gql(client, CUSTOMER_CARTS, {"id": gid("Customer", ann)}, token)
+    assert body["data"]["node"]["activeCart"] is None
 
 
 async def test_expired_cart_is_a_typed_error_and_cleanup_removes_it(
