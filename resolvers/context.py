@@ -98,7 +98,7 @@ class Loaders:
 
     @cached_property
     def cart_views(self) -> dict[Any, Any]:
-        """Priced views of carts computed in this request, by cart id (resolvers/cart/views.py)."""
+        """Priced cart views of this request, by (cart id, updated_at): resolvers/cart/views.py."""
         return {}
 
     @cached_property
