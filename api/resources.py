@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from api.settings import Settings
 from datasources.kafka import topics
 from datasources.kafka.client import create_producer, ensure_topics
+from datasources.postgres.cart_cleanup import run_cart_cleanup
 from datasources.postgres.pool import create_pool
 from datasources.redis.client import create_redis
 
@@ -42,8 +44,28 @@ class Resources:
             s.kafka_bootstrap_servers, enable_idempotence=s.kafka_enable_idempotence
         )
         await self.producer.start()
+        self._start_cart_cleanup()
+
+    def _start_cart_cleanup(self) -> None:
+        self._cart_cleanup_stop = asyncio.Event()
+        self._cart_cleanup: asyncio.Task[None] | None = None
+        if self.settings.cart_cleanup_interval_seconds > 0:
+            self._cart_cleanup = asyncio.create_task(
+                run_cart_cleanup(
+                    self.pool,
+                    interval_seconds=self.settings.cart_cleanup_interval_seconds,
+                    grace=timedelta(hours=self.settings.cart_cleanup_grace_hours),
+                    stop=self._cart_cleanup_stop,
+                )
+            )
+
+    async def _stop_cart_cleanup(self) -> None:
+        if getattr(self, "_cart_cleanup", None) is not None:
+            self._cart_cleanup_stop.set()
+            await self._cart_cleanup  # type: ignore[misc]
 
     async def close(self) -> None:
+        await self._stop_cart_cleanup()
         for closer in (self.producer.stop, self.redis.aclose, self.pool.close):
             try:
                 await closer()

@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     subscription_queue_size: int = Field(
         256, ge=1, description="Events buffered per subscriber before its socket is closed"
     )
+    cart_ttl_hours: float = Field(
+        240, gt=0, description="A cart expires this long after its last change"
+    )
+    cart_max_line_quantity: int = Field(999, ge=1, description="Most units of one cart line")
+    cart_max_lines: int = Field(250, ge=1, description="Most lines in one cart")
+    cart_cleanup_interval_seconds: float = Field(
+        3600, ge=0, description="How often expired carts are deleted; 0 turns the task off"
+    )
+    cart_cleanup_grace_hours: float = Field(
+        24, ge=0, description="Expired carts are kept this long (they answer CART_EXPIRED)"
+    )
 
     @field_validator("database_url")
     @classmethod

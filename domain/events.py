@@ -56,6 +56,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "An order moved to a new status.",
         ),
         EventType(
+            "ucg.cart.updated.v1",
+            CARTS_TOPIC,
+            "Cart",
+            "A cart changed: created, lines, discount codes, buyer, note, method or merge.",
+        ),
+        EventType(
+            "ucg.discount.created.v1",
+            CARTS_TOPIC,
+            "Discount",
+            "A discount code was created.",
+        ),
+        EventType(
             "ucg.order.created.v1",
             ORDERS_TOPIC,
             "Order",

@@ -87,6 +87,18 @@ class Cart:
     currency_code: str
     customer_id: uuid.UUID | None
     created_at: datetime
+    # Added by the cart issue (migration 0005); defaults keep older constructors valid.
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    status: str = "ACTIVE"
+    merged_into: uuid.UUID | None = None
+    note: str = ""
+    discount_codes: list[str] = field(default_factory=list)
+    buyer_email: str | None = None
+    buyer_phone: str | None = None
+    buyer_country_code: str | None = None
+    buyer_province_code: str | None = None
+    fulfillment_method: str = "SHIP"
 
 
 @dataclass

@@ -23,7 +23,8 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id of the object.")
 
 
-@strawberry.type(description="An amount of money in one currency.")
+# Shareable: several subgraphs return Money and PageInfo (Apollo composition needs @shareable).
+@strawberry.federation.type(shareable=True, description="An amount of money in one currency.")
 class Money:
     amount: Decimal = strawberry.field(description='Amount as a decimal string, e.g. "19.99".')
     currency_code: str = strawberry.field(description="ISO 4217 currency code, e.g. EUR.")
@@ -33,7 +34,9 @@ def money(amount_minor: int, currency_code: str) -> Money:
     return Money(amount=to_decimal(amount_minor, currency_code), currency_code=currency_code)
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
+@strawberry.federation.type(
+    shareable=True, description="Where a page of a connection sits in the whole list."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True when more items follow this page.")
     has_previous_page: bool = strawberry.field(description="True when items precede this page.")
@@ -117,16 +120,15 @@ CUSTOMER_DESCRIPTION = "A person who buys, on any channel."
 def described_enum(
     domain_enum: type[Enum], description: str, values: dict[str, str], name: str | None = None
 ) -> Any:
-    """The GraphQL twin of a domain enum, with a description on every value.
+    """Expose a domain enum to GraphQL with a description on every value.
 
-    Resolvers may return the domain members as they are (same values); arguments
-    arrive as members of this twin: convert with `DomainEnum(arg.value)`.
+    The domain enum itself is registered (as `strawberry.enum` does), so resolvers
+    return its members and arguments arrive as its members: no twin to convert.
     """
     missing = {m.name for m in domain_enum} - set(values)
     if missing:
         raise ValueError(f"{domain_enum.__name__}: no description for {sorted(missing)}")
-    twin = Enum(  # type: ignore[misc]
-        name or domain_enum.__name__,
-        {m.name: strawberry.enum_value(m.value, description=values[m.name]) for m in domain_enum},
-    )
-    return strawberry.enum(twin, description=description)
+    registered = strawberry.enum(domain_enum, name=name, description=description)
+    for value in registered.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return registered

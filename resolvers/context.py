@@ -89,6 +89,19 @@ class Loaders:
         return self._make(cart.carts_by_customer_ids)
 
     @cached_property
+    def CartLinesByCartIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(cart.priced_lines_by_cart_ids)
+
+    @cached_property
+    def DiscountByCodeLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(cart.discounts_by_code_and_customer)
+
+    @cached_property
+    def cart_views(self) -> dict[Any, Any]:
+        """Priced cart views of this request, by (cart id, updated_at): resolvers/cart/views.py."""
+        return {}
+
+    @cached_property
     def OrderByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order.orders_by_ids)
 

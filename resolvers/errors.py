@@ -38,6 +38,16 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
         "The line named by `field` cannot be returned (not received, already returned, "
         "or outside the return window)."
     ),
+    ErrorCode.CART_EXPIRED: "The cart was abandoned past its expiry time; create a new cart.",
+    ErrorCode.CART_NOT_ACTIVE: (
+        "The cart was merged into another cart or checked out; use the cart it was merged into."
+    ),
+    ErrorCode.INVALID_QUANTITY: "A line quantity is below 1 or above the configured maximum.",
+    ErrorCode.VARIANT_UNAVAILABLE: (
+        "The variant is not for sale: its product is not ACTIVE, or it has no price on the "
+        "cart's channel and currency."
+    ),
+    ErrorCode.CURRENCY_NOT_SUPPORTED: "The currency is not sold on the channel.",
 }
 
 UserErrorCode = described_enum(
@@ -48,7 +58,10 @@ UserErrorCode = described_enum(
 )
 
 
-@strawberry.type(description="A problem with the input of a mutation; nothing was changed.")
+# Shareable: every subgraph with mutations returns UserError (Apollo composition).
+@strawberry.federation.type(
+    shareable=True, description="A problem with the input of a mutation; nothing was changed."
+)
 class UserError:
     code: UserErrorCode = strawberry.field(description="Stable code of the problem.")  # type: ignore[valid-type]
     field: list[str] | None = strawberry.field(

@@ -62,7 +62,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "types": [Location, StockLevel, StockVariant],
         "subscription": inventory_subscriptions.Subscription,
     },
-    "cart": {"query": cart.Query, "types": [CartCustomer]},
+    "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
         "query": order.Query,
         "types": [OrderCustomer],

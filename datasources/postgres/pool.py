@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
@@ -14,7 +17,40 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool[Any]:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        setup=_setup_statement_log,
+        command_timeout=30,
     )
     assert pool is not None
     return pool
+
+
+# Statement log (tests, benchmarks): `with log_statements() as sql:` collects the
+# SQL that this task, and the tasks it starts, run on any pool. Nothing is
+# attached to a connection until a task that asked for the log acquires it.
+_statement_log: ContextVar[list[str] | None] = ContextVar("ucg_statement_log", default=None)
+
+
+def _log_statement(record: Any) -> None:
+    # asyncpg calls this with call_soon from the querying task, so its context is that task's.
+    log = _statement_log.get()
+    if log is not None:
+        log.append(record.query)
+
+
+async def _setup_statement_log(conn: Any) -> None:
+    if _statement_log.get() is not None:
+        conn.add_query_logger(_log_statement)
+
+
+@contextlib.contextmanager
+def log_statements() -> Iterator[list[str]]:
+    log: list[str] = []
+    token = _statement_log.set(log)
+    try:
+        yield log
+    finally:
+        _statement_log.reset(token)

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from datasources.events.schemas import validate_event_data
+from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
@@ -53,6 +54,10 @@ class UnitOfWork:
     @property
     def catalog(self) -> PostgresCatalogRepository:
         return PostgresCatalogRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def carts(self) -> PostgresCartRepository:
+        return PostgresCartRepository(self.conn)  # type: ignore[arg-type]
 
     async def add_event(self, event: OutboxEvent) -> int:
         """Write the event to the outbox in this transaction; return its per-aggregate sequence."""
