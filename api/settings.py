@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     mcp_token: str | None = Field(
         None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
     )
-    max_query_cost: int = Field(1000, ge=1, description="Refuse operations costing more")
+    max_query_cost: int = Field(5000, ge=1, description="Refuse operations costing more")
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
     relay_enabled: bool = Field(True, description="Run the outbox relay inside `ucg serve`")
     relay_batch_size: int = Field(500, ge=1, le=10_000)

@@ -110,7 +110,7 @@ def operation_cost(
     return cost
 
 
-DEFAULT_MAX_COST = 1000
+DEFAULT_MAX_COST = 5000
 
 
 class QueryCost(SchemaExtension):

@@ -20,7 +20,7 @@ mutation($input: ChannelCreateInput!) {
 async def test_typename(client: httpx.AsyncClient) -> None:
     body = await graphql(client, "{ __typename }")
     assert body["data"] == {"__typename": "Query"}
-    assert body["extensions"]["cost"] == {"requestedQueryCost": 0, "maxCost": 1000}
+    assert body["extensions"]["cost"] == {"requestedQueryCost": 0, "maxCost": 5000}
 
 
 async def test_get_query_and_get_mutation_refused(client: httpx.AsyncClient) -> None:
@@ -149,7 +149,18 @@ async def test_channel_create_needs_a_merchandiser(
     assert await db.fetchval("SELECT count(*) FROM channels WHERE code = 'NOPE'") == 0
 
 
-async def test_query_cost_is_reported_and_capped(client: httpx.AsyncClient) -> None:
+async def test_query_cost_is_reported_and_capped(env: TestEnv) -> None:
+    from api.app import create_app
+
+    app = create_app(env.settings(max_query_cost=1000))
+    await app.state.resources.open()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await _check_cost(client)
+    await app.state.resources.close()
+
+
+async def _check_cost(client: httpx.AsyncClient) -> None:
     page = """query($n: Int!) { products(first: $n) {
         edges { node { title variants { sku stockLevels { available location { code } } } } } } }"""
     small = await graphql(client, page, {"n": 10})
