@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from datasources.postgres.catalog import PostgresCatalogRepository
+from datasources.postgres.stock import PostgresInventoryRepository
 from domain.models import OutboxEvent
 
 
@@ -74,3 +75,7 @@ class UnitOfWork:
             event.data,
         )
         return sequence
+
+    @property
+    def inventory(self) -> PostgresInventoryRepository:
+        return PostgresInventoryRepository(self.conn)  # type: ignore[arg-type]
