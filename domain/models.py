@@ -65,6 +65,11 @@ class Location:
     kind: LocationKind
     latitude: float | None
     longitude: float | None
+    address: str = ""
+    opening_hours: str = ""
+    can_ship: bool = True
+    can_pickup: bool = False
+    same_day_radius_km: float = 0.0
 
 
 @dataclass

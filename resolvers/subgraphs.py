@@ -49,7 +49,11 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "types": [Product, ProductVariant, Channel],
     },
     "customer": {"query": customer.Query, "types": [Customer]},
-    "inventory": {"query": inventory.Query, "types": [Location, StockLevel, StockVariant]},
+    "inventory": {
+        "query": inventory.Query,
+        "mutation": inventory.Mutation,
+        "types": [Location, StockLevel, StockVariant],
+    },
     "cart": {"query": cart.Query, "types": [CartCustomer]},
     "order": {"query": order.Query, "types": [OrderCustomer]},
 }

@@ -131,3 +131,64 @@ def validate_point(lat: float, lon: float, radius_km: float | None) -> None:
 def sellable_total(availables: Iterable[int]) -> int:
     """A variant's sellable units for a channel: the sum over the locations that serve it."""
     return sum(max(0, a) for a in availables)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a location can do for a buyer."""
+
+    can_ship: bool
+    can_pickup: bool
+    same_day_radius_km: float
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What one location can do for one SKU, seen from the buyer's point (if given)."""
+
+    sku: str
+    location_id: uuid.UUID
+    available: int
+    distance_km: float | None
+    can_ship: bool
+    can_pickup: bool
+    can_same_day: bool
+
+
+def offer(
+    sku: str,
+    location_id: uuid.UUID,
+    units_available: int,
+    capabilities: Capabilities,
+    distance_km: float | None,
+) -> Offer:
+    """Pickup, ship and same-day need stock; same-day also needs the buyer inside the radius."""
+    in_stock = units_available > 0
+    return Offer(
+        sku=sku,
+        location_id=location_id,
+        available=max(0, units_available),
+        distance_km=distance_km,
+        can_ship=in_stock and capabilities.can_ship,
+        can_pickup=in_stock and capabilities.can_pickup,
+        can_same_day=(
+            in_stock
+            and distance_km is not None
+            and capabilities.same_day_radius_km > 0
+            and distance_km <= capabilities.same_day_radius_km
+        ),
+    )
+
+
+POS_CHANNEL = "POS"
+
+
+def serves_channel(channel: str | None, capabilities: Capabilities) -> bool:
+    """Which locations count toward a variant's sellable total on a channel.
+
+    POS sells what is on store shelves (pickup locations); every other channel
+    sells what can reach the buyer: shipped or picked up.
+    """
+    if channel == POS_CHANNEL:
+        return capabilities.can_pickup
+    return capabilities.can_ship or capabilities.can_pickup

@@ -230,10 +230,12 @@ async def test_sweeper_releases_expired_reservations(
                 uow, [ReservationLine(sku, 1)], location_id=location, ttl_seconds=600
             )
         async with asyncio.timeout(15):
-            while (
-                await db.fetchval("SELECT status FROM reservations WHERE id = $1", short.id)
-                != "EXPIRED"
-            ):
+            while True:
+                status = await db.fetchval(
+                    "SELECT status FROM reservations WHERE id = $1", short.id
+                )
+                if status == "EXPIRED":
+                    break
                 await asyncio.sleep(0.02)
         assert (
             await db.fetchval("SELECT status FROM reservations WHERE id = $1", long.id) == "ACTIVE"
