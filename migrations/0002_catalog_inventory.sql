@@ -27,7 +27,7 @@ CREATE INDEX products_title_id ON products (title, id);
 CREATE INDEX products_created_id ON products (created_at, id);
 
 ALTER TABLE variants
-    ADD COLUMN options      jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(options) = 'object'),
+    ADD COLUMN options      jsonb NOT NULL DEFAULT '[]'::jsonb CHECK (jsonb_typeof(options) = 'array'),
     ADD COLUMN barcode      text,
     ADD COLUMN weight_grams integer CHECK (weight_grams >= 0);
 

@@ -81,6 +81,10 @@ class Loaders:
         return self._make(inventory.sellable_by_skus)
 
     @cached_property
+    def PricesByVariantIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog.prices_by_variant_ids)
+
+    @cached_property
     def CustomerByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(customer.customers_by_ids)
 
