@@ -212,3 +212,117 @@ class PostgresCatalogRepository:
             ) from None
         assert r is not None
         return Channel(r["id"], r["code"], r["name"], r["currency_code"])
+
+    # Products, variants, prices (admin mutations) ---------------------------------------
+
+    _PRODUCT_FIELDS = frozenset(
+        {
+            "handle",
+            "title",
+            "description",
+            "status",
+            "vendor",
+            "product_type",
+            "tags",
+            "media_urls",
+            "seo_title",
+            "seo_description",
+        }
+    )
+
+    async def handle_exists(self, handle: str, except_id: uuid.UUID | None = None) -> bool:
+        return bool(
+            await self._conn.fetchval(
+                "SELECT 1 FROM products WHERE handle = $1 AND id IS DISTINCT FROM $2",
+                handle,
+                except_id,
+            )
+        )
+
+    async def add_product(self, fields: dict[str, object]) -> Product:
+        names = [n for n in fields if n in self._PRODUCT_FIELDS]
+        placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        try:
+            row = await self._conn.fetchrow(
+                f"INSERT INTO products ({', '.join(names)}) VALUES ({placeholders}) "
+                f"RETURNING {_PRODUCT_COLUMNS}",
+                *(fields[n] for n in names),
+            )
+        except asyncpg.UniqueViolationError:
+            raise DomainError(ErrorCode.TAKEN, "Handle is taken.", ["input", "handle"]) from None
+        assert row is not None
+        return _product(row)
+
+    async def update_product(
+        self, product_id: uuid.UUID, fields: dict[str, object]
+    ) -> Product | None:
+        names = [n for n in fields if n in self._PRODUCT_FIELDS]
+        sets = ", ".join(f"{n} = ${i}" for i, n in enumerate(names, start=2))
+        try:
+            row = await self._conn.fetchrow(
+                f"UPDATE products SET {sets + ', ' if sets else ''}updated_at = now() "
+                f"WHERE id = $1 RETURNING {_PRODUCT_COLUMNS}",
+                product_id,
+                *(fields[n] for n in names),
+            )
+        except asyncpg.UniqueViolationError:
+            raise DomainError(ErrorCode.TAKEN, "Handle is taken.", ["input", "handle"]) from None
+        return None if row is None else _product(row)
+
+    async def product_exists(self, product_id: uuid.UUID) -> bool:
+        return bool(await self._conn.fetchval("SELECT 1 FROM products WHERE id = $1", product_id))
+
+    async def sku_exists(self, sku: str) -> bool:
+        return bool(await self._conn.fetchval("SELECT 1 FROM variants WHERE sku = $1", sku))
+
+    async def add_variant(
+        self,
+        product_id: uuid.UUID,
+        sku: str,
+        title: str,
+        options: list[SelectedOption],
+        barcode: str | None,
+        weight_grams: int | None,
+    ) -> ProductVariant:
+        try:
+            row = await self._conn.fetchrow(
+                "INSERT INTO variants (product_id, sku, title, options, barcode, weight_grams, "
+                "position) VALUES ($1, $2, $3, $4, $5, $6, "
+                "(SELECT coalesce(max(position) + 1, 0) FROM variants WHERE product_id = $1)) "
+                f"RETURNING {_VARIANT_COLUMNS}",
+                product_id,
+                sku,
+                title,
+                [{"name": o.name, "value": o.value} for o in options],
+                barcode,
+                weight_grams,
+            )
+        except asyncpg.UniqueViolationError:
+            raise DomainError(ErrorCode.TAKEN, f"SKU {sku} is taken.", ["input", "sku"]) from None
+        assert row is not None
+        return _variant(row)
+
+    async def channel_by_code(self, code: str) -> Channel | None:
+        r = await self._conn.fetchrow(
+            "SELECT id, code, name, currency_code FROM channels WHERE code = $1", code
+        )
+        return None if r is None else Channel(r["id"], r["code"], r["name"], r["currency_code"])
+
+    async def variant_id_by_sku(self, sku: str) -> uuid.UUID | None:
+        value: uuid.UUID | None = await self._conn.fetchval(
+            "SELECT id FROM variants WHERE sku = $1", sku
+        )
+        return value
+
+    async def upsert_price(self, price: Price, channel_id: uuid.UUID) -> None:
+        await self._conn.execute(
+            "INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor, "
+            "compare_at_minor) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (variant_id, channel_id, currency_code) DO UPDATE "
+            "SET amount_minor = EXCLUDED.amount_minor, compare_at_minor = EXCLUDED.compare_at_minor",
+            price.variant_id,
+            channel_id,
+            price.currency_code,
+            price.amount_minor,
+            price.compare_at_minor,
+        )

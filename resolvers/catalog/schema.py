@@ -13,6 +13,8 @@ from domain.catalog.models import ProductSortKey as ProductSortKey_
 from domain.catalog.search import prefix_tsquery
 from domain.errors import DomainError
 from domain.ids import from_global_id
+from resolvers.catalog.admin import CatalogAdminMutation
+from resolvers.catalog.cache import product_by_handle
 from resolvers.catalog.cursors import (
     decode_product_cursor,
     encode_product_cursor,
@@ -50,7 +52,7 @@ class Query:
     ) -> Product | None:
         loaders = info.context.loaders
         if handle is not None:
-            found = await loaders.ProductByHandleLoader.load(handle)
+            found = await product_by_handle(info.context, handle)
         elif id is not None:
             _, local = from_global_id(id, "Product")
             found = await loaders.ProductByIdLoader.load(local)
@@ -120,7 +122,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CatalogAdminMutation):
     @strawberry.mutation(description="Create a sales channel (staff).")
     async def channel_create(
         self,
