@@ -23,7 +23,7 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id of the object.")
 
 
-@strawberry.type(description="An amount of money in one currency.")
+@strawberry.federation.type(shareable=True, description="An amount of money in one currency.")
 class Money:
     amount: Decimal = strawberry.field(description='Amount as a decimal string, e.g. "19.99".')
     currency_code: str = strawberry.field(description="ISO 4217 currency code, e.g. EUR.")

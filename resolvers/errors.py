@@ -28,7 +28,9 @@ UserErrorCode = described_enum(
 )
 
 
-@strawberry.type(description="A problem with the input of a mutation; nothing was changed.")
+@strawberry.federation.type(
+    shareable=True, description="A problem with the input of a mutation; nothing was changed."
+)
 class UserError:
     code: UserErrorCode = strawberry.field(description="Stable code of the problem.")  # type: ignore[valid-type]
     field: list[str] | None = strawberry.field(
