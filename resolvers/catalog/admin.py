@@ -134,7 +134,7 @@ class CatalogAdminMutation:
     async def product_update(
         self,
         info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")],
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the product.")],
         input: Annotated[ProductUpdateInput, strawberry.argument(description="Changes.")],
     ) -> ProductPayload:
         try:
@@ -155,7 +155,7 @@ class CatalogAdminMutation:
     async def product_archive(
         self,
         info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")],
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the product.")],
     ) -> ProductPayload:
         try:
             _, local = from_global_id(id, "Product")
@@ -171,7 +171,9 @@ class CatalogAdminMutation:
     async def product_variant_create(
         self,
         info: Info,
-        product_id: Annotated[strawberry.ID, strawberry.argument(description="Product id.")],
+        product_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the product.")
+        ],
         input: Annotated[ProductVariantCreateInput, strawberry.argument(description="Variant.")],
     ) -> ProductVariantPayload:
         try:

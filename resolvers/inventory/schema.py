@@ -183,9 +183,14 @@ class Mutation:
         self,
         info: Info,
         sku: Annotated[str, strawberry.argument(description="The SKU.")],
-        location_id: Annotated[strawberry.ID, strawberry.argument(description="Location id.")],
+        location_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the location.")
+        ],
         delta: Annotated[int, strawberry.argument(description="Units to add (negative: remove).")],
-        reason: Annotated[StockMovementReason, strawberry.argument(description="Why.")],  # type: ignore[valid-type]
+        reason: Annotated[
+            StockMovementReason,
+            strawberry.argument(description="Why the stock changed (ledger reason)."),
+        ],  # type: ignore[valid-type]
         idempotency_key: Annotated[
             str, strawberry.argument(description="Unique per intended change, 1-200 chars.")
         ],
@@ -211,9 +216,14 @@ class Mutation:
         self,
         info: Info,
         sku: Annotated[str, strawberry.argument(description="The SKU.")],
-        location_id: Annotated[strawberry.ID, strawberry.argument(description="Location id.")],
+        location_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the location.")
+        ],
         on_hand: Annotated[int, strawberry.argument(description="The counted units, 0 or more.")],
-        reason: Annotated[StockMovementReason, strawberry.argument(description="Why.")],  # type: ignore[valid-type]
+        reason: Annotated[
+            StockMovementReason,
+            strawberry.argument(description="Why the stock changed (ledger reason)."),
+        ],  # type: ignore[valid-type]
         idempotency_key: Annotated[
             str, strawberry.argument(description="Unique per intended change, 1-200 chars.")
         ],
