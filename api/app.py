@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from api.background import BackgroundTasks
 from api.graphql_view import GraphQLView
 from api.live import LiveServices
 from api.mcp import UcgTools, build_mcp_server, principal_from_http
@@ -51,16 +52,20 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)
     routes.append(Mount("/mcp", app=mcp_app))
 
+    background = BackgroundTasks()
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await resources.open()
         live = LiveServices(resources)
+        await background.start(settings, resources.pool, resources.redis)
         try:
             await live.start()
             async with mcp.session_manager.run():
                 yield
         finally:
             await live.stop()
+            await background.stop()
             await resources.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -127,6 +127,16 @@ def cmd_mcp(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consume(settings: Settings, _: argparse.Namespace) -> int:
+    """The inbound Kafka consumers (inventory adjustments), until SIGTERM."""
+    from api.background import consume_forever
+
+    if problem := _require_urls(settings):
+        return _fail(problem)
+    asyncio.run(consume_forever(settings))
+    return 0
+
+
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     from datasources.embedded import EmbeddedServers
     from datasources.postgres.migrations import migrate
@@ -182,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="one subgraph's SDL")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     sub.add_parser("relay", help="publish the outbox to Kafka (also runs inside `ucg serve`)")
+    sub.add_parser("consume", help="run the inbound Kafka consumers (inventory adjustments)")
     return parser
 
 
@@ -193,6 +204,7 @@ COMMANDS = {
     "export-schema": cmd_export_schema,
     "relay": cmd_relay,
     "mcp": cmd_mcp,
+    "consume": cmd_consume,
 }
 
 

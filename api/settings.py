@@ -72,6 +72,20 @@ class Settings(BaseSettings):
     cart_cleanup_grace_hours: float = Field(
         24, ge=0, description="Expired carts are kept this long (they answer CART_EXPIRED)"
     )
+    consumers_enabled: bool = Field(
+        False, description="Run the inbound Kafka consumers inside `ucg serve` too"
+    )
+    kafka_consumer_session_timeout_ms: int = Field(
+        6000, ge=1000, description="Consumer group session timeout (failover time of a dead member)"
+    )
+    kafka_consumer_heartbeat_interval_ms: int = Field(500, ge=100)
+    reservation_sweeper_enabled: bool = Field(
+        True,
+        description="Release expired stock reservations from `ucg serve` (one instance at a time)",
+    )
+    reservation_sweep_interval_seconds: float = Field(2.0, gt=0)
+    cache_key_prefix: str = Field("ucg:", description="Prefix of every Redis cache key")
+    cache_ttl_seconds: int = Field(300, ge=1, description="Longest life of a cached document")
 
     @field_validator("database_url")
     @classmethod

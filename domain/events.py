@@ -56,6 +56,30 @@ EVENT_TYPES: dict[str, EventType] = {
             "An order moved to a new status.",
         ),
         EventType(
+            "ucg.catalog.product_created.v1",
+            CATALOG_TOPIC,
+            "Product",
+            "A product was created.",
+        ),
+        EventType(
+            "ucg.catalog.product_updated.v1",
+            CATALOG_TOPIC,
+            "Product",
+            "A product changed (including being archived).",
+        ),
+        EventType(
+            "ucg.catalog.variant_created.v1",
+            CATALOG_TOPIC,
+            "Product",
+            "A variant was added to a product.",
+        ),
+        EventType(
+            "ucg.catalog.price_changed.v1",
+            CATALOG_TOPIC,
+            "ProductVariant",
+            "A variant's price on one channel was set or changed.",
+        ),
+        EventType(
             "ucg.cart.updated.v1",
             CARTS_TOPIC,
             "Cart",
@@ -118,3 +142,8 @@ def check_order_visible(principal: Principal | None, owner_id: uuid.UUID | None)
 def order_change_visible(principal: Principal, change: OrderStatusChanged) -> bool:
     """Checked again on every delivery: the event itself must name the caller's order."""
     return principal.is_staff_like or change.customer_id == principal.id
+
+
+# Types that outside systems send to us; their schemas live with their consumers
+# (e.g. datasources/kafka/adjustments.py), not in schemas/events/.
+INBOUND_EVENT_TYPES = frozenset({"ucg.inventory.adjustment.v1"})

@@ -40,6 +40,20 @@ class Product:
     description: str
     status: ProductStatus
     created_at: datetime
+    vendor: str = ""
+    product_type: str = ""
+    tags: list[str] = field(default_factory=list)
+    media_urls: list[str] = field(default_factory=list)
+    seo_title: str | None = None
+    seo_description: str | None = None
+
+
+@dataclass(frozen=True)
+class SelectedOption:
+    """One option value of a variant, e.g. Size = M."""
+
+    name: str
+    value: str
 
 
 @dataclass
@@ -48,6 +62,10 @@ class ProductVariant:
     product_id: uuid.UUID
     sku: str
     title: str
+    options: list[SelectedOption] = field(default_factory=list)
+    barcode: str | None = None
+    weight_grams: int | None = None
+    position: int = 0
 
 
 @dataclass
@@ -65,6 +83,11 @@ class Location:
     kind: LocationKind
     latitude: float | None
     longitude: float | None
+    address: str = ""
+    opening_hours: str = ""
+    can_ship: bool = True
+    can_pickup: bool = False
+    same_day_radius_km: float = 0.0
 
 
 @dataclass

@@ -77,6 +77,14 @@ class Loaders:
         return self._make(inventory.stock_levels_by_skus)
 
     @cached_property
+    def SellableStockBySkuLoader(self) -> Loader[str, Any]:  # noqa: N802
+        return self._make(inventory.sellable_by_skus)
+
+    @cached_property
+    def PricesByVariantIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog.prices_by_variant_ids)
+
+    @cached_property
     def CustomerByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(customer.customers_by_ids)
 

@@ -59,6 +59,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "customer": {"query": customer.Query, "types": [Customer]},
     "inventory": {
         "query": inventory.Query,
+        "mutation": inventory.Mutation,
         "types": [Location, StockLevel, StockVariant],
         "subscription": inventory_subscriptions.Subscription,
     },

@@ -96,6 +96,9 @@ class TestEnv:
             "redis_url": self.servers.redis_url,
             "kafka_bootstrap_servers": self.servers.kafka_bootstrap_servers,
             "kafka_topic_prefix": self.prefix,
+            "cache_key_prefix": f"ucg:{self.prefix}",
+            "kafka_consumer_session_timeout_ms": 3000,
+            "kafka_consumer_heartbeat_interval_ms": 300,
         }
         values.update(overrides)
         return Settings(**values)
@@ -107,6 +110,9 @@ class TestEnv:
             UCG_REDIS_URL=self.servers.redis_url,
             UCG_KAFKA_BOOTSTRAP_SERVERS=self.servers.kafka_bootstrap_servers,
             UCG_KAFKA_TOPIC_PREFIX=self.prefix,
+            UCG_CACHE_KEY_PREFIX=f"ucg:{self.prefix}",
+            UCG_KAFKA_CONSUMER_SESSION_TIMEOUT_MS="3000",
+            UCG_KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS="300",
         )
         env.update(overrides)
         return env

@@ -9,12 +9,17 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from datasources.postgres.rows import many_per_key, one_per_key
+from domain.catalog.models import Price, ProductSortKey
 from domain.errors import DomainError, ErrorCode
-from domain.models import Channel, Product, ProductStatus, ProductVariant
+from domain.models import Channel, Product, ProductStatus, ProductVariant, SelectedOption
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
 
-_PRODUCT_COLUMNS = "id, handle, title, description, status, created_at"
+_PRODUCT_COLUMNS = (
+    "id, handle, title, description, status, created_at, vendor, product_type, tags, "
+    "media_urls, seo_title, seo_description"
+)
+_VARIANT_COLUMNS = "id, product_id, sku, title, options, barcode, weight_grams, position"
 
 
 def _product(r: asyncpg.Record) -> Product:
@@ -25,11 +30,26 @@ def _product(r: asyncpg.Record) -> Product:
         r["description"],
         ProductStatus(r["status"]),
         r["created_at"],
+        r["vendor"],
+        r["product_type"],
+        list(r["tags"]),
+        list(r["media_urls"]),
+        r["seo_title"],
+        r["seo_description"],
     )
 
 
 def _variant(r: asyncpg.Record) -> ProductVariant:
-    return ProductVariant(r["id"], r["product_id"], r["sku"], r["title"])
+    return ProductVariant(
+        r["id"],
+        r["product_id"],
+        r["sku"],
+        r["title"],
+        [SelectedOption(str(o["name"]), str(o["value"])) for o in r["options"]],
+        r["barcode"],
+        r["weight_grams"],
+        r["position"],
+    )
 
 
 async def products_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[Product | None]:
@@ -67,7 +87,7 @@ async def variants_by_product_ids(
     db: Executor, product_ids: Sequence[uuid.UUID]
 ) -> list[list[ProductVariant]]:
     rows = await db.fetch(
-        "SELECT id, product_id, sku, title FROM variants WHERE product_id = ANY($1) "
+        f"SELECT {_VARIANT_COLUMNS} FROM variants WHERE product_id = ANY($1) "
         "ORDER BY position, sku",
         product_ids,
     )
@@ -75,14 +95,12 @@ async def variants_by_product_ids(
 
 
 async def variants_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[ProductVariant | None]:
-    rows = await db.fetch("SELECT id, product_id, sku, title FROM variants WHERE id = ANY($1)", ids)
+    rows = await db.fetch(f"SELECT {_VARIANT_COLUMNS} FROM variants WHERE id = ANY($1)", ids)
     return one_per_key(ids, map(_variant, rows), lambda v: v.id)
 
 
 async def variants_by_skus(db: Executor, skus: Sequence[str]) -> list[ProductVariant | None]:
-    rows = await db.fetch(
-        "SELECT id, product_id, sku, title FROM variants WHERE sku = ANY($1)", skus
-    )
+    rows = await db.fetch(f"SELECT {_VARIANT_COLUMNS} FROM variants WHERE sku = ANY($1)", skus)
     return one_per_key(skus, map(_variant, rows), lambda v: v.sku)
 
 
@@ -97,6 +115,76 @@ async def channels_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[Channe
 async def all_channels(db: Executor) -> list[Channel]:
     rows = await db.fetch("SELECT id, code, name, currency_code FROM channels ORDER BY code")
     return [Channel(r["id"], r["code"], r["name"], r["currency_code"]) for r in rows]
+
+
+async def search_products_page(
+    db: Executor,
+    *,
+    limit: int,
+    sort_key: ProductSortKey,
+    after: tuple[Any, uuid.UUID] | None,
+    tsquery: str | None,
+    channel_code: str | None,
+    active_only: bool,
+) -> list[tuple[Product, Any]]:
+    """One page of products and each one's sort value, keyset-paginated after `after`.
+
+    `tsquery` filters by full-text search on title, tags, vendor, type and description.
+    """
+    args: list[Any] = [limit]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where: list[str] = []
+    rank = "0::real"
+    if tsquery is not None:
+        query = f"to_tsquery('simple', {arg(tsquery)})"
+        where.append(f"search @@ {query}")
+        rank = f"ts_rank(search, {query})"
+    if active_only:
+        where.append("status = 'ACTIVE'")
+    if channel_code is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM variants v JOIN prices pr ON pr.variant_id = v.id "
+            f"JOIN channels c ON c.id = pr.channel_id WHERE v.product_id = products.id "
+            f"AND c.code = {arg(channel_code)})"
+        )
+    if sort_key is ProductSortKey.RELEVANCE:
+        sort_value, order = "rank", "rank DESC, id"
+        if after is not None:
+            r, i = arg(after[0]), arg(after[1])
+            where.append(f"({rank} < {r}::real OR ({rank} = {r}::real AND id > {i}))")
+    else:
+        column = "title" if sort_key is ProductSortKey.TITLE else "created_at"
+        sort_value, order = column, f"{column}, id"
+        if after is not None:
+            where.append(f"({column}, id) > ({arg(after[0])}, {arg(after[1])})")
+    sql = (
+        f"SELECT {_PRODUCT_COLUMNS}, {rank} AS rank FROM products "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT $1"
+    )
+    rows = await db.fetch(sql, *args)
+    return [(_product(r), r[sort_value]) for r in rows]
+
+
+async def prices_by_variant_ids(
+    db: Executor, variant_ids: Sequence[uuid.UUID]
+) -> list[list[Price]]:
+    rows = await db.fetch(
+        "SELECT p.variant_id, c.code, p.currency_code, p.amount_minor, p.compare_at_minor "
+        "FROM prices p JOIN channels c ON c.id = p.channel_id "
+        "WHERE p.variant_id = ANY($1) ORDER BY c.code, p.currency_code",
+        variant_ids,
+    )
+    prices = (
+        Price(
+            r["variant_id"], r["code"], r["currency_code"], r["amount_minor"], r["compare_at_minor"]
+        )
+        for r in rows
+    )
+    return many_per_key(variant_ids, prices, lambda p: p.variant_id)
 
 
 class PostgresCatalogRepository:
@@ -124,3 +212,117 @@ class PostgresCatalogRepository:
             ) from None
         assert r is not None
         return Channel(r["id"], r["code"], r["name"], r["currency_code"])
+
+    # Products, variants, prices (admin mutations) ---------------------------------------
+
+    _PRODUCT_FIELDS = frozenset(
+        {
+            "handle",
+            "title",
+            "description",
+            "status",
+            "vendor",
+            "product_type",
+            "tags",
+            "media_urls",
+            "seo_title",
+            "seo_description",
+        }
+    )
+
+    async def handle_exists(self, handle: str, except_id: uuid.UUID | None = None) -> bool:
+        return bool(
+            await self._conn.fetchval(
+                "SELECT 1 FROM products WHERE handle = $1 AND id IS DISTINCT FROM $2",
+                handle,
+                except_id,
+            )
+        )
+
+    async def add_product(self, fields: dict[str, object]) -> Product:
+        names = [n for n in fields if n in self._PRODUCT_FIELDS]
+        placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        try:
+            row = await self._conn.fetchrow(
+                f"INSERT INTO products ({', '.join(names)}) VALUES ({placeholders}) "
+                f"RETURNING {_PRODUCT_COLUMNS}",
+                *(fields[n] for n in names),
+            )
+        except asyncpg.UniqueViolationError:
+            raise DomainError(ErrorCode.TAKEN, "Handle is taken.", ["input", "handle"]) from None
+        assert row is not None
+        return _product(row)
+
+    async def update_product(
+        self, product_id: uuid.UUID, fields: dict[str, object]
+    ) -> Product | None:
+        names = [n for n in fields if n in self._PRODUCT_FIELDS]
+        sets = ", ".join(f"{n} = ${i}" for i, n in enumerate(names, start=2))
+        try:
+            row = await self._conn.fetchrow(
+                f"UPDATE products SET {sets + ', ' if sets else ''}updated_at = now() "
+                f"WHERE id = $1 RETURNING {_PRODUCT_COLUMNS}",
+                product_id,
+                *(fields[n] for n in names),
+            )
+        except asyncpg.UniqueViolationError:
+            raise DomainError(ErrorCode.TAKEN, "Handle is taken.", ["input", "handle"]) from None
+        return None if row is None else _product(row)
+
+    async def product_exists(self, product_id: uuid.UUID) -> bool:
+        return bool(await self._conn.fetchval("SELECT 1 FROM products WHERE id = $1", product_id))
+
+    async def sku_exists(self, sku: str) -> bool:
+        return bool(await self._conn.fetchval("SELECT 1 FROM variants WHERE sku = $1", sku))
+
+    async def add_variant(
+        self,
+        product_id: uuid.UUID,
+        sku: str,
+        title: str,
+        options: list[SelectedOption],
+        barcode: str | None,
+        weight_grams: int | None,
+    ) -> ProductVariant:
+        try:
+            row = await self._conn.fetchrow(
+                "INSERT INTO variants (product_id, sku, title, options, barcode, weight_grams, "
+                "position) VALUES ($1, $2, $3, $4, $5, $6, "
+                "(SELECT coalesce(max(position) + 1, 0) FROM variants WHERE product_id = $1)) "
+                f"RETURNING {_VARIANT_COLUMNS}",
+                product_id,
+                sku,
+                title,
+                [{"name": o.name, "value": o.value} for o in options],
+                barcode,
+                weight_grams,
+            )
+        except asyncpg.UniqueViolationError:
+            raise DomainError(ErrorCode.TAKEN, f"SKU {sku} is taken.", ["input", "sku"]) from None
+        assert row is not None
+        return _variant(row)
+
+    async def channel_by_code(self, code: str) -> Channel | None:
+        r = await self._conn.fetchrow(
+            "SELECT id, code, name, currency_code FROM channels WHERE code = $1", code
+        )
+        return None if r is None else Channel(r["id"], r["code"], r["name"], r["currency_code"])
+
+    async def variant_id_by_sku(self, sku: str) -> uuid.UUID | None:
+        value: uuid.UUID | None = await self._conn.fetchval(
+            "SELECT id FROM variants WHERE sku = $1", sku
+        )
+        return value
+
+    async def upsert_price(self, price: Price, channel_id: uuid.UUID) -> None:
+        await self._conn.execute(
+            "INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor, "
+            "compare_at_minor) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (variant_id, channel_id, currency_code) DO UPDATE "
+            "SET amount_minor = EXCLUDED.amount_minor, compare_at_minor = EXCLUDED.compare_at_minor",
+            price.variant_id,
+            channel_id,
+            price.currency_code,
+            price.amount_minor,
+            price.compare_at_minor,
+        )

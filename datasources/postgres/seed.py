@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
+import zlib
 from typing import Any
 
 import asyncpg
@@ -17,6 +19,17 @@ CHANNELS = [
     ("AGENT", "AI shopping agents", "EUR"),
 ]
 # Six locations in Amsterdam: 2 warehouses, 3 stores, 1 dark store.
+# code -> (address, opening hours, can ship, can pickup, same-day radius km)
+LOCATION_DETAILS = {
+    "WH-WEST": ("Westpoort 1, 1047 Amsterdam", "", True, False, 0.0),
+    "WH-SOUTH": ("Amstel Business Park 10, 1101 Amsterdam", "", True, False, 0.0),
+    "ST-DAM": ("Dam 1, 1012 JS Amsterdam", "Mo-Sa 09:00-20:00, Su 11:00-18:00", True, True, 0.0),
+    "ST-ZUID": ("Gustav Mahlerplein 2, 1082 MA Amsterdam", "Mo-Fr 09:00-19:00", True, True, 0.0),
+    "ST-OOST": ("Javaplein 5, 1095 CJ Amsterdam", "Mo-Sa 10:00-18:00", True, True, 0.0),
+    "DS-CENTRUM": ("Nieuwmarkt 4, 1012 CR Amsterdam", "", True, False, 8.0),
+}
+VENDORS = ["Noord & Co", "Grachten Goods", "Amstel Atelier"]
+OPTION_NAMES = {"shirt": "Size", "trousers": "Waist", "sneaker": "EU size", "jacket": "Size"}
 LOCATIONS = [
     ("WH-WEST", "Westpoort warehouse", "WAREHOUSE", 52.4075, 4.8156),
     ("WH-SOUTH", "Amstel Business Park warehouse", "WAREHOUSE", 52.3231, 4.9322),
@@ -50,12 +63,29 @@ def demo_catalog() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
                 title = f"{style} {category.capitalize()} in {colour}"
                 pid = _id("product", handle)
                 description = f"A {style.lower()} {category} in {colour.lower()}, made to last."
-                products.append((pid, handle, title, description, "ACTIVE"))
+                tags = [category, style.lower(), colour.lower()]
+                vendor = VENDORS[(len(style) + len(colour)) % len(VENDORS)]
+                products.append(
+                    (pid, handle, title, description, "ACTIVE", vendor, category.capitalize(), tags)
+                )
+                option_name = OPTION_NAMES.get(category, "Size")
                 for position, size in enumerate(sizes):
                     sku = f"{category[:3]}-{style[:3]}-{colour[:3]}-{size}".upper()
                     price = base_price + 500 * (len(style) % 3)
+                    options = [
+                        {"name": "Colour", "value": colour},
+                        {"name": option_name, "value": size},
+                    ]
                     variants.append(
-                        (_id("variant", sku), pid, sku, f"{colour} / {size}", position, price)
+                        (
+                            _id("variant", sku),
+                            pid,
+                            sku,
+                            f"{colour} / {size}",
+                            position,
+                            price,
+                            options,
+                        )
                     )
     return products, variants
 
@@ -75,24 +105,38 @@ async def seed_demo(dsn: str) -> dict[str, int]:
                 r["code"]: r["id"] for r in await conn.fetch("SELECT id, code FROM channels")
             }
             await conn.executemany(
-                "INSERT INTO locations (id, code, name, kind, latitude, longitude) "
-                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
-                [(_id("location", c), c, n, k, lat, lon) for c, n, k, lat, lon in LOCATIONS],
+                "INSERT INTO locations (id, code, name, kind, latitude, longitude, address, "
+                "opening_hours, can_ship, can_pickup, same_day_radius_km) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "ON CONFLICT (code) DO NOTHING",
+                [
+                    (_id("location", c), c, n, k, lat, lon, *LOCATION_DETAILS[c])
+                    for c, n, k, lat, lon in LOCATIONS
+                ],
             )
             await conn.executemany(
-                "INSERT INTO products (id, handle, title, description, status) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (handle) DO NOTHING",
+                "INSERT INTO products (id, handle, title, description, status, vendor, "
+                "product_type, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                "ON CONFLICT (handle) DO NOTHING",
                 products,
             )
             await conn.executemany(
-                "INSERT INTO variants (id, product_id, sku, title, position) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sku) DO NOTHING",
-                [v[:5] for v in variants],
+                "INSERT INTO variants (id, product_id, sku, title, position, options, barcode) "
+                "VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7) ON CONFLICT (sku) DO NOTHING",
+                [
+                    (*v[:5], json.dumps(v[6]), f"87{zlib.crc32(v[2].encode()) % 10**11:011d}")
+                    for v in variants
+                ],
             )
+            # Every fifth variant is on sale: compare-at 20% above the price.
             await conn.executemany(
-                "INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor) "
-                "VALUES ($1, $2, 'EUR', $3) ON CONFLICT DO NOTHING",
-                [(v[0], channel_ids[c], v[5]) for v in variants for c, _, _ in CHANNELS],
+                "INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor, "
+                "compare_at_minor) VALUES ($1, $2, 'EUR', $3, $4) ON CONFLICT DO NOTHING",
+                [
+                    (v[0], channel_ids[c], v[5], v[5] * 6 // 5 if i % 5 == 0 else None)
+                    for i, v in enumerate(variants)
+                    for c, _, _ in CHANNELS
+                ],
             )
             location_ids = [_id("location", c) for c, *_ in LOCATIONS]
             await conn.executemany(
@@ -103,6 +147,14 @@ async def seed_demo(dsn: str) -> dict[str, int]:
                     for v in variants
                     for loc in location_ids
                 ],
+            )
+            # The ledger explains every unit on hand: one RECEIVED movement per stock level.
+            await conn.execute(
+                "INSERT INTO stock_movements (sku, location_id, delta, reason, source, "
+                "source_event_id) "
+                "SELECT sku, location_id, on_hand, 'RECEIVED', 'seed', "
+                "'seed:' || sku || '@' || location_id FROM stock_levels WHERE on_hand > 0 "
+                "ON CONFLICT (source_event_id) DO NOTHING"
             )
     finally:
         await conn.close()

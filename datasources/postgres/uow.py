@@ -10,6 +10,7 @@ import asyncpg
 from datasources.events.schemas import validate_event_data
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
+from datasources.postgres.stock import PostgresInventoryRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
 
@@ -85,3 +86,7 @@ class UnitOfWork:
             event.data,
         )
         return sequence
+
+    @property
+    def inventory(self) -> PostgresInventoryRepository:
+        return PostgresInventoryRepository(self.conn)  # type: ignore[arg-type]

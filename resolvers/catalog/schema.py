@@ -9,10 +9,19 @@ import strawberry
 from datasources.postgres import catalog as catalog_db
 from datasources.postgres.uow import UnitOfWork
 from domain.catalog import services
+from domain.catalog.models import ProductSortKey as ProductSortKey_
+from domain.catalog.search import prefix_tsquery
 from domain.errors import DomainError
 from domain.ids import from_global_id
-from resolvers.catalog.types import Channel, Product, ProductVariant
-from resolvers.common import Connection, check_page_size, connection, decode_cursor, encode_cursor
+from resolvers.catalog.admin import CatalogAdminMutation
+from resolvers.catalog.cache import product_by_handle
+from resolvers.catalog.cursors import (
+    decode_product_cursor,
+    encode_product_cursor,
+    sees_unpublished,
+)
+from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
+from resolvers.common import Connection, check_page_size, connection
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
 
@@ -43,13 +52,25 @@ class Query:
     ) -> Product | None:
         loaders = info.context.loaders
         if handle is not None:
-            return await loaders.ProductByHandleLoader.load(handle)  # type: ignore[no-any-return]
-        if id is None:
+            found = await product_by_handle(info.context, handle)
+        elif id is not None:
+            _, local = from_global_id(id, "Product")
+            found = await loaders.ProductByIdLoader.load(local)
+        else:
             return None
-        _, local = from_global_id(id, "Product")
-        return await loaders.ProductByIdLoader.load(local)  # type: ignore[no-any-return]
+        if found is not None and found.status != "ACTIVE":
+            if not sees_unpublished(info.context.principal):
+                return None
+        return found  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Products ordered by title, a page at a time.")
+    @strawberry.field(
+        description=(
+            "Products a page at a time (Relay connection). `query` searches title, tags, "
+            "vendor, type and description (every word must match, as a prefix); `channel` "
+            "keeps products priced on that channel. Shoppers see ACTIVE products only; "
+            "merchandisers and admins see every status."
+        )
+    )
     async def products(
         self,
         info: Info,
@@ -57,15 +78,37 @@ class Query:
         after: Annotated[
             str | None, strawberry.argument(description="Cursor to continue after.")
         ] = None,
+        query: Annotated[
+            str | None, strawberry.argument(description='Search text, e.g. "linen shirt".')
+        ] = None,
+        channel: Annotated[
+            str | None, strawberry.argument(description="Only products priced on this channel.")
+        ] = None,
+        sort_key: Annotated[
+            ProductSortKey | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Order; RELEVANCE when `query` is given, else TITLE."),
+        ] = None,
     ) -> Connection[Product]:
         check_page_size(first)
-        position = None
-        if after is not None:
-            title, raw_id = decode_cursor(after, 2)
-            _, local = from_global_id(f"gid://ucg/Product/{raw_id}", "Product")
-            position = (title, local)
-        items = await catalog_db.products_page(info.context.pool, limit=first + 1, after=position)
-        return connection(items, first, lambda p: encode_cursor(p.title, str(p.id)))
+        tsquery = prefix_tsquery(query) if query else None
+        if sort_key is None:
+            key = ProductSortKey_.RELEVANCE if tsquery else ProductSortKey_.TITLE
+        else:
+            key = ProductSortKey_(sort_key.value)
+            if key is ProductSortKey_.RELEVANCE and tsquery is None:
+                key = ProductSortKey_.TITLE
+        position = decode_product_cursor(after, key) if after is not None else None
+        rows = await catalog_db.search_products_page(
+            info.context.pool,
+            limit=first + 1,
+            sort_key=key,
+            after=position,
+            tsquery=tsquery,
+            channel_code=channel,
+            active_only=not sees_unpublished(info.context.principal),
+        )
+        cursors = {id(p): encode_product_cursor(key, value, p.id) for p, value in rows}
+        return connection([p for p, _ in rows], first, lambda p: cursors[id(p)])
 
     @strawberry.field(description="A variant by its SKU.")
     async def variant(
@@ -79,7 +122,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CatalogAdminMutation):
     @strawberry.mutation(description="Create a sales channel (staff).")
     async def channel_create(
         self,

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from domain import models
+from domain.catalog import models as catalog_models
 from domain.ids import from_global_id, to_global_id
-from resolvers.common import VARIANT_DESCRIPTION, Node, described_enum, record_type_check
+from resolvers.common import (
+    VARIANT_DESCRIPTION,
+    Money,
+    Node,
+    described_enum,
+    money,
+    record_type_check,
+)
 from resolvers.context import Info
 
 ProductStatus = described_enum(
@@ -20,6 +29,41 @@ ProductStatus = described_enum(
         "ARCHIVED": "No longer sold; kept for order history.",
     },
 )
+
+
+ProductSortKey = described_enum(
+    catalog_models.ProductSortKey,
+    "How to order a list of products.",
+    {
+        "TITLE": "Alphabetically by title.",
+        "CREATED_AT": "Oldest first.",
+        "RELEVANCE": "Best search match first (only with `query`; else like TITLE).",
+    },
+)
+
+
+@strawberry.type(description="One option value of a variant, e.g. Size = M.")
+class SelectedOption:
+    is_type_of = record_type_check(models.SelectedOption)
+
+    name: str = strawberry.field(description='Option name, e.g. "Size".')
+    value: str = strawberry.field(description='Option value, e.g. "M".')
+
+
+@strawberry.type(description="The price of a variant on one channel.")
+class VariantPrice:
+    is_type_of = record_type_check(catalog_models.Price)
+
+    channel_code: str = strawberry.field(description="Channel the price applies to.")
+
+    @strawberry.field(description="The selling price.")
+    def amount(self) -> Money:
+        return money(self.amount_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The former or list price shown struck through; null if none.")
+    def compare_at(self) -> Money | None:
+        minor = self.compare_at_minor  # type: ignore[attr-defined]
+        return None if minor is None else money(minor, self.currency_code)  # type: ignore[attr-defined]
 
 
 @strawberry.federation.type(keys=["id"], description="A sales channel with its currency.")
@@ -50,6 +94,26 @@ class ProductVariant(Node):
 
     sku: str = strawberry.field(description="Stock keeping unit, unique across the catalog.")
     title: str = strawberry.field(description='Variant title, e.g. "Red / M".')
+    options: list[SelectedOption] = strawberry.field(
+        description="Option values that make this variant, in display order (Size, Colour...)."
+    )
+    barcode: str | None = strawberry.field(description="GTIN/EAN/UPC barcode, if any.")
+    weight_grams: int | None = strawberry.field(description="Shipping weight in grams, if known.")
+
+    @strawberry.field(
+        description="The price on a channel (in the channel's currency); null if not sold there."
+    )
+    async def price(
+        self,
+        info: Info,
+        channel: Annotated[str, strawberry.argument(description="Channel code, e.g. WEB.")],
+    ) -> VariantPrice | None:
+        prices = await info.context.loaders.PricesByVariantIdLoader.load(self.id)
+        return next((p for p in prices if p.channel_code == channel), None)
+
+    @strawberry.field(description="Every price of this variant, one per channel and currency.")
+    async def prices(self, info: Info) -> list[VariantPrice]:
+        return await info.context.loaders.PricesByVariantIdLoader.load(self.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The product this variant belongs to.")
     async def product(self, info: Info) -> Product:
@@ -79,6 +143,14 @@ class Product(Node):
     description: str = strawberry.field(description="Plain-text description.")
     status: ProductStatus = strawberry.field(description="Lifecycle status.")  # type: ignore[valid-type]
     created_at: datetime = strawberry.field(description="When the product was created.")
+    vendor: str = strawberry.field(description="Brand or maker; empty if not set.")
+    product_type: str = strawberry.field(description='Category, e.g. "Shirts"; empty if not set.')
+    tags: list[str] = strawberry.field(description="Free-form tags, searchable.")
+    media_urls: list[str] = strawberry.field(description="Image and video URLs, first is main.")
+    seo_title: str | None = strawberry.field(description="Title for search engines, if set.")
+    seo_description: str | None = strawberry.field(
+        description="Meta description for search engines, if set."
+    )
 
     @strawberry.field(description="The variants of the product, in display order.")
     async def variants(self, info: Info) -> list[ProductVariant]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import strawberry
 
 from domain import models
 from domain.ids import from_global_id, to_global_id
+from domain.inventory import rules
+from domain.inventory.rules import Capabilities, sellable_total, serves_channel
 from resolvers.common import VARIANT_DESCRIPTION, Node, described_enum, record_type_check
 from resolvers.context import Info
 
@@ -35,6 +38,15 @@ class Location(Node):
     kind: LocationKind = strawberry.field(description="Kind of location.")  # type: ignore[valid-type]
     latitude: float | None = strawberry.field(description="WGS84 latitude, if known.")
     longitude: float | None = strawberry.field(description="WGS84 longitude, if known.")
+    address: str = strawberry.field(description="Street address, one line.")
+    opening_hours: str = strawberry.field(
+        description='Opening hours as displayed, e.g. "Mo-Sa 09:00-18:00"; empty if closed to the public.'
+    )
+    can_ship: bool = strawberry.field(description="Ships parcels to buyers.")
+    can_pickup: bool = strawberry.field(description="Buyers can collect orders here.")
+    same_day_radius_km: float = strawberry.field(
+        description="Delivers the same day within this many km; 0 when it does not."
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Location | None:
@@ -76,11 +88,67 @@ class ProductVariant:
     async def stock_levels(self, info: Info) -> list[StockLevel]:
         return await info.context.loaders.StockLevelsBySkuLoader.load(self.sku)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Units sellable now, summed over every active location.")
-    async def availability(self, info: Info) -> int:
-        levels = await info.context.loaders.StockLevelsBySkuLoader.load(self.sku)
-        return sum(level.available for level in levels)
+    @strawberry.field(
+        description=(
+            "Units sellable now on a channel: available (onHand - reserved - safetyStock) summed "
+            "over the active locations that serve it. POS counts pickup locations (store "
+            "shelves); every other channel counts locations that ship or offer pickup."
+        )
+    )
+    async def availability(
+        self,
+        info: Info,
+        channel: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Channel code; defaults to the caller's channel, else online."
+            ),
+        ] = None,
+    ) -> int:
+        code = channel or getattr(info.context.principal, "channel", None)
+        rows = await info.context.loaders.SellableStockBySkuLoader.load(self.sku)
+        return sellable_total(
+            units
+            for units, ships, pickup in rows
+            if serves_channel(code, Capabilities(ships, pickup, 0.0))
+        )
 
     @classmethod
     def resolve_reference(cls, sku: str) -> VariantRef:
         return VariantRef(sku)
+
+
+StockMovementReason = described_enum(
+    rules.MovementReason,
+    "Why on-hand stock changed; recorded on every ledger movement.",
+    {
+        "RECEIVED": "Goods arrived (purchase order, delivery).",
+        "SOLD": "Sold and handed over or shipped.",
+        "RETURNED": "A buyer returned the goods to stock.",
+        "DAMAGED": "Written off as damaged, lost or stolen.",
+        "CYCLE_COUNT": "A physical count replaced the recorded number.",
+        "CORRECTION": "A correction of an earlier mistake.",
+        "TRANSFER": "Moved between locations (one movement at each end).",
+    },
+    name="StockMovementReason",
+)
+
+
+@strawberry.type(description="What one location can do for one SKU, from the buyer's point.")
+class LocationAvailability:
+    is_type_of = record_type_check(rules.Offer)
+
+    sku: str = strawberry.field(description="The SKU.")
+    available: int = strawberry.field(description="Units that can be promised now.")
+    distance_km: float | None = strawberry.field(
+        description="Great-circle distance from `near`, in km; null without `near`."
+    )
+    can_ship: bool = strawberry.field(description="In stock here and this location ships.")
+    can_pickup: bool = strawberry.field(description="In stock here and it offers pickup.")
+    can_same_day: bool = strawberry.field(
+        description="In stock here and `near` lies within its same-day delivery radius."
+    )
+
+    @strawberry.field(description="The location.")
+    async def location(self, info: Info) -> Location:
+        return await info.context.loaders.LocationByIdLoader.load(self.location_id)  # type: ignore[attr-defined,no-any-return]

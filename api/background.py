@@ -1,0 +1,119 @@
+"""Long-running tasks of a process: inbound Kafka consumers and the reservation sweeper.
+
+`ucg consume` runs the consumers alone; `ucg serve` runs the sweeper, and the
+consumers too when UCG_CONSUMERS_ENABLED is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+import asyncpg
+import redis.asyncio as redis
+
+from api.settings import Settings
+from datasources.kafka import topics
+from datasources.kafka.adjustments import adjustments_consumer
+from datasources.kafka.client import ensure_topics
+from datasources.kafka.consumer import Inbound, InboundConsumer
+from datasources.postgres.sweeper import ReservationSweeper
+from datasources.redis.cache import ReadThroughCache
+from resolvers.inventory.cache import AVAILABILITY
+
+log = logging.getLogger("ucg.background")
+
+
+def build_consumers(
+    settings: Settings, pool: asyncpg.Pool[Any], cache_client: redis.Redis
+) -> list[InboundConsumer]:
+    assert settings.kafka_bootstrap_servers
+    cache = ReadThroughCache(cache_client, settings.cache_key_prefix, settings.cache_ttl_seconds)
+
+    async def invalidate(inbound: Inbound) -> None:
+        await cache.invalidate(AVAILABILITY, [inbound.payload.sku])
+
+    return [
+        adjustments_consumer(
+            pool,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic_prefix=settings.kafka_topic_prefix,
+            session_timeout_ms=settings.kafka_consumer_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_consumer_heartbeat_interval_ms,
+            after_commit=invalidate,
+        )
+    ]
+
+
+class BackgroundTasks:
+    """Started and stopped by the app lifespan."""
+
+    def __init__(self) -> None:
+        self._stoppers: list[Any] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(
+        self, settings: Settings, pool: asyncpg.Pool[Any], cache_client: redis.Redis
+    ) -> None:
+        if settings.reservation_sweeper_enabled:
+            sweeper = ReservationSweeper(
+                pool, interval_seconds=settings.reservation_sweep_interval_seconds
+            )
+            self._spawn(sweeper.run(), sweeper.stop)
+        if settings.consumers_enabled:
+            for consumer in build_consumers(settings, pool, cache_client):
+                self._spawn(_supervised(consumer), consumer.stop)
+
+    def _spawn(self, coroutine: Any, stop: Any) -> None:
+        self._tasks.append(asyncio.create_task(coroutine))
+        self._stoppers.append(stop)
+
+    async def stop(self) -> None:
+        for stop in self._stoppers:
+            stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+            except Exception:  # noqa: BLE001 - stop the rest even if one failed
+                log.exception("background task failed")
+
+
+async def _supervised(consumer: InboundConsumer) -> None:
+    """Restart a consumer whose broker connection failed, with backoff."""
+    delay = 0.5
+    while True:
+        try:
+            await consumer.run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the broker may be briefly away
+            log.warning("consumer stopped with an error; restarting", exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+async def consume_forever(settings: Settings) -> None:
+    """`ucg consume`: every inbound consumer until SIGTERM/SIGINT."""
+    from datasources.postgres.pool import create_pool
+    from datasources.redis.client import create_redis
+
+    assert settings.database_url and settings.redis_url and settings.kafka_bootstrap_servers
+    await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(t) for t in topics.ALL])
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    cache_client = create_redis(settings.redis_url)
+    consumers = build_consumers(settings, pool, cache_client)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, lambda: [c.stop() for c in consumers])
+    try:
+        await asyncio.gather(*(_supervised(c) for c in consumers))
+    finally:
+        await cache_client.aclose()
+        await pool.close()

@@ -1,0 +1,211 @@
+"""A reusable inbound consumer: effectively-once effects from at-least-once delivery.
+
+For each message, in one database transaction: record (consumer, event id) in
+processed_events and run the callback's effect. A duplicate is recognised by its
+event id and skipped. Offsets are committed only after the database commit, so a
+crash loses nothing (the message comes again and is deduplicated). Transient
+faults (database or network down) are retried with capped exponential backoff,
+never skipped. A message that cannot be parsed or applied goes to `<topic>.dlq`
+with a `reason` header, and the consumer goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from datasources.postgres.uow import UnitOfWork
+from domain.errors import DomainError
+
+log = logging.getLogger("ucg.consumer")
+
+
+class PoisonMessage(Exception):
+    """The message can never be applied (bad JSON, schema violation, unknown sku)."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A parsed message: its event id (the dedupe key) and the callback's own payload."""
+
+    event_id: str
+    payload: Any
+
+
+Parse = Callable[[ConsumerRecord[bytes, bytes]], Inbound]
+Apply = Callable[[UnitOfWork, Inbound], Awaitable[None]]
+AfterCommit = Callable[[Inbound], Awaitable[None]]
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    TimeoutError,
+)
+
+
+@dataclass
+class ConsumerConfig:
+    bootstrap_servers: str
+    topic: str
+    group_id: str
+    name: str  # the `consumer` column of processed_events
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 500
+    max_poll_records: int = 100
+    backoff_initial: float = 0.1
+    backoff_max: float = 5.0
+    max_unexpected_attempts: int = 5
+
+
+class InboundConsumer:
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        pool: asyncpg.Pool[Any],
+        parse: Parse,
+        apply: Apply,
+        *,
+        producer: AIOKafkaProducer | None = None,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        self.config = config
+        self._pool = pool
+        self._parse = parse
+        self._apply = apply
+        self._after_commit = after_commit
+        self._producer = producer
+        self._own_producer = producer is None
+        self._stopped = asyncio.Event()
+        self.applied = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"{self.config.topic}.dlq"
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def run(self) -> None:
+        c = self.config
+        consumer = AIOKafkaConsumer(
+            c.topic,
+            bootstrap_servers=c.bootstrap_servers,
+            group_id=c.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=c.session_timeout_ms,
+            heartbeat_interval_ms=c.heartbeat_interval_ms,
+            max_poll_records=c.max_poll_records,
+        )
+        if self._producer is None:
+            self._producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap_servers, acks="all")
+            await self._producer.start()
+        await consumer.start()
+        try:
+            while not self._stopped.is_set():
+                batch = await consumer.getmany(timeout_ms=200)
+                for partition, records in batch.items():
+                    for record in records:
+                        if self._stopped.is_set():
+                            break
+                        if not await self._handle(record):
+                            break  # stopping mid-retry: leave the offset for the next run
+                        # Committed after the database commit of this very message.
+                        await consumer.commit({partition: record.offset + 1})
+        finally:
+            await consumer.stop()
+            if self._own_producer and self._producer is not None:
+                await self._producer.stop()
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Apply or park one message; False only when asked to stop before either."""
+        try:
+            inbound = self._parse(record)
+        except PoisonMessage as exc:
+            await self._dead_letter(record, f"unparseable: {exc}")
+            return True
+        delay = self.config.backoff_initial
+        unexpected = 0
+        while True:
+            try:
+                applied = await self._apply_once(inbound)
+                break
+            except (PoisonMessage, DomainError) as exc:
+                await self._dead_letter(record, f"rejected: {_reason(exc)}")
+                return True
+            except TRANSIENT as exc:
+                log.warning("transient fault; retrying", extra={"error": repr(exc)})
+            except Exception as exc:  # noqa: BLE001 - a bug should not stall the partition forever
+                unexpected += 1
+                log.exception("unexpected error applying message")
+                if unexpected >= self.config.max_unexpected_attempts:
+                    await self._dead_letter(record, f"failed: {type(exc).__name__}")
+                    return True
+            if self._stopped.is_set():
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.config.backoff_max)
+        if applied:
+            self.applied += 1
+            if self._after_commit is not None:
+                try:
+                    await self._after_commit(inbound)
+                except Exception:  # noqa: BLE001 - e.g. cache invalidation; the effect stands
+                    log.warning("after-commit hook failed", exc_info=True)
+        else:
+            self.duplicates += 1
+        return True
+
+    async def _apply_once(self, inbound: Inbound) -> bool:
+        async with UnitOfWork(self._pool) as uow:
+            first_time = await uow.conn.fetchval(
+                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING 1",
+                self.config.name,
+                inbound.event_id,
+            )
+            if not first_time:
+                return False
+            await self._apply(uow, inbound)
+        return True
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        assert self._producer is not None
+        headers = [
+            ("reason", reason.encode()[:1000]),
+            ("original-topic", record.topic.encode()),
+            ("original-partition", str(record.partition).encode()),
+            ("original-offset", str(record.offset).encode()),
+        ]
+        delay = self.config.backoff_initial
+        while True:
+            try:
+                await self._producer.send_and_wait(
+                    self.dlq_topic, record.value, key=record.key, headers=headers
+                )
+                break
+            except Exception:  # noqa: BLE001 - never commit past a message we failed to park
+                log.warning("cannot write to the DLQ; retrying", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.backoff_max)
+        self.dead_lettered += 1
+        log.warning("message sent to the DLQ", extra={"topic": self.dlq_topic, "reason": reason})
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return f"{exc.code.value}: {exc.message}"
+    return str(exc)

@@ -1,0 +1,1 @@
+"""Inventory: stock rules (pure) and the use-cases that take, return and adjust stock."""

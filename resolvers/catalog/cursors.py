@@ -1,0 +1,44 @@
+"""Cursors of the products connection, and who may see unpublished products."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.auth import Principal, Role
+from domain.catalog.models import ProductSortKey
+from domain.errors import DomainError, ErrorCode
+from resolvers.common import decode_cursor, encode_cursor, parse_uuid
+
+CATALOG_EDITORS = frozenset({Role.ADMIN, Role.MERCHANDISER})
+
+
+def sees_unpublished(principal: Principal | None) -> bool:
+    return principal is not None and bool(principal.roles & CATALOG_EDITORS)
+
+
+def encode_product_cursor(key: ProductSortKey, value: Any, product_id: Any) -> str:
+    if isinstance(value, datetime):
+        text = value.isoformat()
+    elif isinstance(value, float):
+        text = repr(value)
+    else:
+        text = str(value)
+    return encode_cursor(key.value, text, str(product_id))
+
+
+def decode_product_cursor(cursor: str, key: ProductSortKey) -> tuple[Any, Any]:
+    cursor_key, text, raw_id = decode_cursor(cursor, 3)
+    if cursor_key != key.value:
+        raise DomainError(ErrorCode.INVALID, "The cursor belongs to another sort order.", ["after"])
+    value: Any = text
+    try:
+        if key is ProductSortKey.CREATED_AT:
+            value = datetime.fromisoformat(text)
+        elif key is ProductSortKey.RELEVANCE:
+            value = float(text)
+    except ValueError:
+        raise DomainError(
+            ErrorCode.INVALID, "The cursor is not valid for this list.", ["after"]
+        ) from None
+    return value, parse_uuid(raw_id, ["after"])
