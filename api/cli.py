@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="one subgraph's SDL")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
+    from api import cli_auth
+
+    cli_auth.add_parsers(sub)
     return parser
 
 
@@ -152,6 +155,16 @@ COMMANDS = {
     "seed": cmd_seed,
     "export-schema": cmd_export_schema,
 }
+
+
+def _auth_commands() -> None:
+    from api import cli_auth
+
+    COMMANDS["apikey"] = cli_auth.cmd_apikey
+    COMMANDS["staff"] = cli_auth.cmd_staff
+
+
+_auth_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

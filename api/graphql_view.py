@@ -16,7 +16,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api.auth import AuthenticationFailed, principal_from_headers
+from api.auth import AuthenticationFailed, authenticate
 from api.logging import request_id_var
 from api.resources import Resources
 from domain.errors import DomainError
@@ -77,7 +77,9 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             principal = None  # WebSocket clients authenticate in connection_init
         else:
             try:
-                principal = principal_from_headers(settings, request.headers)
+                principal = await authenticate(
+                    settings, request.headers, self.resources.pool, self.resources.redis
+                )
             except AuthenticationFailed:
                 # Strawberry turns this into a 401 before any resolver runs.
                 raise HTTPException(401, "Invalid or expired credentials") from None

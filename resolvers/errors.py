@@ -19,6 +19,7 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.IDEMPOTENCY_CONFLICT: (
         "The idempotency key was already used with different input; use a new key."
     ),
+    ErrorCode.THROTTLED: "Too many attempts (e.g. failed logins); wait and retry later.",
 }
 
 UserErrorCode = strawberry.enum(

@@ -39,7 +39,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "mutation": catalog.Mutation,
         "types": [Product, ProductVariant, Channel],
     },
-    "customer": {"query": customer.Query, "types": [Customer]},
+    "customer": {"query": customer.Query, "mutation": customer.Mutation, "types": [Customer]},
     "inventory": {"query": inventory.Query, "types": [Location, StockLevel, StockVariant]},
     "cart": {"query": cart.Query, "types": [CartCustomer]},
     "order": {"query": order.Query, "types": [OrderCustomer]},

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from datasources.postgres.catalog import PostgresCatalogRepository
+from datasources.postgres.customer_repo import PostgresCustomerRepository
 from domain.models import OutboxEvent
 
 
@@ -51,6 +52,10 @@ class UnitOfWork:
     @property
     def catalog(self) -> PostgresCatalogRepository:
         return PostgresCatalogRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def customers(self) -> PostgresCustomerRepository:
+        return PostgresCustomerRepository(self.conn)  # type: ignore[arg-type]
 
     async def add_event(self, event: OutboxEvent) -> int:
         """Write the event to the outbox in this transaction; return its per-aggregate sequence."""

@@ -9,6 +9,7 @@ import strawberry
 from domain.ids import from_global_id
 from resolvers.cart.types import Cart
 from resolvers.context import Info
+from resolvers.customer.access import visible_owned
 
 
 @strawberry.type
@@ -20,4 +21,5 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Cart | None:
         _, local = from_global_id(id, "Cart")
-        return await info.context.loaders.CartByIdLoader.load(local)  # type: ignore[no-any-return]
+        cart = await info.context.loaders.CartByIdLoader.load(local)
+        return visible_owned(info, cart)  # type: ignore[no-any-return]

@@ -8,9 +8,11 @@ from datetime import datetime
 import strawberry
 
 from domain import models
+from domain.auth import may_access_customer
 from domain.ids import from_global_id, to_global_id
 from resolvers.common import Node, record_type_check
 from resolvers.context import Info
+from resolvers.customer.access import visible_owned
 
 
 @strawberry.federation.type(keys=["id"], description="A shopping cart on one channel.")
@@ -27,7 +29,8 @@ class Cart(Node):
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Cart | None:
         _, local = from_global_id(id, "Cart")
-        return await info.context.loaders.CartByIdLoader.load(local)  # type: ignore[no-any-return]
+        record = await info.context.loaders.CartByIdLoader.load(local)
+        return visible_owned(info, record)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -55,5 +58,6 @@ class Customer:
         return carts[0] if carts else None
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> CustomerRef:
-        return CustomerRef(from_global_id(id, "Customer")[1])
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> CustomerRef | None:
+        local = from_global_id(id, "Customer")[1]
+        return CustomerRef(local) if may_access_customer(info.context.principal, local) else None
