@@ -329,7 +329,7 @@ class PostgresCustomerRepository:
         ]
 
         async def rows(sql: str) -> list[Any]:
-            return [orjson.loads(r[0]) for r in await self.conn.fetch(sql, record_ids)]
+            return [_json(r[0]) for r in await self.conn.fetch(sql, record_ids)]
 
         document: dict[str, Any] = {
             "customer": (
@@ -374,6 +374,11 @@ def _address_values(fields: AddressFields) -> tuple[Any, ...]:
         fields.country_code,
         fields.phone,
     )
+
+
+def _json(value: Any) -> Any:
+    """jsonb arrives decoded on the pool's connections (its codec), as text elsewhere."""
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def _count(status: str) -> int:
