@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -254,3 +256,69 @@ async def test_staff_login_carries_roles(client: httpx.AsyncClient, env: TestEnv
     assert principal_from_token(
         env.settings(), refreshed["data"]["tokenRefresh"]["accessToken"]
     ).roles == {Role.SUPPORT}
+
+
+def _rsa_pem() -> tuple[Any, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return key, pem
+
+
+async def test_rs256_with_a_jwks_url(env: TestEnv) -> None:
+    """Tokens of an outside identity provider, verified with keys from its JWKS URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from api.app import create_app
+
+    key, private = _rsa_pem()
+    _, foreign_private = _rsa_pem()
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": "idp-1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings = env.settings(
+        jwt_algorithm="RS256", jwt_jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json"
+    )
+    app = create_app(settings)
+    await app.state.resources.open()
+    try:
+        claims = {
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "sub": str(uuid.uuid4()),
+            "kind": "STAFF",
+            "roles": ["SUPPORT"],
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        }
+        good = jwt.encode(claims, private, algorithm="RS256", headers={"kid": "idp-1"})
+        forged = jwt.encode(claims, foreign_private, algorithm="RS256", headers={"kid": "idp-1"})
+        hs = jwt.encode(claims, settings.jwt_secret, algorithm="HS256", headers={"kid": "idp-1"})
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as c:
+            for token, status in ((good, 200), (forged, 401), (hs, 401)):
+                response = await c.post(
+                    "/graphql",
+                    json={"query": "{ __typename }"},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                assert response.status_code == status, token
+    finally:
+        await app.state.resources.close()
+        server.shutdown()
+        server.server_close()
