@@ -19,6 +19,7 @@ from datasources.postgres.customer import (
     ledger_record,
 )
 from domain.customer.records import AddressFields, CustomerAddress, CustomerIdentity, LedgerEntry
+from domain.errors import DomainError, ErrorCode
 from domain.models import Customer
 
 # Columns holding personal data, wherever another area's tables have them (carts, orders and
@@ -110,14 +111,20 @@ class PostgresCustomerRepository:
     async def add_identity(
         self, customer_id: uuid.UUID, kind: str, normalized: str, source_system: str | None
     ) -> CustomerIdentity:
-        row = await self.conn.fetchrow(
-            f"""INSERT INTO customer_identities (customer_id, kind, normalized, source_system)
-                VALUES ($1, $2, $3, $4) RETURNING {IDENTITY_COLUMNS}""",
-            customer_id,
-            kind,
-            normalized,
-            source_system,
-        )
+        try:
+            row = await self.conn.fetchrow(
+                f"""INSERT INTO customer_identities (customer_id, kind, normalized, source_system)
+                    VALUES ($1, $2, $3, $4) RETURNING {IDENTITY_COLUMNS}""",
+                customer_id,
+                kind,
+                normalized,
+                source_system,
+            )
+        except asyncpg.UniqueViolationError:
+            # Lost a race with a concurrent registration or link of the same value.
+            raise DomainError(
+                ErrorCode.TAKEN, f"That {kind.lower()} is already in use.", ["input", "value"]
+            ) from None
         assert row is not None
         return identity_record(row)
 

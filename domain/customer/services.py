@@ -4,6 +4,7 @@ loyalty. Every one that touches a customer's data checks who is asking (domain.a
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,6 +96,15 @@ class Registration:
     channel: str | None = None
 
 
+_CHANNEL_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+
+
+def check_channel_code(code: str | None, field: list[str]) -> str | None:
+    if code is not None and not _CHANNEL_CODE.match(code):
+        raise DomainError(ErrorCode.INVALID, "A channel code looks like WEB or POS.", field)
+    return code
+
+
 def _display_name(first: str | None, last: str | None) -> str:
     return " ".join(p.strip() for p in (first, last) if p and p.strip())
 
@@ -112,6 +122,7 @@ async def register_customer(uow: CustomerUnitOfWork, reg: Registration) -> Custo
             (IdentityKind.PHONE, normalize_phone(reg.phone, ["input", "phone"]), ["input", "phone"])
         )
     check_password_policy(reg.password, ["input", "password"])
+    check_channel_code(reg.channel, ["input", "channel"])
     for kind, value, field in identities:
         if await uow.customers.identity_owner(kind.value, value) is not None:
             raise DomainError(

@@ -203,12 +203,13 @@ class AuthMutation:
     ) -> AuthPayload:
         throttle = LoginThrottle(info, services.login_throttle_key(input.login))
         try:
+            services.check_channel_code(input.channel, ["input", "channel"])
             await throttle.check()
             async with UnitOfWork(info.context.pool) as uow:
                 customer_id = await services.authenticate_customer(uow, input.login, input.password)
                 if input.channel:
                     customer = await uow.customers.update(
-                        customer_id, {"last_seen_channel": input.channel[:32]}
+                        customer_id, {"last_seen_channel": input.channel}
                     )
                 else:
                     customer = await uow.customers.get(customer_id)

@@ -322,3 +322,18 @@ async def test_rs256_with_a_jwks_url(env: TestEnv) -> None:
         await app.state.resources.close()
         server.shutdown()
         server.server_close()
+
+
+async def test_concurrent_registrations_of_one_email(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    email = f"{unique('race')}@example.com"
+    results = await asyncio.gather(*(register(client, email=email) for _ in range(4)))
+    winners = [r for r in results if r["userErrors"] == []]
+    losers = [r for r in results if r["userErrors"]]
+    assert len(winners) == 1
+    assert {r["userErrors"][0]["code"] for r in losers} == {"TAKEN"}
+    assert await db.fetchval("SELECT count(*) FROM customer_identities") == 1
+    assert await db.fetchval("SELECT count(*) FROM customers") == 1
+    bad = await register(client, channel="web shop")
+    assert bad["userErrors"][0]["field"] == ["input", "channel"]
