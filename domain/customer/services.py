@@ -11,16 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.auth import (
-    CUSTOMER_ADMIN_ROLES,
     Principal,
     PrincipalKind,
-    Role,
     has_customer_data_role,
     may_access_customer,
     require_principal,
-    require_roles,
 )
-from domain.customer import loyalty
 from domain.customer.identity import (
     IdentityKind,
     guess_login_kind,
@@ -34,8 +30,6 @@ from domain.customer.records import (
     AddressFields,
     CustomerAddress,
     CustomerIdentity,
-    EraseResult,
-    MergeResult,
 )
 from domain.errors import DomainError, ErrorCode
 from domain.models import Customer, OutboxEvent
@@ -50,7 +44,7 @@ def customer_not_found(field: list[str] | None = None) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, _NOT_FOUND, field)
 
 
-def _event(type_: str, customer_id: uuid.UUID, **data: object) -> OutboxEvent:
+def customer_event(type_: str, customer_id: uuid.UUID, **data: object) -> OutboxEvent:
     # Events carry ids only: never an email, phone, name or address.
     return OutboxEvent(
         topic=CUSTOMERS_TOPIC,
@@ -73,7 +67,7 @@ def resolve_target(principal: Principal | None, customer_id: uuid.UUID | None) -
     return customer_id
 
 
-async def _live_customer(
+async def live_customer(
     uow: CustomerUnitOfWork, customer_id: uuid.UUID, lock: bool = False
 ) -> Customer:
     customer = await uow.customers.get(customer_id, lock=lock)
@@ -140,7 +134,7 @@ async def register_customer(uow: CustomerUnitOfWork, reg: Registration) -> Custo
     )
     for kind, value, _ in identities:
         await uow.customers.add_identity(customer.id, kind.value, value, None)
-    await uow.add_event(_event("ucg.customer.registered.v1", customer.id))
+    await uow.add_event(customer_event("ucg.customer.registered.v1", customer.id))
     return customer
 
 
@@ -185,7 +179,7 @@ async def update_profile(
     now: datetime | None = None,
 ) -> Customer:
     target = resolve_target(principal, customer_id)
-    customer = await _live_customer(uow, target, lock=True)
+    customer = await live_customer(uow, target, lock=True)
     fields: dict[str, Any] = {}
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         if value is not None:
@@ -221,7 +215,7 @@ async def update_profile(
     if not fields:
         return customer
     updated = await uow.customers.update(target, fields)
-    await uow.add_event(_event("ucg.customer.updated.v1", target))
+    await uow.add_event(customer_event("ucg.customer.updated.v1", target))
     return updated
 
 
@@ -245,7 +239,7 @@ async def link_identity(
             ErrorCode.FORBIDDEN, "Loyalty cards and external ids are linked by staff.", ["kind"]
         )
     normalized = normalize_identity(kind, value, source_system, ["value"])
-    await _live_customer(uow, target, lock=True)
+    await live_customer(uow, target, lock=True)
     owner = await uow.customers.identity_owner(kind.value, normalized)
     if owner is not None:
         if owner == target:
@@ -254,7 +248,7 @@ async def link_identity(
     identity = await uow.customers.add_identity(
         target, kind.value, normalized, source_system.strip().lower() if source_system else None
     )
-    await uow.add_event(_event("ucg.customer.identity_linked.v1", target, kind=kind.value))
+    await uow.add_event(customer_event("ucg.customer.identity_linked.v1", target, kind=kind.value))
     return identity
 
 
@@ -335,14 +329,14 @@ async def add_address(
 ) -> CustomerAddress:
     target = resolve_target(principal, customer_id)
     clean = validate_address(fields)
-    await _live_customer(uow, target, lock=True)
+    await live_customer(uow, target, lock=True)
     address = await uow.customers.add_address(target, clean)
     if default_shipping or default_billing:
         await uow.customers.set_default_address(
             target, address.id, default_shipping, default_billing
         )
         address = await uow.customers.address(address.id) or address
-    await uow.add_event(_event("ucg.customer.updated.v1", target))
+    await uow.add_event(customer_event("ucg.customer.updated.v1", target))
     return address
 
 
@@ -356,14 +350,14 @@ async def update_address(
 ) -> CustomerAddress:
     current = await _own_address(uow, principal, address_id)
     clean = validate_address(fields)
-    await _live_customer(uow, current.customer_id, lock=True)
+    await live_customer(uow, current.customer_id, lock=True)
     address = await uow.customers.update_address(address_id, clean)
     if default_shipping or default_billing:
         await uow.customers.set_default_address(
             current.customer_id, address_id, default_shipping, default_billing
         )
         address = await uow.customers.address(address_id) or address
-    await uow.add_event(_event("ucg.customer.updated.v1", current.customer_id))
+    await uow.add_event(customer_event("ucg.customer.updated.v1", current.customer_id))
     return address
 
 
@@ -372,144 +366,5 @@ async def remove_address(
 ) -> uuid.UUID:
     current = await _own_address(uow, principal, address_id)
     await uow.customers.remove_address(address_id)
-    await uow.add_event(_event("ucg.customer.updated.v1", current.customer_id))
+    await uow.add_event(customer_event("ucg.customer.updated.v1", current.customer_id))
     return current.customer_id
-
-
-# --- merge and GDPR -------------------------------------------------------------------
-
-
-async def merge_customers(
-    uow: CustomerUnitOfWork,
-    principal: Principal | None,
-    survivor_id: uuid.UUID,
-    merged_id: uuid.UUID,
-) -> MergeResult:
-    """Move everything of `merged_id` to `survivor_id`. Repeating it changes nothing."""
-    require_roles(principal, *CUSTOMER_ADMIN_ROLES)
-    if survivor_id == merged_id:
-        raise DomainError(
-            ErrorCode.INVALID, "A customer cannot be merged into itself.", ["mergedId"]
-        )
-    # Lock in id order, so two merges of the same pair cannot deadlock.
-    first, second = sorted((survivor_id, merged_id))
-    rows = {first: await uow.customers.get(first, lock=True)}
-    rows[second] = await uow.customers.get(second, lock=True)
-    survivor, merged = rows[survivor_id], rows[merged_id]
-    if survivor is None:
-        raise customer_not_found(["survivorId"])
-    if merged is None:
-        raise customer_not_found(["mergedId"])
-    if merged.merged_into == survivor_id:
-        return MergeResult(survivor_id, merged_id, changed=False, moved={})
-    if merged.merged_into is not None:
-        raise DomainError(ErrorCode.INVALID, "That customer was merged into another.", ["mergedId"])
-    if survivor.merged_into is not None or survivor.erased_at is not None:
-        raise DomainError(ErrorCode.INVALID, "The survivor was merged or erased.", ["survivorId"])
-    if merged.erased_at is not None:
-        raise DomainError(ErrorCode.INVALID, "An erased customer cannot be merged.", ["mergedId"])
-    moved = await uow.customers.merge(survivor_id, merged_id)
-    await uow.add_event(_event("ucg.customer.merged.v1", merged_id, survivorId=str(survivor_id)))
-    return MergeResult(survivor_id, merged_id, changed=True, moved=moved)
-
-
-async def erase_customer(
-    uow: CustomerUnitOfWork, principal: Principal | None, customer_id: uuid.UUID | None
-) -> EraseResult:
-    """Anonymize everything personal; keep financial records. Repeating it changes nothing."""
-    caller = require_principal(principal)
-    target = resolve_target(caller, customer_id)
-    if caller.kind is not PrincipalKind.CUSTOMER:
-        require_roles(caller, *CUSTOMER_ADMIN_ROLES)
-    customer = await uow.customers.get(target, lock=True)
-    if customer is None:
-        raise customer_not_found(["customerId"])
-    if customer.erased_at is not None:
-        return EraseResult(target, changed=False, touched={})
-    touched = await uow.customers.erase(target)
-    await uow.add_event(_event("ucg.customer.erased.v1", target))
-    return EraseResult(target, changed=True, touched=touched)
-
-
-async def export_customer(
-    uow: CustomerUnitOfWork, principal: Principal | None, customer_id: uuid.UUID | None
-) -> dict[str, Any]:
-    caller = require_principal(principal)
-    target = resolve_target(caller, customer_id)
-    if caller.kind is not PrincipalKind.CUSTOMER:
-        require_roles(caller, *CUSTOMER_ADMIN_ROLES)
-    customer = await uow.customers.get(target)
-    if customer is None:
-        raise customer_not_found(["customerId"])
-    return await uow.customers.export(target)
-
-
-# --- loyalty --------------------------------------------------------------------------
-
-
-async def loyalty_status(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> loyalty.LoyaltyStatus:
-    entries = await uow.customers.ledger(customer_id)
-    return loyalty.status_from_entries([(e.kind, e.points) for e in entries])
-
-
-async def _survivor(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> Customer:
-    customer = await uow.customers.get(customer_id, lock=True)
-    seen = 0
-    while customer is not None and customer.merged_into is not None and seen < 10:
-        customer = await uow.customers.get(customer.merged_into, lock=True)
-        seen += 1
-    if customer is None:
-        raise customer_not_found(["customerId"])
-    return customer
-
-
-async def earn_points(
-    uow: CustomerUnitOfWork,
-    customer_id: uuid.UUID,
-    order_id: uuid.UUID,
-    amount_minor: int,
-    currency: str,
-) -> int:
-    """Credit the points an order earns (to the survivor of a merge). Once per order:
-    a retry returns 0 and writes nothing. Erased customers earn nothing."""
-    customer = await _survivor(uow, customer_id)
-    if customer.erased_at is not None:
-        return 0
-    status = await loyalty_status(uow, customer.id)
-    points = loyalty.points_for_purchase(amount_minor, currency, status.tier)
-    entry = await uow.customers.add_ledger_entry(
-        customer.id, loyalty.LedgerKind.EARN.value, points, order_id, "order"
-    )
-    if entry is None:
-        return 0
-    await uow.add_event(
-        _event("ucg.customer.points_earned.v1", customer.id, orderId=str(order_id), points=points)
-    )
-    return points
-
-
-async def adjust_points(
-    uow: CustomerUnitOfWork,
-    principal: Principal | None,
-    customer_id: uuid.UUID,
-    kind: loyalty.LedgerKind,
-    points: int,
-    reason: str,
-) -> loyalty.LoyaltyStatus:
-    """Staff: ADJUST (signed), REDEEM or EXPIRE (positive count taken off)."""
-    require_roles(principal, Role.SUPPORT, Role.STORE_ASSOCIATE, Role.POS)
-    customer = await _live_customer(uow, customer_id, lock=True)
-    status = await loyalty_status(uow, customer.id)
-    if kind is loyalty.LedgerKind.ADJUST:
-        loyalty.check_adjustment(status.balance, points, reason)
-        delta = points
-    elif kind in (loyalty.LedgerKind.REDEEM, loyalty.LedgerKind.EXPIRE):
-        loyalty.check_redeem(status.balance, points)
-        delta = -points
-    else:
-        raise DomainError(ErrorCode.INVALID, "Points are earned by orders.", ["kind"])
-    await uow.customers.add_ledger_entry(customer.id, kind.value, delta, None, reason.strip()[:200])
-    await uow.add_event(
-        _event("ucg.customer.points_changed.v1", customer.id, kind=kind.value, points=delta)
-    )
-    return await loyalty_status(uow, customer.id)

@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import strawberry
-from strawberry.scalars import JSON
 
 from datasources.postgres.uow import UnitOfWork
-from datasources.redis.auth import AuthStore
 from domain.auth import PrincipalKind
-from domain.customer import loyalty, services
+from domain.customer import services
 from domain.customer.identity import IdentityKind as DomainIdentityKind
 from domain.customer.records import AddressFields
 from domain.errors import DomainError
 from domain.ids import from_global_id
 from resolvers.context import Info
 from resolvers.customer.access import visible_customer
+from resolvers.customer.args import CustomerIdArg, customer_id_arg
 from resolvers.customer.auth_schema import AuthMutation
-from resolvers.customer.enums import IdentityKind, LedgerKind
-from resolvers.customer.types import Customer, CustomerAddress, CustomerIdentity, LoyaltyAccount
+from resolvers.customer.enums import IdentityKind
+from resolvers.customer.lifecycle_schema import LifecycleMutation
+from resolvers.customer.types import Customer, CustomerAddress, CustomerIdentity
 from resolvers.errors import UserError, user_errors
 
 ErrorList = list[UserError]
-
-
-def _customer_id(value: strawberry.ID | None, field: str = "customerId") -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return from_global_id(value, "Customer")[1]
-    except DomainError as error:
-        error.field = [field]
-        raise
 
 
 @strawberry.type(description="Result of a mutation that returns a customer.")
@@ -52,38 +41,6 @@ class CustomerAddressPayload:
 @strawberry.type(description="Result of customerIdentityLink.")
 class CustomerIdentityPayload:
     identity: CustomerIdentity | None = strawberry.field(description="The new identity.")
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
-
-
-@strawberry.type(description="Result of customerMerge.")
-class CustomerMergePayload:
-    survivor: Customer | None = strawberry.field(description="The surviving customer.")
-    merged: bool = strawberry.field(
-        description="True if this call merged; false if it was already done (no-op)."
-    )
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
-
-
-@strawberry.type(description="Result of customerDataExport.")
-class CustomerDataExportPayload:
-    data: JSON | None = strawberry.field(
-        description="Every personal datum held about the customer, as one JSON document."
-    )
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
-
-
-@strawberry.type(description="Result of customerErase.")
-class CustomerErasePayload:
-    customer_id: strawberry.ID | None = strawberry.field(description="The erased customer.")
-    erased: bool = strawberry.field(
-        description="True if this call erased; false if it was already erased (no-op)."
-    )
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
-
-
-@strawberry.type(description="Result of customerLoyaltyAdjust.")
-class LoyaltyPayload:
-    loyalty: LoyaltyAccount | None = strawberry.field(description="The account after the change.")
     user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
 
 
@@ -142,21 +99,6 @@ class CustomerIdentityInput:
     )
 
 
-@strawberry.input(description="A staff change to loyalty points.")
-class LoyaltyAdjustInput:
-    kind: LedgerKind = strawberry.field(  # type: ignore[valid-type]
-        description="ADJUST (signed points), REDEEM or EXPIRE (points taken off, positive)."
-    )
-    points: int = strawberry.field(description="Number of points.")
-    reason: str = strawberry.field(description="Why, for the ledger.")
-
-
-CustomerIdArg = Annotated[
-    strawberry.ID | None,
-    strawberry.argument(description="The customer (staff); omit to act on yourself."),
-]
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in customer; null when not signed in as one.")
@@ -202,12 +144,6 @@ class Query:
             )
 
 
-async def _revoke_sessions(info: Info, customer_id: uuid.UUID) -> None:
-    settings = info.context.settings
-    store = AuthStore(info.context.redis, settings.kafka_topic_prefix)
-    await store.revoke_subject(str(customer_id), settings.access_token_ttl_seconds + 60)
-
-
 @strawberry.type
 class ProfileMutation:
     @strawberry.mutation(description="Change a customer's profile and marketing consent.")
@@ -223,7 +159,7 @@ class ProfileMutation:
                 customer = await services.update_profile(
                     uow,
                     info.context.principal,
-                    _customer_id(customer_id),
+                    customer_id_arg(customer_id),
                     first_name=input.first_name,
                     last_name=input.last_name,
                     display_name=input.display_name,
@@ -246,7 +182,7 @@ class ProfileMutation:
                 address = await services.add_address(
                     uow,
                     info.context.principal,
-                    _customer_id(customer_id),
+                    customer_id_arg(customer_id),
                     input.fields(),
                     input.default_shipping,
                     input.default_billing,
@@ -313,7 +249,7 @@ class ProfileMutation:
                 identity = await services.link_identity(
                     uow,
                     info.context.principal,
-                    _customer_id(customer_id),
+                    customer_id_arg(customer_id),
                     DomainIdentityKind(input.kind.value),
                     input.value,
                     input.source_system,
@@ -322,101 +258,7 @@ class ProfileMutation:
             return CustomerIdentityPayload(identity=None, user_errors=user_errors(error))
         return CustomerIdentityPayload(identity=identity, user_errors=[])  # type: ignore[arg-type]
 
-    @strawberry.mutation(
-        description="Merge a duplicate customer into a survivor (staff: ADMIN, SUPPORT). "
-        "Moves identities, addresses, carts, orders and points; repeating it is a no-op."
-    )
-    async def customer_merge(
-        self,
-        info: Info,
-        survivor_id: Annotated[strawberry.ID, strawberry.argument(description="Who stays.")],
-        merged_id: Annotated[strawberry.ID, strawberry.argument(description="Who goes.")],
-    ) -> CustomerMergePayload:
-        try:
-            survivor = _customer_id(survivor_id, "survivorId")
-            merged = _customer_id(merged_id, "mergedId")
-            assert survivor is not None and merged is not None
-            async with UnitOfWork(info.context.pool) as uow:
-                result = await services.merge_customers(
-                    uow, info.context.principal, survivor, merged
-                )
-                if result.changed:
-                    await _revoke_sessions(info, merged)
-                customer = await uow.customers.get(survivor)
-        except DomainError as error:
-            return CustomerMergePayload(survivor=None, merged=False, user_errors=user_errors(error))
-        return CustomerMergePayload(survivor=customer, merged=result.changed, user_errors=[])  # type: ignore[arg-type]
-
-    @strawberry.mutation(
-        description="Every personal datum held about a customer as one JSON document "
-        "(the customer themself, or staff with SUPPORT)."
-    )
-    async def customer_data_export(
-        self, info: Info, customer_id: CustomerIdArg = None
-    ) -> CustomerDataExportPayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                document = await services.export_customer(
-                    uow, info.context.principal, _customer_id(customer_id)
-                )
-        except DomainError as error:
-            return CustomerDataExportPayload(data=None, user_errors=user_errors(error))
-        return CustomerDataExportPayload(data=document, user_errors=[])
-
-    @strawberry.mutation(
-        description="Erase a customer's personal data everywhere (GDPR), keeping order "
-        "financials; signs them out. The customer themself, or staff with SUPPORT."
-    )
-    async def customer_erase(
-        self, info: Info, customer_id: CustomerIdArg = None
-    ) -> CustomerErasePayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                result = await services.erase_customer(
-                    uow, info.context.principal, _customer_id(customer_id)
-                )
-                if result.changed:
-                    await _revoke_sessions(info, result.customer_id)
-        except DomainError as error:
-            return CustomerErasePayload(
-                customer_id=None, erased=False, user_errors=user_errors(error)
-            )
-        gid = strawberry.ID(f"gid://ucg/Customer/{result.customer_id}")
-        return CustomerErasePayload(customer_id=gid, erased=result.changed, user_errors=[])
-
-    @strawberry.mutation(
-        description="Adjust, redeem or expire a customer's points (staff and POS)."
-    )
-    async def customer_loyalty_adjust(
-        self,
-        info: Info,
-        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer.")],
-        input: Annotated[LoyaltyAdjustInput, strawberry.argument(description="The change.")],
-    ) -> LoyaltyPayload:
-        try:
-            local = _customer_id(customer_id)
-            assert local is not None
-            async with UnitOfWork(info.context.pool) as uow:
-                status = await services.adjust_points(
-                    uow,
-                    info.context.principal,
-                    local,
-                    loyalty.LedgerKind(input.kind.value),
-                    input.points,
-                    input.reason,
-                )
-                entries = await uow.customers.ledger(local)
-        except DomainError as error:
-            return LoyaltyPayload(loyalty=None, user_errors=user_errors(error))
-        account = LoyaltyAccount(
-            balance=status.balance,
-            lifetime_earned=status.lifetime_earned,
-            tier=status.tier,
-            entries=list(reversed(entries))[:100],
-        )
-        return LoyaltyPayload(loyalty=account, user_errors=[])
-
 
 @strawberry.type
-class Mutation(AuthMutation, ProfileMutation):
+class Mutation(AuthMutation, ProfileMutation, LifecycleMutation):
     """Every customer-subgraph mutation."""

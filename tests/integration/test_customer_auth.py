@@ -202,7 +202,22 @@ async def _ucg(env: TestEnv, *args: str, **environ: str) -> tuple[int, str, str]
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_api_keys_create_use_list_revoke(client: httpx.AsyncClient, env: TestEnv) -> None:
+async def _in_process(
+    env: TestEnv, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str]:
+    """The CLI command's own coroutine, in this process (the subprocess start costs seconds)."""
+    from api import cli, cli_auth
+
+    args = cli.build_parser().parse_args(list(argv))
+    run = cli_auth._apikey if args.command == "apikey" else cli_auth._staff
+    capsys.readouterr()
+    code = await run(env.settings(), args)
+    return code, capsys.readouterr().out
+
+
+async def test_api_keys_create_use_list_revoke(
+    client: httpx.AsyncClient, env: TestEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = await _ucg(
         env, "apikey", "create", "--name", "till 3", "--channel", "POS", "--role", "POS"
     )
@@ -218,8 +233,7 @@ async def test_api_keys_create_use_list_revoke(client: httpx.AsyncClient, env: T
     denied = await gql(client, lookup, {"v": "+49301234567"}, token=session["accessToken"])
     assert denied["data"] is None or denied["data"]["customerLookup"] is None
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    code, _, err = await _ucg(env, "apikey", "revoke", prefix)
-    assert code == 0, err
+    assert await _in_process(env, capsys, "apikey", "revoke", prefix) == (0, f"revoked {prefix}\n")
     for headers in ({"x-api-key": key}, {"x-api-key": key[:-3] + "abc"}, {"x-api-key": "junk"}):
         response = await client.post(
             "/graphql", json={"query": lookup, "variables": {"v": "1"}}, headers=headers
@@ -231,19 +245,23 @@ async def test_api_keys_create_use_list_revoke(client: httpx.AsyncClient, env: T
         headers={"x-api-key": key, "authorization": f"Bearer {staff_token(env.settings())}"},
     )
     assert both.status_code == 401
-    code, listed, _ = await _ucg(env, "apikey", "list")
+    code, listed = await _in_process(env, capsys, "apikey", "list")
     assert code == 0 and prefix in listed and "till 3" in listed and "revoked" in listed
     assert key.split("_", 2)[2] not in listed  # never the secret
 
 
-async def test_staff_login_carries_roles(client: httpx.AsyncClient, env: TestEnv) -> None:
+async def test_staff_login_carries_roles(
+    client: httpx.AsyncClient,
+    env: TestEnv,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     email = f"{unique('s')}@shop.example"
-    code, _, err = await _ucg(
-        env,
-        *("staff", "create", "--email", email, "--role", "SUPPORT"),
-        UCG_STAFF_PASSWORD="staff password 1",
+    monkeypatch.setenv("UCG_STAFF_PASSWORD", "staff password 1")
+    code, out = await _in_process(
+        env, capsys, "staff", "create", "--email", email, "--role", "SUPPORT"
     )
-    assert code == 0, err
+    assert code == 0 and out.startswith("staff user "), out
     body = await gql(
         client,
         "mutation($i: StaffLoginInput!) { staffLogin(input: $i) { accessToken refreshToken userErrors { code } } }",

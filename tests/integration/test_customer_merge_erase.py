@@ -12,7 +12,7 @@ import httpx
 from datasources.postgres.pool import create_pool
 from datasources.postgres.uow import UnitOfWork
 from domain.auth import Role
-from domain.customer import services
+from domain.customer import points
 from tests.conftest import TestEnv
 from tests.customer_helpers import gql, local_id, register, staff_token
 
@@ -58,7 +58,7 @@ async def _earn(env: TestEnv, customer_id: uuid.UUID, order_id: uuid.UUID, amoun
     pool = await create_pool(env.database_url, min_size=1, max_size=2)
     try:
         async with UnitOfWork(pool) as uow:
-            return await services.earn_points(uow, customer_id, order_id, amount, "EUR")
+            return await points.earn_points(uow, customer_id, order_id, amount, "EUR")
     finally:
         await pool.close()
 
