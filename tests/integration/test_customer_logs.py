@@ -62,3 +62,25 @@ async def test_no_personal_data_in_logs(
         street,
     ):
         assert secret not in text, secret
+
+
+def test_access_log_lines_drop_the_query_string() -> None:
+    from api.logging import DropQueryString
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        (
+            "127.0.0.1:5000",
+            "GET",
+            '/graphql?query={customerLookup(value:"+447700900123")}',
+            "1.1",
+            200,
+        ),
+        None,
+    )
+    assert DropQueryString().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /graphql HTTP/1.1" 200'
