@@ -270,3 +270,21 @@ async def authenticate(
     if await store.is_revoked(str(claims.get("jti", "")), str(principal.id), float(claims["iat"])):
         raise AuthenticationFailed("token revoked")
     return principal
+
+
+async def authenticate_connection_params(
+    settings: Settings, params: Any, pool: Any, redis_client: Any
+) -> Principal | None:
+    """The principal of a WebSocket from its connection_init payload: `{"authorization":
+    "Bearer <token>"}` (or "ApiKey <key>") or `{"apiKey": "<key>"}`; same checks as HTTP."""
+    if not isinstance(params, dict):
+        return None
+    headers: dict[str, str] = {}
+    for name, value in params.items():
+        if not isinstance(value, str):
+            continue
+        if name.lower() == "authorization":
+            headers["authorization"] = value
+        elif name.lower() in ("apikey", "x-api-key"):
+            headers["x-api-key"] = value
+    return await authenticate(settings, headers, pool, redis_client)

@@ -355,3 +355,32 @@ async def test_concurrent_registrations_of_one_email(
     assert await db.fetchval("SELECT count(*) FROM customers") == 1
     bad = await register(client, channel="web shop")
     assert bad["userErrors"][0]["field"] == ["input", "channel"]
+
+
+async def test_websocket_connection_params_use_the_same_checks(
+    client: httpx.AsyncClient, env: TestEnv
+) -> None:
+    from api.auth import AuthenticationFailed, authenticate_connection_params
+    from datasources.postgres.pool import create_pool
+    from datasources.redis.client import create_redis
+
+    session = await register(client)
+    settings = env.settings()
+    pool = await create_pool(env.database_url, min_size=1, max_size=1)
+    redis_client = create_redis(env.servers.redis_url)
+    try:
+        bearer = {"Authorization": f"Bearer {session['accessToken']}"}
+        principal = await authenticate_connection_params(settings, bearer, pool, redis_client)
+        assert principal is not None and str(principal.id) in session["customer"]["id"]
+        assert await authenticate_connection_params(settings, {}, pool, redis_client) is None
+        assert await authenticate_connection_params(settings, None, pool, redis_client) is None
+        await gql(client, LOGOUT, {"t": None}, token=session["accessToken"])
+        with pytest.raises(AuthenticationFailed):
+            await authenticate_connection_params(settings, bearer, pool, redis_client)
+        with pytest.raises(AuthenticationFailed):
+            await authenticate_connection_params(
+                settings, {"apiKey": "ucg_x_y"}, pool, redis_client
+            )
+    finally:
+        await redis_client.aclose()
+        await pool.close()
