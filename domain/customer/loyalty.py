@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import DomainError, ErrorCode
@@ -88,3 +89,19 @@ def check_adjustment(balance: int, points: int, reason: str) -> None:
         raise DomainError(ErrorCode.INVALID, "Say why the points are adjusted.", ["reason"])
     if balance + points < 0:
         raise DomainError(ErrorCode.INVALID, "A balance cannot go below zero.", ["points"])
+
+
+# Points lapse after this long without earning or redeeming (activity keeps them alive).
+EXPIRY_AFTER_INACTIVITY_DAYS = 730
+
+
+def points_to_expire(
+    balance: int,
+    last_activity: datetime | None,
+    now: datetime,
+    inactivity_days: int = EXPIRY_AFTER_INACTIVITY_DAYS,
+) -> int:
+    """The whole balance once the account was inactive for `inactivity_days`; else 0."""
+    if balance <= 0 or last_activity is None:
+        return 0
+    return balance if now - last_activity >= timedelta(days=inactivity_days) else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from domain.auth import (
     Principal,
@@ -84,3 +85,30 @@ async def adjust_points(
         customer_event("ucg.customer.points_changed.v1", customer.id, kind=kind.value, points=delta)
     )
     return await loyalty_status(uow, customer.id)
+
+
+async def expire_inactive_points(
+    uow: CustomerUnitOfWork, customer_id: uuid.UUID, now: datetime
+) -> int:
+    """Book an EXPIRE of the whole balance if the account has been inactive too long.
+    Safe to run again and again (a scheduler's job): an empty balance expires nothing."""
+    customer = await uow.customers.get(customer_id, lock=True)
+    if customer is None:
+        raise customer_not_found(["customerId"])
+    entries = await uow.customers.ledger(customer.id)
+    status = loyalty.status_from_entries([(e.kind, e.points) for e in entries])
+    active = [
+        e.created_at
+        for e in entries
+        if e.kind in (loyalty.LedgerKind.EARN, loyalty.LedgerKind.REDEEM)
+    ]
+    lapsed = loyalty.points_to_expire(status.balance, max(active, default=None), now)
+    if lapsed == 0:
+        return 0
+    await uow.customers.add_ledger_entry(
+        customer.id, loyalty.LedgerKind.EXPIRE.value, -lapsed, None, "inactivity"
+    )
+    await uow.add_event(
+        customer_event("ucg.customer.points_changed.v1", customer.id, kind="EXPIRE", points=-lapsed)
+    )
+    return lapsed

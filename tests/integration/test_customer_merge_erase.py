@@ -306,3 +306,41 @@ async def test_erase_anonymizes_everywhere_and_keeps_financials(
         "customerErase"
     ]
     assert denied["userErrors"][0]["code"] == "FORBIDDEN"
+
+
+async def test_inactive_points_expire_once(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    person = await register(client)
+    c_id = local_id(person["customer"]["id"])
+    _, order = await _cart_and_order(db, c_id, 12_000)
+    assert await _earn(env, c_id, order, 12_000) == 120
+    pool = await create_pool(env.database_url, min_size=1, max_size=2)
+    try:
+        soon = datetime.now(UTC) + timedelta(days=30)
+        later = datetime.now(UTC) + timedelta(days=800)
+        async with UnitOfWork(pool) as uow:
+            assert await points.expire_inactive_points(uow, c_id, soon) == 0
+        async with UnitOfWork(pool) as uow:
+            assert await points.expire_inactive_points(uow, c_id, later) == 120
+        async with UnitOfWork(pool) as uow:
+            assert await points.expire_inactive_points(uow, c_id, later) == 0
+    finally:
+        await pool.close()
+    rows = await db.fetch(
+        "SELECT kind, points FROM loyalty_ledger WHERE customer_id = $1 ORDER BY id", c_id
+    )
+    assert [(r["kind"], r["points"]) for r in rows] == [("EARN", 120), ("EXPIRE", -120)]
+    view = await gql(
+        client,
+        "{ me { loyalty { balance lifetimeEarned tier entries { kind points } } } }",
+        token=person["accessToken"],
+    )
+    assert view["data"]["me"]["loyalty"] == {
+        "balance": 0,
+        "lifetimeEarned": 120,
+        "tier": "BASE",
+        "entries": [{"kind": "EXPIRE", "points": -120}, {"kind": "EARN", "points": 120}],
+    }

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.customer.loyalty import (
+    EXPIRY_AFTER_INACTIVITY_DAYS,
     TIER_THRESHOLDS,
     LedgerKind,
     LoyaltyTier,
     check_adjustment,
     check_redeem,
     points_for_purchase,
+    points_to_expire,
     status_from_entries,
     tier_for,
 )
@@ -95,3 +99,16 @@ def test_redeem_and_adjust_never_go_below_zero(balance: int, points: int) -> Non
         assert points == 0 or balance + points < 0
     with pytest.raises(DomainError):
         check_adjustment(balance, 1, "  ")
+
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@given(st.integers(-100, 10**6), st.integers(0, 3000))
+def test_points_expire_only_after_inactivity(balance: int, idle_days: int) -> None:
+    lapsed = points_to_expire(balance, NOW - timedelta(days=idle_days), NOW)
+    if balance > 0 and idle_days >= EXPIRY_AFTER_INACTIVITY_DAYS:
+        assert lapsed == balance
+    else:
+        assert lapsed == 0
+    assert points_to_expire(balance, None, NOW) == 0
