@@ -100,31 +100,39 @@ def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(settings: Settings, _: argparse.Namespace) -> int:
-    """MCP over stdio, acting as the principal of UCG_MCP_TOKEN (anonymous if unset)."""
-    from api.auth import AuthenticationFailed, principal_from_token
+    """MCP over stdio, acting as UCG_MCP_TOKEN: a bearer token or an API key (anonymous if unset)."""
+    from api.auth import AuthenticationFailed, authenticate
     from api.mcp import UcgTools, build_mcp_server
     from api.resources import Resources
 
     if problem := _require_urls(settings):
         return _fail(problem)
-    try:
-        principal = (
-            principal_from_token(settings, settings.mcp_token) if settings.mcp_token else None
-        )
-    except AuthenticationFailed as exc:
-        return _fail(f"UCG_MCP_TOKEN is not valid: {exc}")
 
-    async def run() -> None:
+    async def run() -> int:
         resources = Resources(settings)
         await resources.open()
         try:
-            server = build_mcp_server(UcgTools(resources, lambda _ctx: principal))
+            principal = None
+            if settings.mcp_token:
+                scheme = "Bearer" if settings.mcp_token.count(".") == 2 else "ApiKey"
+                headers = {"authorization": f"{scheme} {settings.mcp_token}"}
+                try:
+                    principal = await authenticate(
+                        settings, headers, resources.pool, resources.redis
+                    )
+                except AuthenticationFailed as exc:
+                    return _fail(f"UCG_MCP_TOKEN is not valid: {exc}")
+
+            async def as_principal(_ctx: object) -> object:
+                return principal
+
+            server = build_mcp_server(UcgTools(resources, as_principal))  # type: ignore[arg-type]
             await server.run_stdio_async()
+            return 0
         finally:
             await resources.close()
 
-    asyncio.run(run())
-    return 0
+    return asyncio.run(run())
 
 
 def cmd_consume(settings: Settings, _: argparse.Namespace) -> int:
@@ -193,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     sub.add_parser("relay", help="publish the outbox to Kafka (also runs inside `ucg serve`)")
     sub.add_parser("consume", help="run the inbound Kafka consumers (inventory adjustments)")
+    from api import cli_auth
+
+    cli_auth.add_parsers(sub)
     return parser
 
 
@@ -206,6 +217,16 @@ COMMANDS = {
     "mcp": cmd_mcp,
     "consume": cmd_consume,
 }
+
+
+def _auth_commands() -> None:
+    from api import cli_auth
+
+    COMMANDS["apikey"] = cli_auth.cmd_apikey
+    COMMANDS["staff"] = cli_auth.cmd_staff
+
+
+_auth_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

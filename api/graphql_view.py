@@ -18,7 +18,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from api.auth import AuthenticationFailed, principal_from_headers
+from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
 from api.logging import request_id_var
 from api.resources import Resources
 from domain.errors import DomainError
@@ -79,7 +79,9 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             principal = None  # WebSocket clients authenticate in connection_init
         else:
             try:
-                principal = principal_from_headers(settings, request.headers)
+                principal = await authenticate(
+                    settings, request.headers, self.resources.pool, self.resources.redis
+                )
             except AuthenticationFailed:
                 # Strawberry turns this into a 401 before any resolver runs.
                 raise HTTPException(401, "Invalid or expired credentials") from None
@@ -96,13 +98,15 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
         )
 
     async def on_ws_connect(self, context: Context) -> Any:
-        """WebSocket clients send `{"authorization": "Bearer <token>"}` in connection_init."""
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        authorization = params.get("authorization") or params.get("Authorization")
-        if authorization:
+        """WebSocket clients send `{"authorization": "Bearer <token>"}` (or an API key) in
+        connection_init; the same checks as HTTP, revocation included."""
+        if isinstance(context.connection_params, dict):
             try:
-                context.principal = principal_from_headers(
-                    self.resources.settings, {"authorization": str(authorization)}
+                context.principal = await authenticate_connection_params(
+                    self.resources.settings,
+                    context.connection_params,
+                    self.resources.pool,
+                    self.resources.redis,
                 )
             except AuthenticationFailed:
                 raise ConnectionRejectionError(

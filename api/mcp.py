@@ -9,7 +9,7 @@ errors — with no second implementation and no HTTP call to ourselves.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from api.auth import AuthenticationFailed, principal_from_headers
+from api.auth import AuthenticationFailed, authenticate
 from api.resources import Resources
 from domain.auth import Principal
 from resolvers.context import Context as GraphQLContext
@@ -38,7 +38,9 @@ class UcgTools:
     """Runs tool operations as the given principal."""
 
     def __init__(
-        self, resources: Resources, principal_for: Callable[[Context | None], Principal | None]
+        self,
+        resources: Resources,
+        principal_for: Callable[[Context | None], Awaitable[Principal | None]],
     ) -> None:
         self.resources = resources
         self.principal_for = principal_for
@@ -51,7 +53,7 @@ class UcgTools:
             redis=self.resources.redis,
             producer=self.resources.producer,
             request_id=uuid.uuid4().hex,
-            principal=self.principal_for(ctx),
+            principal=await self.principal_for(ctx),
             settings=self.resources.settings,
         )
         result = await supergraph_schema().execute(
@@ -68,13 +70,17 @@ class UcgTools:
         return result.data
 
 
-def principal_from_http(settings: Any) -> Callable[[Context | None], Principal | None]:
-    def principal_for(ctx: Context | None) -> Principal | None:
+def principal_from_http(
+    resources: Resources,
+) -> Callable[[Context | None], Awaitable[Principal | None]]:
+    """The caller of an HTTP tool call: its bearer token or API key, checked as for GraphQL."""
+
+    async def principal_for(ctx: Context | None) -> Principal | None:
         headers = ctx.headers if ctx is not None else None
         if not headers:
             return None
         try:
-            return principal_from_headers(settings, headers)
+            return await authenticate(resources.settings, headers, resources.pool, resources.redis)
         except AuthenticationFailed as exc:
             raise ToolError("UNAUTHENTICATED: invalid or expired credentials") from exc
 

@@ -86,6 +86,19 @@ class Settings(BaseSettings):
     reservation_sweep_interval_seconds: float = Field(2.0, gt=0)
     cache_key_prefix: str = Field("ucg:", description="Prefix of every Redis cache key")
     cache_ttl_seconds: int = Field(300, ge=1, description="Longest life of a cached document")
+    jwt_algorithm: Literal["HS256", "RS256"] = Field(
+        "HS256", description="HS256 with UCG_JWT_SECRET, or RS256 with a key pair or a JWKS URL"
+    )
+    jwt_private_key: str | None = Field(None, description="RS256: PEM private key to sign with")
+    jwt_public_key: str | None = Field(None, description="RS256: PEM public key to verify with")
+    jwt_jwks_url: str | None = Field(None, description="RS256: JWKS URL to fetch keys from")
+    jwt_issuer: str = Field("ucg", description="`iss` of issued tokens, required on incoming")
+    jwt_audience: str = Field("ucg-api", description="`aud` of issued tokens, required too")
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=300)
+    login_failures_per_account: int = Field(5, ge=1, description="Failures before a lockout")
+    login_failures_per_address: int = Field(30, ge=1, description="Per client IP, all accounts")
+    login_failure_window_seconds: int = Field(900, ge=1, description="Lockout/count window")
 
     @field_validator("database_url")
     @classmethod

@@ -59,3 +59,31 @@ def require_customer_or_staff(principal: Principal | None, owner_id: uuid.UUID |
     if caller.kind is PrincipalKind.CUSTOMER and caller.id != owner_id:
         raise DomainError(ErrorCode.FORBIDDEN, "This object belongs to someone else.")
     return caller
+
+
+# Staff-like roles that may read and change any customer's data (MERCHANDISER may not).
+CUSTOMER_DATA_ROLES = (Role.SUPPORT, Role.STORE_ASSOCIATE, Role.POS, Role.SERVICE)
+# Roles that may merge, erase or export someone else's record.
+CUSTOMER_ADMIN_ROLES = (Role.SUPPORT,)
+
+
+def may_access_customer(principal: Principal | None, customer_id: uuid.UUID | None) -> bool:
+    """Self, or a staff/machine caller holding a customer-data role. No error: callers
+    answer "not found" so that nobody learns whether someone else's object exists."""
+    if principal is None or customer_id is None:
+        return False
+    if principal.kind is PrincipalKind.CUSTOMER:
+        return principal.id == customer_id
+    return has_customer_data_role(principal)
+
+
+def has_customer_data_role(principal: Principal) -> bool:
+    return Role.ADMIN in principal.roles or bool(principal.roles.intersection(CUSTOMER_DATA_ROLES))
+
+
+def may_see_owned(principal: Principal | None, owner_id: uuid.UUID | None) -> bool:
+    """A customer-owned object (cart, order). Ownerless (guest) objects are reached by
+    their unguessable id, which is their bearer."""
+    if owner_id is None:
+        return True
+    return may_access_customer(principal, owner_id)

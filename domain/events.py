@@ -80,6 +80,48 @@ EVENT_TYPES: dict[str, EventType] = {
             "A variant's price on one channel was set or changed.",
         ),
         EventType(
+            "ucg.customer.registered.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "A customer registered.",
+        ),
+        EventType(
+            "ucg.customer.updated.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "A customer's profile, consent or addresses changed (which values is not said).",
+        ),
+        EventType(
+            "ucg.customer.identity_linked.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "An identity (email, phone, loyalty card, device, external id) was linked to a customer",
+        ),
+        EventType(
+            "ucg.customer.merged.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "A duplicate customer record was merged into its survivor",
+        ),
+        EventType(
+            "ucg.customer.erased.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "A customer's personal data was erased (GDPR)",
+        ),
+        EventType(
+            "ucg.customer.points_earned.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "Loyalty points were earned for an order.",
+        ),
+        EventType(
+            "ucg.customer.points_changed.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "Loyalty points were redeemed, adjusted or expired.",
+        ),
+        EventType(
             "ucg.cart.updated.v1",
             CARTS_TOPIC,
             "Cart",

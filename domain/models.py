@@ -73,6 +73,15 @@ class Customer:
     id: uuid.UUID
     display_name: str
     created_at: datetime
+    first_name: str | None = None
+    last_name: str | None = None
+    merged_into: uuid.UUID | None = None
+    marketing_consent: bool = False
+    marketing_consent_at: datetime | None = None
+    marketing_consent_source: str | None = None
+    first_seen_channel: str | None = None
+    last_seen_channel: str | None = None
+    erased_at: datetime | None = None
 
 
 @dataclass

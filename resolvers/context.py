@@ -89,6 +89,18 @@ class Loaders:
         return self._make(customer.customers_by_ids)
 
     @cached_property
+    def IdentitiesByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer.identities_by_customer_ids)
+
+    @cached_property
+    def AddressesByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer.addresses_by_customer_ids)
+
+    @cached_property
+    def LoyaltyLedgerByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer.ledgers_by_customer_ids)
+
+    @cached_property
     def CartByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(cart.carts_by_ids)
 

@@ -48,6 +48,7 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
         "cart's channel and currency."
     ),
     ErrorCode.CURRENCY_NOT_SUPPORTED: "The currency is not sold on the channel.",
+    ErrorCode.THROTTLED: "Too many attempts (e.g. failed logins); wait and retry later.",
 }
 
 UserErrorCode = described_enum(

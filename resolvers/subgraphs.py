@@ -56,7 +56,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "mutation": catalog.Mutation,
         "types": [Product, ProductVariant, Channel],
     },
-    "customer": {"query": customer.Query, "types": [Customer]},
+    "customer": {"query": customer.Query, "mutation": customer.Mutation, "types": [Customer]},
     "inventory": {
         "query": inventory.Query,
         "mutation": inventory.Mutation,

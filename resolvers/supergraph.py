@@ -35,6 +35,7 @@ from graphql import (
 from domain.ids import from_global_id
 from resolvers.common import Node
 from resolvers.context import Info
+from resolvers.customer.access import visible_customer, visible_owned
 from resolvers.subgraphs import SUBGRAPH_NAMES, FederatedSchema, schema_extensions, subgraph_schema
 
 _NODE_LOADERS = {
@@ -62,7 +63,13 @@ class NodeQuery:
         loader_name = _NODE_LOADERS.get(type_name)
         if loader_name is None:
             return None
-        return await getattr(info.context.loaders, loader_name).load(local)  # type: ignore[no-any-return]
+        # Customer-owned objects answer only their owner or staff (null looks like absent).
+        if type_name == "Customer":
+            return await visible_customer(info, local)  # type: ignore[no-any-return]
+        record = await getattr(info.context.loaders, loader_name).load(local)
+        if type_name in ("Cart", "Order"):
+            return visible_owned(info, record)  # type: ignore[no-any-return]
+        return record  # type: ignore[no-any-return]
 
 
 class _Merger:

@@ -10,6 +10,7 @@ import asyncpg
 from datasources.events.schemas import validate_event_data
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
+from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.stock import PostgresInventoryRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
@@ -59,6 +60,10 @@ class UnitOfWork:
     @property
     def carts(self) -> PostgresCartRepository:
         return PostgresCartRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def customers(self) -> PostgresCustomerRepository:
+        return PostgresCustomerRepository(self.conn)  # type: ignore[arg-type]
 
     async def add_event(self, event: OutboxEvent) -> int:
         """Write the event to the outbox in this transaction; return its per-aggregate sequence."""

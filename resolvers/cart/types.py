@@ -10,6 +10,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 
 from domain import models
+from domain.auth import may_access_customer
 from domain.cart import discounts, rates, view
 from domain.cart import models as cart_models
 from domain.cart.models import Attribute as AttributeRecord
@@ -30,6 +31,7 @@ from resolvers.common import (
     record_type_check,
 )
 from resolvers.context import Info
+from resolvers.customer.access import visible_owned
 
 CartStatus = described_enum(
     cart_models.CartStatus,
@@ -364,7 +366,8 @@ class Cart(Node):
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Cart | None:
         _, local = from_global_id(id, "Cart")
-        return await info.context.loaders.CartByIdLoader.load(local)  # type: ignore[no-any-return]
+        record = await info.context.loaders.CartByIdLoader.load(local)
+        return visible_owned(info, record)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -401,5 +404,6 @@ class Customer:
         return max(active, key=lambda c: c.updated_at or c.created_at) if active else None
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> CustomerRef:
-        return CustomerRef(from_global_id(id, "Customer")[1])
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> CustomerRef | None:
+        local = from_global_id(id, "Customer")[1]
+        return CustomerRef(local) if may_access_customer(info.context.principal, local) else None

@@ -1,4 +1,4 @@
-"""The customer subgraph: Customer."""
+"""The customer subgraph: Customer, its identities, addresses, consent and loyalty."""
 
 from __future__ import annotations
 
@@ -7,9 +7,110 @@ from datetime import datetime
 import strawberry
 
 from domain import models
+from domain.auth import may_access_customer
+from domain.customer import loyalty as loyalty_rules
+from domain.customer.records import CustomerAddress as AddressRecord
+from domain.customer.records import CustomerIdentity as IdentityRecord
+from domain.customer.records import LedgerEntry
 from domain.ids import from_global_id, to_global_id
 from resolvers.common import CUSTOMER_DESCRIPTION, Node, record_type_check
 from resolvers.context import Info
+from resolvers.customer.enums import IdentityKind, LedgerKind, LoyaltyTier
+
+
+@strawberry.type(description="An identifier the customer is known by (email, phone, card...).")
+class CustomerIdentity:
+    is_type_of = record_type_check(IdentityRecord)
+
+    @strawberry.field(description="Opaque global id of the identity.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CustomerIdentity", self.id))  # type: ignore[arg-type]
+
+    kind: IdentityKind = strawberry.field(description="What kind of identifier this is.")  # type: ignore[valid-type]
+    value: str = strawberry.field(description="The normalized value.")
+    source_system: str | None = strawberry.field(description="For EXTERNAL: the other system.")
+    verified: bool = strawberry.field(description="True once the customer proved they own it.")
+    created_at: datetime = strawberry.field(description="When it was linked.")
+
+
+@strawberry.type(description="A postal address of a customer.")
+class CustomerAddress:
+    is_type_of = record_type_check(AddressRecord)
+
+    @strawberry.field(description="Opaque global id of the address.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CustomerAddress", self.id))  # type: ignore[arg-type]
+
+    @strawberry.field(description="Name of the recipient.")
+    def name(self) -> str:
+        return self.fields.name  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="First address line.")
+    def line1(self) -> str:
+        return self.fields.line1  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Second address line; empty if none.")
+    def line2(self) -> str:
+        return self.fields.line2  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="City or town.")
+    def city(self) -> str:
+        return self.fields.city  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Postal code; empty where there is none.")
+    def postal_code(self) -> str:
+        return self.fields.postal_code  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Region, state or province; may be empty.")
+    def region(self) -> str:
+        return self.fields.region  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    def country_code(self) -> str:
+        return self.fields.country_code  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Contact phone (E.164), if given.")
+    def phone(self) -> str | None:
+        return self.fields.phone  # type: ignore[attr-defined,no-any-return]
+
+    is_default_shipping: bool = strawberry.field(description="The default shipping address.")
+    is_default_billing: bool = strawberry.field(description="The default billing address.")
+
+
+@strawberry.type(description="Whether the customer accepts marketing, and since when.")
+class MarketingConsent:
+    granted: bool = strawberry.field(description="True when marketing is allowed.")
+    updated_at: datetime | None = strawberry.field(
+        description="When consent was last given or withdrawn; null if never."
+    )
+    source: str | None = strawberry.field(
+        description="Where it was given or withdrawn (web, pos, support, registration...)."
+    )
+
+
+@strawberry.type(description="One movement of loyalty points.")
+class LoyaltyLedgerEntry:
+    is_type_of = record_type_check(LedgerEntry)
+
+    kind: LedgerKind = strawberry.field(description="Earn, redeem, expire or adjust.")  # type: ignore[valid-type]
+    points: int = strawberry.field(description="Signed change of the balance.")
+    reason: str = strawberry.field(description="Why (e.g. order, goodwill).")
+    created_at: datetime = strawberry.field(description="When it was booked.")
+
+    @strawberry.field(description="The order that earned the points, if any.")
+    def order_id(self) -> strawberry.ID | None:
+        order_id = self.order_id  # type: ignore[attr-defined]
+        return strawberry.ID(to_global_id("Order", order_id)) if order_id else None
+
+
+@strawberry.type(description="A customer's loyalty points: balance, tier and ledger.")
+class LoyaltyAccount:
+    balance: int = strawberry.field(description="Points available now.")
+    lifetime_earned: int = strawberry.field(description="Points ever earned (sets the tier).")
+    tier: LoyaltyTier = strawberry.field(description="Current tier.")  # type: ignore[valid-type]
+    entries: list[LoyaltyLedgerEntry] = strawberry.field(
+        description="Ledger entries, newest first (at most 100)."
+    )
 
 
 @strawberry.federation.type(keys=["id"], description=CUSTOMER_DESCRIPTION)
@@ -22,8 +123,59 @@ class Customer(Node):
 
     display_name: str = strawberry.field(description="Name to greet the customer with.")
     created_at: datetime = strawberry.field(description="When the customer first registered.")
+    first_name: str | None = strawberry.field(description="Given name, if known.")
+    last_name: str | None = strawberry.field(description="Family name, if known.")
+    first_seen_channel: str | None = strawberry.field(
+        description="Code of the channel the customer was first seen on."
+    )
+    last_seen_channel: str | None = strawberry.field(
+        description="Code of the channel the customer was last seen on."
+    )
+
+    @strawberry.field(description="True once the customer's personal data was erased (GDPR).")
+    def erased(self) -> bool:
+        return self.erased_at is not None  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Marketing consent with its timestamp and source.")
+    def marketing_consent(self) -> MarketingConsent:
+        return MarketingConsent(
+            granted=self.marketing_consent,  # type: ignore[arg-type]
+            updated_at=self.marketing_consent_at,  # type: ignore[attr-defined]
+            source=self.marketing_consent_source,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="Emails, phones, loyalty cards, devices and external ids.")
+    async def identities(self, info: Info) -> list[CustomerIdentity]:
+        return await info.context.loaders.IdentitiesByCustomerIdLoader.load(self.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Saved postal addresses, oldest first.")
+    async def addresses(self, info: Info) -> list[CustomerAddress]:
+        return await info.context.loaders.AddressesByCustomerIdLoader.load(self.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The default shipping address, if one is set.")
+    async def default_shipping_address(self, info: Info) -> CustomerAddress | None:
+        addresses = await info.context.loaders.AddressesByCustomerIdLoader.load(self.id)
+        return next((a for a in addresses if a.is_default_shipping), None)
+
+    @strawberry.field(description="The default billing address, if one is set.")
+    async def default_billing_address(self, info: Info) -> CustomerAddress | None:
+        addresses = await info.context.loaders.AddressesByCustomerIdLoader.load(self.id)
+        return next((a for a in addresses if a.is_default_billing), None)
+
+    @strawberry.field(description="Loyalty points balance, tier and recent ledger entries.")
+    async def loyalty(self, info: Info) -> LoyaltyAccount:
+        entries = await info.context.loaders.LoyaltyLedgerByCustomerIdLoader.load(self.id)
+        status = loyalty_rules.status_from_entries([(e.kind, e.points) for e in entries])
+        return LoyaltyAccount(
+            balance=status.balance,
+            lifetime_earned=status.lifetime_earned,
+            tier=status.tier,
+            entries=entries[:100],
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Customer | None:
         _, local = from_global_id(id, "Customer")
+        if not may_access_customer(info.context.principal, local):
+            return None
         return await info.context.loaders.CustomerByIdLoader.load(local)  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ import strawberry
 
 from domain.ids import from_global_id
 from resolvers.context import Info
+from resolvers.customer.access import visible_owned
 from resolvers.order.types import Order
 
 
@@ -20,4 +21,5 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Order | None:
         _, local = from_global_id(id, "Order")
-        return await info.context.loaders.OrderByIdLoader.load(local)  # type: ignore[no-any-return]
+        order = await info.context.loaders.OrderByIdLoader.load(local)
+        return visible_owned(info, order)  # type: ignore[no-any-return]

@@ -7,10 +7,12 @@ from datetime import datetime
 import strawberry
 
 from domain import models
+from domain.auth import may_access_customer
 from domain.ids import from_global_id, to_global_id
 from resolvers.cart.types import CustomerRef
 from resolvers.common import CUSTOMER_DESCRIPTION, Money, Node, money, record_type_check
 from resolvers.context import Info
+from resolvers.customer.access import visible_owned
 
 
 @strawberry.federation.type(keys=["id"], description="A placed order.")
@@ -33,7 +35,8 @@ class Order(Node):
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Order | None:
         _, local = from_global_id(id, "Order")
-        return await info.context.loaders.OrderByIdLoader.load(local)  # type: ignore[no-any-return]
+        record = await info.context.loaders.OrderByIdLoader.load(local)
+        return visible_owned(info, record)  # type: ignore[no-any-return]
 
 
 @strawberry.federation.type(keys=["id"], description=CUSTOMER_DESCRIPTION)
@@ -59,5 +62,6 @@ class Customer:
         return money(sum(o.total_minor for o in orders if o.currency_code == currency), currency)
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> CustomerRef:
-        return CustomerRef(from_global_id(id, "Customer")[1])
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> CustomerRef | None:
+        local = from_global_id(id, "Customer")[1]
+        return CustomerRef(local) if may_access_customer(info.context.principal, local) else None

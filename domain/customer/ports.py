@@ -1,0 +1,59 @@
+"""What the customer use-cases need from storage, as Protocols the adapters implement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+from domain.customer.records import AddressFields, CustomerAddress, CustomerIdentity, LedgerEntry
+from domain.models import Customer, OutboxEvent
+
+
+class CustomerRepository(Protocol):
+    async def get(self, customer_id: uuid.UUID, lock: bool = False) -> Customer | None: ...
+    async def create(
+        self,
+        display_name: str,
+        first_name: str | None,
+        last_name: str | None,
+        password_hash: str | None,
+        marketing_consent: bool,
+        consent_source: str | None,
+        channel: str | None,
+    ) -> Customer: ...
+    async def update(self, customer_id: uuid.UUID, fields: dict[str, Any]) -> Customer: ...
+    async def password_hash(self, customer_id: uuid.UUID) -> str | None: ...
+    async def identity_owner(self, kind: str, normalized: str) -> uuid.UUID | None: ...
+    async def add_identity(
+        self, customer_id: uuid.UUID, kind: str, normalized: str, source_system: str | None
+    ) -> CustomerIdentity: ...
+    async def address(self, address_id: uuid.UUID) -> CustomerAddress | None: ...
+    async def add_address(
+        self, customer_id: uuid.UUID, fields: AddressFields
+    ) -> CustomerAddress: ...
+    async def update_address(
+        self, address_id: uuid.UUID, fields: AddressFields
+    ) -> CustomerAddress: ...
+    async def remove_address(self, address_id: uuid.UUID) -> None: ...
+    async def set_default_address(
+        self, customer_id: uuid.UUID, address_id: uuid.UUID, shipping: bool, billing: bool
+    ) -> None: ...
+    async def ledger(self, customer_id: uuid.UUID) -> list[LedgerEntry]: ...
+    async def add_ledger_entry(
+        self,
+        customer_id: uuid.UUID,
+        kind: str,
+        points: int,
+        order_id: uuid.UUID | None,
+        reason: str,
+    ) -> LedgerEntry | None: ...
+    async def merge(self, survivor_id: uuid.UUID, merged_id: uuid.UUID) -> dict[str, int]: ...
+    async def erase(self, customer_id: uuid.UUID) -> dict[str, int]: ...
+    async def export(self, customer_id: uuid.UUID) -> dict[str, Any]: ...
+
+
+class CustomerUnitOfWork(Protocol):
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    async def add_event(self, event: OutboxEvent) -> int: ...

@@ -1,0 +1,34 @@
+"""Read-side ownership: what a caller may see. "Not yours" looks exactly like "not there"."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from domain.auth import PrincipalKind, may_access_customer, may_see_owned
+from resolvers.context import Info
+
+_MAX_HOPS = 10
+
+
+async def visible_customer(info: Info, customer_id: uuid.UUID) -> Any:
+    """The customer, or for staff the survivor of a merged one; None if not visible."""
+    principal = info.context.principal
+    if not may_access_customer(principal, customer_id):
+        return None
+    loader = info.context.loaders.CustomerByIdLoader
+    customer = await loader.load(customer_id)
+    hops = 0
+    while customer is not None and customer.merged_into is not None and hops < _MAX_HOPS:
+        if principal is None or principal.kind is PrincipalKind.CUSTOMER:
+            return None
+        customer = await loader.load(customer.merged_into)
+        hops += 1
+    return customer
+
+
+def visible_owned(info: Info, record: Any) -> Any:
+    """A cart or order, if the caller owns it or is staff; guest ones by their id."""
+    if record is None:
+        return None
+    return record if may_see_owned(info.context.principal, record.customer_id) else None

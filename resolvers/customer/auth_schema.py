@@ -1,0 +1,330 @@
+"""Sign-in mutations: register, login (customers and staff), refresh, logout."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+
+from api.auth import (
+    AuthenticationFailed,
+    access_claims,
+    issue_access_token,
+    issue_refresh_token,
+    refresh_claims,
+)
+from datasources.postgres import auth_store
+from datasources.postgres.uow import UnitOfWork
+from datasources.redis.auth import AuthStore
+from domain.auth import Principal, PrincipalKind, Role
+from domain.customer import services
+from domain.customer.identity import normalize_email
+from domain.customer.passwords import verify_password
+from domain.errors import DomainError, ErrorCode
+from domain.models import Customer as CustomerRecord
+from resolvers.context import Info
+from resolvers.customer.types import Customer
+from resolvers.errors import UserError, user_errors
+
+log = logging.getLogger("ucg.auth")
+_BAD_REFRESH = "The refresh token is not valid; sign in again."
+
+
+@strawberry.input(description="A new customer account. Give an email, a phone, or both.")
+class CustomerRegisterInput:
+    email: str | None = strawberry.field(default=None, description="Email address.")
+    phone: str | None = strawberry.field(
+        default=None, description="Phone number with country code, e.g. +44 20 7946 0958."
+    )
+    password: str = strawberry.field(description="10 to 256 characters.")
+    first_name: str | None = strawberry.field(default=None, description="Given name.")
+    last_name: str | None = strawberry.field(default=None, description="Family name.")
+    marketing_consent: bool = strawberry.field(
+        default=False, description="True if the customer opts in to marketing."
+    )
+    channel: str | None = strawberry.field(
+        default=None, description="Code of the channel the customer registers on, e.g. WEB."
+    )
+
+
+@strawberry.input(description="Credentials of a customer.")
+class CustomerLoginInput:
+    login: str = strawberry.field(description="Email address or phone number.")
+    password: str = strawberry.field(description="The password.")
+    channel: str | None = strawberry.field(
+        default=None, description="Code of the channel signed in on, e.g. APP."
+    )
+
+
+@strawberry.input(description="Credentials of a staff user.")
+class StaffLoginInput:
+    email: str = strawberry.field(description="Staff email address.")
+    password: str = strawberry.field(description="The password.")
+
+
+@strawberry.type(description="Result of a sign-in or token refresh.")
+class AuthPayload:
+    access_token: str | None = strawberry.field(
+        description="Short-lived bearer token: send as `Authorization: Bearer <token>`."
+    )
+    access_token_expires_at: datetime | None = strawberry.field(
+        description="When the access token expires."
+    )
+    refresh_token: str | None = strawberry.field(
+        description="Long-lived token for tokenRefresh; single use (each refresh rotates it)."
+    )
+    customer: Customer | None = strawberry.field(description="The signed-in customer, if any.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input; empty on success."
+    )
+
+
+@strawberry.type(description="Result of logout.")
+class LogoutPayload:
+    revoked: bool = strawberry.field(description="True when some token was revoked.")
+    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+
+
+def _failed(error: DomainError) -> AuthPayload:
+    return AuthPayload(
+        access_token=None,
+        access_token_expires_at=None,
+        refresh_token=None,
+        customer=None,
+        user_errors=user_errors(error),
+    )
+
+
+async def _session(
+    info: Info,
+    principal: Principal,
+    family_id: uuid.UUID | None = None,
+    customer: CustomerRecord | None = None,
+) -> AuthPayload:
+    settings = info.context.settings
+    access = issue_access_token(settings, principal)
+    refresh, claims = issue_refresh_token(
+        settings, principal.kind, principal.id, family_id or uuid.uuid4()
+    )
+    await auth_store.insert_refresh_token(
+        info.context.pool,
+        claims.token_id,
+        claims.family_id,
+        principal.kind.value,
+        principal.id,
+        datetime.fromtimestamp(claims.expires_at, UTC),
+    )
+    expires = datetime.fromtimestamp(
+        datetime.now(UTC).timestamp() + settings.access_token_ttl_seconds, UTC
+    )
+    return AuthPayload(
+        access_token=access,
+        access_token_expires_at=expires,
+        refresh_token=refresh,
+        customer=customer,  # type: ignore[arg-type]
+        user_errors=[],
+    )
+
+
+def _client_address(info: Info) -> str:
+    request = info.context.request
+    client = getattr(request, "client", None)
+    return client.host if client else "unknown"
+
+
+class LoginThrottle:
+    """Failed logins counted per account and per client address, in a window."""
+
+    def __init__(self, info: Info, account: str) -> None:
+        self.settings = info.context.settings
+        self.store = AuthStore(info.context.redis, self.settings.kafka_topic_prefix)
+        self.account = account
+        self.address = _client_address(info)
+
+    async def check(self) -> None:
+        s = self.settings
+        for scope, value, limit in (
+            ("account", self.account, s.login_failures_per_account),
+            ("address", self.address, s.login_failures_per_address),
+        ):
+            if await self.store.failures(scope, value) >= limit:
+                wait = await self.store.retry_after(scope, value)
+                log.warning("login throttled", extra={"scope": scope})
+                raise DomainError(
+                    ErrorCode.THROTTLED,
+                    f"Too many failed sign-ins; try again in {wait} seconds.",
+                    ["input", "login"],
+                )
+
+    async def failed(self) -> None:
+        window = self.settings.login_failure_window_seconds
+        await self.store.record_failure("account", self.account, window)
+        await self.store.record_failure("address", self.address, window)
+
+    async def succeeded(self) -> None:
+        await self.store.reset_failures("account", self.account)
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(description="Create a customer account and sign it in.")
+    async def customer_register(
+        self,
+        info: Info,
+        input: Annotated[CustomerRegisterInput, strawberry.argument(description="The account.")],
+    ) -> AuthPayload:
+        registration = services.Registration(
+            email=input.email,
+            phone=input.phone,
+            password=input.password,
+            first_name=input.first_name,
+            last_name=input.last_name,
+            marketing_consent=input.marketing_consent,
+            channel=input.channel,
+        )
+        try:
+            async with UnitOfWork(info.context.pool) as uow:
+                customer = await services.register_customer(uow, registration)
+        except DomainError as error:
+            return _failed(error)
+        log.info("customer registered", extra={"customerId": str(customer.id)})
+        principal = Principal(PrincipalKind.CUSTOMER, customer.id, channel=input.channel)
+        return await _session(info, principal, customer=customer)
+
+    @strawberry.mutation(description="Sign a customer in with email or phone and password.")
+    async def customer_login(
+        self,
+        info: Info,
+        input: Annotated[CustomerLoginInput, strawberry.argument(description="Credentials.")],
+    ) -> AuthPayload:
+        throttle = LoginThrottle(info, services.login_throttle_key(input.login))
+        try:
+            services.check_channel_code(input.channel, ["input", "channel"])
+            await throttle.check()
+            async with UnitOfWork(info.context.pool) as uow:
+                customer_id = await services.authenticate_customer(uow, input.login, input.password)
+                if input.channel:
+                    customer = await uow.customers.update(
+                        customer_id, {"last_seen_channel": input.channel}
+                    )
+                else:
+                    customer = await uow.customers.get(customer_id)
+        except DomainError as error:
+            if error.code is ErrorCode.UNAUTHENTICATED:
+                await throttle.failed()
+                log.info("customer login failed")
+            return _failed(error)
+        await throttle.succeeded()
+        log.info("customer signed in", extra={"customerId": str(customer_id)})
+        principal = Principal(PrincipalKind.CUSTOMER, customer_id, channel=input.channel)
+        return await _session(info, principal, customer=customer)
+
+    @strawberry.mutation(description="Sign a staff user in; the token carries their roles.")
+    async def staff_login(
+        self,
+        info: Info,
+        input: Annotated[StaffLoginInput, strawberry.argument(description="Credentials.")],
+    ) -> AuthPayload:
+        try:
+            email = normalize_email(input.email, ["input", "email"])
+        except DomainError:
+            email = input.email.strip().lower()
+        throttle = LoginThrottle(info, f"STAFF:{email}")
+        try:
+            await throttle.check()
+            staff = await auth_store.staff_user_by_email(info.context.pool, email)
+            good = await asyncio.to_thread(
+                verify_password, staff.password_hash if staff else None, input.password
+            )
+            if staff is None or not good or not staff.active:
+                raise DomainError(
+                    ErrorCode.UNAUTHENTICATED, "The login or password is wrong.", ["input", "email"]
+                )
+        except DomainError as error:
+            if error.code is ErrorCode.UNAUTHENTICATED:
+                await throttle.failed()
+            return _failed(error)
+        await throttle.succeeded()
+        log.info("staff signed in", extra={"staffId": str(staff.id)})
+        principal = Principal(
+            PrincipalKind.STAFF, staff.id, frozenset(Role(r) for r in staff.roles)
+        )
+        return await _session(info, principal)
+
+    @strawberry.mutation(
+        description=(
+            "Trade a refresh token for a new access token and a new refresh token. "
+            "A refresh token works once; using one twice signs the whole session out."
+        )
+    )
+    async def token_refresh(
+        self,
+        info: Info,
+        refresh_token: Annotated[str, strawberry.argument(description="The refresh token.")],
+    ) -> AuthPayload:
+        settings = info.context.settings
+        error = DomainError(ErrorCode.UNAUTHENTICATED, _BAD_REFRESH, ["refreshToken"])
+        try:
+            claims = refresh_claims(settings, refresh_token)
+        except AuthenticationFailed:
+            return _failed(error)
+        pool = info.context.pool
+        token, first_use = await auth_store.use_refresh_token(pool, claims.token_id)
+        if token is None or not first_use:
+            if token is not None and token.revoked_at is None:
+                # Reuse of a rotated token: someone else has it. End the whole session.
+                await auth_store.revoke_refresh_family(pool, token.family_id)
+                log.warning("refresh token reused", extra={"subjectId": str(token.subject_id)})
+            return _failed(error)
+        if token.subject_kind == PrincipalKind.CUSTOMER.value:
+            async with UnitOfWork(pool) as uow:
+                customer = await uow.customers.get(token.subject_id)
+            if customer is None or customer.merged_into or customer.erased_at:
+                return _failed(error)
+            principal = Principal(PrincipalKind.CUSTOMER, customer.id)
+            return await _session(info, principal, token.family_id, customer)
+        staff = await auth_store.staff_user_by_id(pool, token.subject_id)
+        if staff is None or not staff.active:
+            return _failed(error)
+        principal = Principal(
+            PrincipalKind.STAFF, staff.id, frozenset(Role(r) for r in staff.roles)
+        )
+        return await _session(info, principal, token.family_id)
+
+    @strawberry.mutation(
+        description="Sign out: revoke the access token of this request and the refresh token."
+    )
+    async def logout(
+        self,
+        info: Info,
+        refresh_token: Annotated[
+            str | None,
+            strawberry.argument(description="The session's refresh token, to end it too."),
+        ] = None,
+    ) -> LogoutPayload:
+        settings = info.context.settings
+        store = AuthStore(info.context.redis, settings.kafka_topic_prefix)
+        revoked = False
+        current = access_claims(settings, info.context.request.headers)
+        if current is not None and current.jti:
+            await store.revoke_token(current.jti, current.expires_at)
+            revoked = True
+        if refresh_token:
+            try:
+                claims = refresh_claims(settings, refresh_token)
+            except AuthenticationFailed:
+                return LogoutPayload(
+                    revoked=revoked,
+                    user_errors=user_errors(
+                        DomainError(ErrorCode.INVALID, _BAD_REFRESH, ["refreshToken"])
+                    ),
+                )
+            principal = info.context.principal
+            if principal is None or principal.id == claims.subject_id:
+                count = await auth_store.revoke_refresh_family(info.context.pool, claims.family_id)
+                revoked = revoked or count > 0
+        return LogoutPayload(revoked=revoked, user_errors=[])
