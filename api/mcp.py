@@ -194,4 +194,126 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
     def error_docs() -> str:
         return ERRORS_DOC.read_text()
 
+    M = "{ amount currencyCode }"
+    cart_fields = (
+        "id currencyCode status totalQuantity expiresAt "
+        "lines(first: 100) { edges { node { id sku quantity cost { unitPrice "
+        + M
+        + " total "
+        + M
+        + " } warnings { code message availableQuantity } } } } "
+        "cost { subtotal "
+        + M
+        + " discount "
+        + M
+        + " shipping "
+        + M
+        + " tax "
+        + M
+        + " total "
+        + M
+        + " taxesIncluded } "
+        "warnings { code message availableQuantity lineId }"
+    )
+    payload = "{ cart { " + cart_fields + " } userErrors { code field message } }"
+
+    def cart_result(data: dict[str, Any], name: str) -> dict[str, Any]:
+        result = data[name]
+        return {"cart": result["cart"], "userErrors": result["userErrors"]}
+
+    @server.tool(
+        description=(
+            "Create a cart on a sales channel (default AGENT) with optional first lines "
+            "[{variantId, quantity}]. Variant ids come from search_products or get_product. "
+            "Returns the priced cart (totals, per-line stock warnings) and userErrors with "
+            "stable codes. Keep the cart id: it is the key to a guest cart."
+        )
+    )
+    async def create_cart(
+        ctx: Context, lines: list[dict[str, Any]] | None = None, channel: str = "AGENT"
+    ) -> dict[str, Any]:
+        channels = await tools.run(ctx, "{ channels { id code } }", {})
+        channel_id = next((c["id"] for c in channels["channels"] if c["code"] == channel), None)
+        if channel_id is None:
+            raise ToolError(f"NOT_FOUND: no sales channel {channel}")
+        data = await tools.run(
+            ctx,
+            "mutation($input: CartInput!) { cartCreate(input: $input) " + payload + " }",
+            {"input": {"channel": channel_id, "lines": _cart_lines(lines or [])}},
+        )
+        return cart_result(data, "cartCreate")
+
+    @server.tool(
+        description=(
+            "Add lines [{variantId, quantity}] to a cart. Adding never reserves stock; each "
+            "line reports OUT_OF_STOCK / NOT_ENOUGH_STOCK warnings from live stock."
+        )
+    )
+    async def add_to_cart(
+        ctx: Context, cart_id: str, lines: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        data = await tools.run(
+            ctx,
+            "mutation($id: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $id, "
+            "lines: $lines) " + payload + " }",
+            {"id": cart_id, "lines": _cart_lines(lines)},
+        )
+        return cart_result(data, "cartLinesAdd")
+
+    @server.tool(
+        description=(
+            "Change quantities of cart lines [{lineId, quantity}] (quantity >= 1), and/or "
+            "remove lines by id (remove_line_ids). Line ids come from get_cart."
+        )
+    )
+    async def update_cart(
+        ctx: Context,
+        cart_id: str,
+        lines: list[dict[str, Any]] | None = None,
+        remove_line_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        if not lines and not remove_line_ids:
+            raise ToolError("INVALID: give lines to change or remove_line_ids")
+        result: dict[str, Any] = {}
+        if lines:
+            changes = [{"id": line["lineId"], "quantity": line["quantity"]} for line in lines]
+            data = await tools.run(
+                ctx,
+                "mutation($id: ID!, $lines: [CartLineUpdateInput!]!) { cartLinesUpdate("
+                "cartId: $id, lines: $lines) " + payload + " }",
+                {"id": cart_id, "lines": changes},
+            )
+            result = cart_result(data, "cartLinesUpdate")
+            if result["userErrors"]:
+                return result
+        if remove_line_ids:
+            data = await tools.run(
+                ctx,
+                "mutation($id: ID!, $ids: [ID!]!) { cartLinesRemove(cartId: $id, "
+                "lineIds: $ids) " + payload + " }",
+                {"id": cart_id, "ids": remove_line_ids},
+            )
+            result = cart_result(data, "cartLinesRemove")
+        return result
+
+    @server.tool(
+        description="A cart with its lines, totals and live stock warnings.",
+        annotations=READ_ONLY,
+    )
+    async def get_cart(ctx: Context, cart_id: str) -> dict[str, Any]:
+        data = await tools.run(
+            ctx, "query($id: ID!) { cart(id: $id) { " + cart_fields + " } }", {"id": cart_id}
+        )
+        return {"cart": data["cart"]}
+
     return server
+
+
+def _cart_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        return [
+            {"merchandiseId": line["variantId"], "quantity": int(line["quantity"])}
+            for line in lines
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise ToolError("INVALID: each line needs variantId and an integer quantity") from None

@@ -18,8 +18,19 @@ async def _catalog(db: asyncpg.Connection[Any]) -> None:
         "INSERT INTO products (handle, title, description, status) "
         "VALUES ('rain-jacket', 'Rain Jacket', 'Keeps you dry.', 'ACTIVE') RETURNING id"
     )
+    variant_id = await db.fetchval(
+        "INSERT INTO variants (product_id, sku, title) VALUES ($1, 'RJ-M', 'M') RETURNING id",
+        product_id,
+    )
+    channel_id = await db.fetchval(
+        "INSERT INTO channels (code, name, currency_code) VALUES ('AGENT', 'Agents', 'EUR') "
+        "RETURNING id"
+    )
     await db.execute(
-        "INSERT INTO variants (product_id, sku, title) VALUES ($1, 'RJ-M', 'M')", product_id
+        "INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor) "
+        "VALUES ($1, $2, 'EUR', 8999)",
+        variant_id,
+        channel_id,
     )
     store = await db.fetchval(
         "INSERT INTO locations (code, name, kind, latitude, longitude) "
@@ -61,6 +72,33 @@ async def _exercise(client: Client) -> None:
 
     bad = await client.call_tool("get_product", {"id": "not-an-id"})
     assert bad.is_error and "INVALID_ID" in bad.content[0].text
+
+    variant_id = product["product"]["variants"][0]["id"]
+    created = _structured(
+        await client.call_tool("create_cart", {"lines": [{"variantId": variant_id, "quantity": 2}]})
+    )
+    assert created["userErrors"] == []
+    cart = created["cart"]
+    assert cart["totalQuantity"] == 2
+    assert cart["cost"]["subtotal"] == {"amount": "179.98", "currencyCode": "EUR"}
+    line_id = cart["lines"]["edges"][0]["node"]["id"]
+    # more than the 4 in stock: a typed warning, nothing reserved
+    changed = _structured(
+        await client.call_tool(
+            "update_cart", {"cart_id": cart["id"], "lines": [{"lineId": line_id, "quantity": 6}]}
+        )
+    )
+    line = changed["cart"]["lines"]["edges"][0]["node"]
+    assert [w["code"] for w in line["warnings"]] == ["NOT_ENOUGH_STOCK"]
+    assert line["warnings"][0]["availableQuantity"] == 4
+    bad = _structured(
+        await client.call_tool(
+            "update_cart", {"cart_id": cart["id"], "lines": [{"lineId": line_id, "quantity": 0}]}
+        )
+    )
+    assert bad["userErrors"][0]["code"] == "INVALID_QUANTITY"
+    again = _structured(await client.call_tool("get_cart", {"cart_id": cart["id"]}))
+    assert again["cart"]["totalQuantity"] == 6
 
     schema = await client.read_resource("ucg://schema")
     assert "type Product" in schema.contents[0].text
