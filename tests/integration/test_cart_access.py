@@ -294,9 +294,10 @@ async def test_another_customers_cart_is_off_limits(
     ok(await mutate(client, NOTE_UPDATE, {"cartId": cart["id"], "note": "by staff"}, staff))
     owner = await gql(client, CART_QUERY, {"id": cart["id"]}, ann_token)
     assert owner["data"]["cart"]["note"] == "by staff"
-    # Credentials bound to a channel (a POS terminal's key) create carts on that channel only.
+    # Credentials bound to a channel (a till signed in to one channel) create carts there only.
+    # (API_KEY principals come from real keys only; a token claiming to be one is refused.)
     pos = issue_access_token(
-        settings, Principal(PrincipalKind.API_KEY, uuid.uuid4(), frozenset({Role.POS}), "APP")
+        settings, Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.POS}), "APP")
     )
     payload = await mutate(
         client, CART_CREATE, {"input": {"channel": gid("Channel", shop.web)}}, pos
