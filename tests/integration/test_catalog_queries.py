@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from datasources.postgres.pool import observe_queries
+from datasources.postgres.pool import log_statements
 from datasources.postgres.seed import seed_demo
 from domain.auth import Role
 from tests.conftest import TestEnv
@@ -25,8 +25,7 @@ PAGE = """query($n: Int!) { products(first: $n, channel: "WEB") { edges { node {
 async def _statements(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> int:
     """Statements the request ran, leaving out asyncpg's own housekeeping
     (the reset on release, type introspection on a fresh connection)."""
-    seen: list[str] = []
-    with observe_queries(lambda record: seen.append(record.query)):
+    with log_statements() as seen:
         body = await graphql(client, query, variables)
     assert "errors" not in body, body
     kept = [q for q in seen if not any(mark in q for mark in _HOUSEKEEPING)]
