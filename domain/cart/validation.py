@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain.auth import Principal, require_customer_or_staff
+from domain.auth import Principal, PrincipalKind
 from domain.cart.discounts import normalize_code
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import Cart
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -91,13 +91,23 @@ def check_buyer_identity(buyer: BuyerIdentityInput, field: list[str]) -> None:
 
 
 def check_can_read(principal: Principal | None, cart: Cart, now: datetime) -> None:
-    """Owner (or staff) only for a customer's cart; the id is the bearer of a guest cart."""
-    if cart.customer_id is not None:
-        require_customer_or_staff(principal, cart.customer_id)
+    """Owner (or staff) only for a customer's cart; the id is the bearer of a guest cart.
+
+    Someone else's cart answers exactly like a cart that does not exist, so an error
+    never tells a caller that a cart id belongs to somebody.
+    """
+    if cart.customer_id is not None and not may_see_cart(principal, cart.customer_id):
+        raise NotFound("Cart", ["cartId"])
     if cart.status == "ACTIVE" and cart.expires_at is not None and cart.expires_at <= now:
         raise DomainError(
             ErrorCode.CART_EXPIRED, "The cart has expired; create a new one.", ["cartId"]
         )
+
+
+def may_see_cart(principal: Principal | None, owner_id: uuid.UUID) -> bool:
+    if principal is None:
+        return False
+    return principal.kind is not PrincipalKind.CUSTOMER or principal.id == owner_id
 
 
 def check_can_change(principal: Principal | None, cart: Cart, now: datetime) -> None:

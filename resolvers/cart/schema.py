@@ -13,7 +13,7 @@ from datasources.postgres.uow import UnitOfWork
 from domain.cart import services
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy, LineInput, LineUpdate
 from domain.cart.rates import FulfillmentMethod as FulfillmentMethodEnum
-from domain.cart.validation import check_can_read
+from domain.cart.validation import check_can_read, may_see_cart
 from domain.errors import DomainError, InvalidId
 from domain.ids import from_global_id
 from domain.models import Cart as CartRecord
@@ -193,8 +193,11 @@ class Query:
     async def cart(self, info: Info, id: _CartId) -> Cart | None:
         _, local = from_global_id(id, "Cart")
         cart = await info.context.loaders.CartByIdLoader.load(local)
-        if cart is None:
-            return None
+        if cart is None or (
+            cart.customer_id is not None
+            and not may_see_cart(info.context.principal, cart.customer_id)
+        ):
+            return None  # someone else's cart reads like a missing one
         check_can_read(info.context.principal, cart, datetime.now(UTC))
         return cart  # type: ignore[no-any-return]
 

@@ -251,18 +251,22 @@ async def test_another_customers_cart_is_off_limits(
     assert cart["buyerIdentity"]["customer"] == {"id": gid("Customer", ann)}
     before = await _cart_state(db, cart["id"])
 
+    # Someone else's cart reads exactly like a cart that does not exist (no existence leak).
+    missing = gid("Cart", uuid.uuid4())
     body = await gql(client, CART_QUERY, {"id": cart["id"]}, bob_token)
-    assert body["data"]["cart"] is None
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"]["cart"] is None and "errors" not in body
+    assert body["data"] == (await gql(client, CART_QUERY, {"id": missing}, bob_token))["data"]
     body = await gql(client, CART_QUERY, {"id": cart["id"]})
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body["data"]["cart"] is None and "errors" not in body
     for query, values in [
         (LINES_ADD, {"lines": [shop.line("MUG-1")]}),
         (NOTE_UPDATE, {"note": "mine now"}),
         (BUYER_UPDATE, {"buyer": {"customerId": gid("Customer", bob)}}),
     ]:
         payload = await mutate(client, query, {"cartId": cart["id"]} | values, bob_token)
-        assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"]
+        unknown = await mutate(client, query, {"cartId": missing} | values, bob_token)
+        assert [e["code"] for e in payload["userErrors"]] == ["NOT_FOUND"]
+        assert payload["userErrors"] == unknown["userErrors"]
     # A customer cannot attach someone else, even to a guest cart.
     guest = ok(await mutate(client, CART_CREATE, {"input": {"channel": gid("Channel", shop.web)}}))
     payload = await mutate(
