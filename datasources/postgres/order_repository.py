@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from domain.order.checkout import OrderLineDraft, PlacedOrder
+from domain.order.fulfillment_service import FulfillmentRecord, OrderHead, PaymentRecord
 
 
 class PostgresOrderRepository:
@@ -150,6 +152,63 @@ class PostgresOrderRepository:
             amount_minor,
         )
 
+    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
+        return await _fulfillment_row(self._conn, fulfillment_id)
+
+    async def lock_order(self, order_id: uuid.UUID) -> OrderHead | None:
+        r = await self._conn.fetchrow(
+            "SELECT id, number, customer_id, status, on_hold FROM orders WHERE id = $1 FOR UPDATE",
+            order_id,
+        )
+        if r is None:
+            return None
+        return OrderHead(r["id"], r["number"], r["customer_id"], r["status"], r["on_hold"])
+
+    async def set_fulfillment(
+        self, fulfillment_id: uuid.UUID, status: str, tracking: str | None, now: datetime
+    ) -> FulfillmentRecord:
+        r = await self._conn.fetchrow(
+            f"""UPDATE fulfillments SET status = $2, tracking = $3, updated_at = $4
+                WHERE id = $1 RETURNING {_F_COLUMNS}""",
+            fulfillment_id,
+            status,
+            tracking,
+            now,
+        )
+        return _fulfillment(r)
+
+    async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]:
+        rows = await self._conn.fetch(
+            "SELECT status FROM fulfillments WHERE order_id = $1", order_id
+        )
+        return [r["status"] for r in rows]
+
+    async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1", order_id, status, now
+        )
+
+    async def authorized_payments(self, order_id: uuid.UUID) -> list[PaymentRecord]:
+        rows = await self._conn.fetch(
+            """SELECT id, authorization_id, status, currency_code, amount_minor FROM payments
+               WHERE order_id = $1 AND status = 'AUTHORIZED' ORDER BY created_at FOR UPDATE""",
+            order_id,
+        )
+        return [
+            PaymentRecord(
+                r["id"], r["authorization_id"], r["status"], r["currency_code"], r["amount_minor"]
+            )
+            for r in rows
+        ]
+
+    async def set_payment_captured(self, payment_id: uuid.UUID, amount_minor: int) -> None:
+        await self._conn.execute(
+            """UPDATE payments SET status = 'CAPTURED', captured_minor = $2, updated_at = now()
+               WHERE id = $1""",
+            payment_id,
+            amount_minor,
+        )
+
 
 def _placed(r: Any) -> PlacedOrder:
     return PlacedOrder(
@@ -160,3 +219,38 @@ def _placed(r: Any) -> PlacedOrder:
         total_minor=r["total_minor"],
         currency_code=r["currency_code"],
     )
+
+
+# fulfillmentUpdate (domain/order/fulfillment_service.py) --------------------
+
+_F_COLUMNS = "id, order_id, method, location_id, status, tracking, created_at"
+
+
+def _fulfillment(r: Any) -> FulfillmentRecord:
+    return FulfillmentRecord(
+        r["id"],
+        r["order_id"],
+        r["method"],
+        r["location_id"],
+        r["status"],
+        r["tracking"],
+        r["created_at"],
+    )
+
+
+async def fulfillments_by_order_ids(
+    db: Any, order_ids: Sequence[uuid.UUID]
+) -> list[list[FulfillmentRecord]]:
+    rows = await db.fetch(
+        f"SELECT {_F_COLUMNS} FROM fulfillments WHERE order_id = ANY($1) ORDER BY created_at, id",
+        list(order_ids),
+    )
+    grouped: dict[uuid.UUID, list[FulfillmentRecord]] = {i: [] for i in order_ids}
+    for r in rows:
+        grouped[r["order_id"]].append(_fulfillment(r))
+    return [grouped[i] for i in order_ids]
+
+
+async def _fulfillment_row(conn: Any, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
+    r = await conn.fetchrow(f"SELECT {_F_COLUMNS} FROM fulfillments WHERE id = $1", fulfillment_id)
+    return _fulfillment(r) if r else None

@@ -16,9 +16,12 @@ from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode, InvalidId
 from domain.ids import from_global_id
 from domain.order import checkout
+from domain.order import fulfillment as lifecycle
+from domain.order.fulfillment_service import parse_tracking, update_fulfillment
 from domain.order.routing import FulfillmentMethod as Method
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
+from resolvers.order.fulfillment_types import Fulfillment, FulfillmentStatus
 from resolvers.order.types import Order
 
 # The built-in test provider, one per process (docs/ORDERS.md "Checkout").
@@ -76,6 +79,25 @@ class CheckoutCompletePayload:
     order: Order | None = strawberry.field(
         description="The placed order (the same one on a replay of its idempotencyKey); "
         "null on error."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input; empty on success, and then nothing changed."
+    )
+
+
+@strawberry.input(description="A carrier's tracking of a shipment.")
+class TrackingInput:
+    carrier: str = strawberry.field(description='Carrier name, e.g. "DHL" (1-100 characters).')
+    number: str = strawberry.field(description="Tracking number (1-100 characters).")
+
+
+@strawberry.type(description="Result of fulfillmentUpdate.")
+class FulfillmentUpdatePayload:
+    fulfillment: Fulfillment | None = strawberry.field(
+        description="The fulfillment after the change; null on error."
+    )
+    order: Order | None = strawberry.field(
+        description="Its order, with the status derived from all its fulfillments; null on error."
     )
     user_errors: list[UserError] = strawberry.field(
         description="Problems with the input; empty on success, and then nothing changed."
@@ -189,3 +211,43 @@ class Mutation:
             return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
         order = await info.context.loaders.OrderByIdLoader.load(placed.id)
         return CheckoutCompletePayload(order=order, user_errors=[])
+
+    @strawberry.mutation(
+        description="Staff and store associates: move a fulfillment to its next status (the "
+        "lifecycle table; an illegal move is INVALID_TRANSITION). The order's status is "
+        "re-derived; the payment is captured when the first fulfillment ships or is picked up."
+    )
+    async def fulfillment_update(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the Fulfillment.")
+        ],
+        status: Annotated[FulfillmentStatus, strawberry.argument(description="The new status.")],
+        tracking: Annotated[
+            TrackingInput | None,
+            strawberry.argument(description="Carrier tracking, typically with SHIPPED."),
+        ] = None,
+    ) -> FulfillmentUpdatePayload:
+        try:
+            local = _local(id, "Fulfillment", ["id"])
+            parsed = parse_tracking(
+                None if tracking is None else tracking.carrier,
+                None if tracking is None else tracking.number,
+            )
+            async with UnitOfWork(info.context.pool) as uow:
+                record = await update_fulfillment(
+                    uow,
+                    info.context.principal,
+                    PAYMENTS,
+                    local,
+                    lifecycle.FulfillmentStatus(status.value),
+                    parsed,
+                    datetime.now(UTC),
+                )
+        except DomainError as error:
+            return FulfillmentUpdatePayload(
+                fulfillment=None, order=None, user_errors=user_errors(error)
+            )
+        order = await info.context.loaders.OrderByIdLoader.load(record.order_id)
+        return FulfillmentUpdatePayload(fulfillment=record, order=order, user_errors=[])

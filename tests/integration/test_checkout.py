@@ -10,7 +10,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.helpers import graphql, unique
+from domain.auth import Role
+from tests.conftest import TestEnv
+from tests.helpers import graphql, staff_token, unique
 from tests.stock_helpers import assert_ledger_matches, make_location, make_variant, receive
 
 COMPLETE = """
@@ -216,3 +218,79 @@ async def test_missing_address_or_store_is_a_user_error(
     ]
     assert await db.fetchval("SELECT count(*) FROM orders") == 0
     assert await level(db, sale) == (5, 0)
+
+
+UPDATE = """mutation($id: ID!, $status: FulfillmentStatus!, $tracking: TrackingInput) {
+  fulfillmentUpdate(id: $id, status: $status, tracking: $tracking) {
+    fulfillment { id status tracking method }
+    order { id status }
+    userErrors { code field message }
+  }
+}"""
+COMPLETE_WITH_FULFILLMENTS = COMPLETE.replace(
+    "order { id number status total { amount currencyCode } }",
+    "order { id status fulfillments { id status method locationId } }",
+)
+
+
+async def test_bopis_ready_then_picked_up_captures_the_payment(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    sale = await make_sale(db, 4, kind="STORE")
+    (cart,) = await guest_carts(db, sale, 1, qty=1)
+    store = f"gid://ucg/Location/{sale.location}"
+    body = await graphql(
+        client,
+        COMPLETE_WITH_FULFILLMENTS,
+        {
+            "cartId": cart,
+            "f": {"method": "PICKUP", "locationId": store},
+            "p": VISA,
+            "key": unique("k-"),
+        },
+    )
+    placed = body["data"]["checkoutComplete"]
+    assert placed["userErrors"] == []
+    order = placed["order"]
+    assert order["status"] == "UNFULFILLED"
+    (fulfillment,) = order["fulfillments"]
+    assert fulfillment["method"] == "PICKUP" and fulfillment["locationId"] == store
+    associate = staff_token(env.settings(), Role.STORE_ASSOCIATE)
+
+    async def move(status: str, token: str | None = associate) -> dict[str, Any]:
+        result = await graphql(
+            client, UPDATE, {"id": fulfillment["id"], "status": status}, token=token
+        )
+        assert "errors" not in result, result
+        payload: dict[str, Any] = result["data"]["fulfillmentUpdate"]
+        return payload
+
+    anonymous = await move("PICKING", token=None)
+    assert anonymous["fulfillment"] is None and anonymous["userErrors"][0]["code"] in (
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+    )
+    assert (await move("PICKING"))["order"]["status"] == "IN_PROGRESS"
+    wrong = await move("SHIPPED")  # a pickup never ships
+    assert [e["code"] for e in wrong["userErrors"]] == ["INVALID_TRANSITION"]
+    ready = await move("READY_FOR_PICKUP")
+    assert ready["order"]["status"] == "READY_FOR_PICKUP"
+    assert await db.fetchval("SELECT status FROM payments") == "AUTHORIZED"
+    done = await move("PICKED_UP")
+    assert done["fulfillment"]["status"] == "PICKED_UP"
+    assert done["order"]["status"] == "COMPLETED"  # all handed over at the counter
+    pay = await db.fetchrow("SELECT status, captured_minor, amount_minor FROM payments")
+    assert pay["status"] == "CAPTURED" and pay["captured_minor"] == pay["amount_minor"] == 1999
+    again = await move("PICKED_UP")  # setting the same status again changes nothing
+    assert again["userErrors"] == []
+    statuses = await db.fetch(
+        "SELECT payload->>'status' AS s FROM outbox WHERE type = 'ucg.order.status_changed.v1' "
+        "ORDER BY sequence"
+    )
+    assert [r["s"] for r in statuses] == ["IN_PROGRESS", "READY_FOR_PICKUP", "COMPLETED"]
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = 'ucg.fulfillment.status_changed.v1'"
+        )
+        == 3
+    )
