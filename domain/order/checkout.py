@@ -355,23 +355,28 @@ async def complete_checkout(
     )
     if not isinstance(result, Authorized):
         raise result.to_domain_error(["payment", "token"])
-    await uow.orders.insert_payment(
-        order.id, provider, result.authorization_id, total, cart.currency_code
-    )
-    if cart.customer_id is not None:
-        await earn_points(uow, cart.customer_id, order.id, total, cart.currency_code)
-    await uow.carts.update_cart(cart.id, status=CartStatus.COMPLETED.value, updated_at=now)
-    await uow.add_event(
-        order_created(
-            order.id,
-            order.number,
-            cart.customer_id,
-            cart.channel_id,
-            cart.currency_code,
-            total,
-            OrderStatus.UNFULFILLED,
+    try:
+        await uow.orders.insert_payment(
+            order.id, provider, result.authorization_id, total, cart.currency_code
         )
-    )
+        if cart.customer_id is not None:
+            await earn_points(uow, cart.customer_id, order.id, total, cart.currency_code)
+        await uow.carts.update_cart(cart.id, status=CartStatus.COMPLETED.value, updated_at=now)
+        await uow.add_event(
+            order_created(
+                order.id,
+                order.number,
+                cart.customer_id,
+                cart.channel_id,
+                cart.currency_code,
+                total,
+                OrderStatus.UNFULFILLED,
+            )
+        )
+    except BaseException:
+        # The transaction rolls back: give the authorization back too (best effort).
+        await payments.void(result.authorization_id, f"void:{idempotency_key}")
+        raise
     return order
 
 

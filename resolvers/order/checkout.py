@@ -209,6 +209,11 @@ class Mutation:
                 async with UnitOfWork(pool) as uow:
                     await checkout.release_checkout(uow, local)
             return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
+        except Exception:
+            # Nothing of the order was written; do not keep the buyer's stock held either.
+            async with UnitOfWork(pool) as uow:
+                await checkout.release_checkout(uow, local)
+            raise
         order = await info.context.loaders.OrderByIdLoader.load(placed.id)
         return CheckoutCompletePayload(order=order, user_errors=[])
 

@@ -294,3 +294,34 @@ async def test_bopis_ready_then_picked_up_captures_the_payment(
         )
         == 3
     )
+
+
+async def test_database_error_mid_checkout_leaves_nothing_behind(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    """A real Postgres error after the order, stock and fulfillments were written (the
+    payment row is refused by a trigger): everything rolls back and the hold is released."""
+    sale = await make_sale(db, 3)
+    (cart,) = await guest_carts(db, sale, 1, qty=2)
+    await graphql(client, BEGIN, {"cartId": cart})
+    assert await level(db, sale) == (3, 2)
+    await db.execute(
+        """CREATE FUNCTION refuse_payment() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+           CREATE TRIGGER refuse_payment BEFORE INSERT ON payments
+           FOR EACH ROW EXECUTE FUNCTION refuse_payment();"""
+    )
+    events_before = await db.fetchval("SELECT count(*) FROM outbox")
+    body = await graphql(
+        client, COMPLETE, {"cartId": cart, "f": SHIP, "p": VISA, "key": unique("k-")}
+    )
+    assert body.get("errors") and not (body.get("data") or {}).get("checkoutComplete")
+    assert await db.fetchval("SELECT count(*) FROM orders") == 0
+    assert await db.fetchval("SELECT count(*) FROM order_lines") == 0
+    assert await db.fetchval("SELECT count(*) FROM fulfillments") == 0
+    assert await level(db, sale) == (3, 0)
+    assert await db.fetchval("SELECT status FROM carts") == "ACTIVE"
+    assert not await db.fetchval(
+        "SELECT count(*) FROM outbox WHERE id > $1 AND type LIKE 'ucg.order.%'", events_before
+    )
+    await assert_ledger_matches(db)
