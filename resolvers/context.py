@@ -133,6 +133,10 @@ class Loaders:
     def FulfillmentsByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order_repository.fulfillments_by_order_ids)
 
+    @cached_property
+    def OrderLinesByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(order_repository.lines_by_order_ids)
+
 
 @dataclass
 class Context:

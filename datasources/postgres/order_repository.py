@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.order.checkout import OrderLineDraft, PlacedOrder
+from domain.order.checkout import OrderLineDraft, OrderLineRecord, PlacedOrder
 from domain.order.fulfillment_service import FulfillmentRecord, OrderHead, PaymentRecord
 
 
@@ -254,3 +254,29 @@ async def fulfillments_by_order_ids(
 async def _fulfillment_row(conn: Any, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
     r = await conn.fetchrow(f"SELECT {_F_COLUMNS} FROM fulfillments WHERE id = $1", fulfillment_id)
     return _fulfillment(r) if r else None
+
+
+async def lines_by_order_ids(
+    db: Any, order_ids: Sequence[uuid.UUID]
+) -> list[list[OrderLineRecord]]:
+    rows = await db.fetch(
+        """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.total_minor,
+                  o.currency_code
+           FROM order_lines l JOIN orders o ON o.id = l.order_id
+           WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position""",
+        list(order_ids),
+    )
+    grouped: dict[uuid.UUID, list[OrderLineRecord]] = {i: [] for i in order_ids}
+    for r in rows:
+        grouped[r["order_id"]].append(
+            OrderLineRecord(
+                r["id"],
+                r["order_id"],
+                r["sku"],
+                r["quantity"],
+                r["unit_price_minor"],
+                r["total_minor"],
+                r["currency_code"],
+            )
+        )
+    return [grouped[i] for i in order_ids]

@@ -55,6 +55,19 @@ class OrderLineDraft:
 
 
 @dataclass(frozen=True)
+class OrderLineRecord:
+    """A stored order line: the price snapshot taken at checkout."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    sku: str
+    quantity: int
+    unit_price_minor: int
+    total_minor: int
+    currency_code: str
+
+
+@dataclass(frozen=True)
 class PlacedOrder:
     id: uuid.UUID
     number: int

@@ -8,8 +8,9 @@ from enum import Enum
 import strawberry
 
 from domain.ids import to_global_id
+from domain.order.checkout import OrderLineRecord
 from domain.order.fulfillment_service import FulfillmentRecord
-from resolvers.common import record_type_check
+from resolvers.common import Money, money, record_type_check
 
 
 @strawberry.enum(description="Where a fulfillment is in its lifecycle.")
@@ -62,3 +63,23 @@ class Fulfillment:
     @strawberry.field(description="When it was created (at checkout).")
     def created_at(self) -> datetime:
         return self.created_at  # type: ignore[return-value]
+
+
+@strawberry.type(description="A line of an order, at the price charged at checkout.")
+class OrderLine:
+    is_type_of = record_type_check(OrderLineRecord)
+
+    @strawberry.field(description="Opaque global id of the order line.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("OrderLine", self.id))  # type: ignore[arg-type]
+
+    sku: str = strawberry.field(description="SKU of the variant bought.")
+    quantity: int = strawberry.field(description="Units bought.")
+
+    @strawberry.field(description="Price of one unit at checkout (the snapshot).")
+    def unit_price(self) -> Money:
+        return money(self.unit_price_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Unit price times quantity.")
+    def total(self) -> Money:
+        return money(self.total_minor, self.currency_code)  # type: ignore[attr-defined]

@@ -229,7 +229,8 @@ UPDATE = """mutation($id: ID!, $status: FulfillmentStatus!, $tracking: TrackingI
 }"""
 COMPLETE_WITH_FULFILLMENTS = COMPLETE.replace(
     "order { id number status total { amount currencyCode } }",
-    "order { id status fulfillments { id status method locationId } }",
+    "order { id status lines { sku quantity unitPrice { amount } total { amount } } "
+    "fulfillments { id status method locationId } }",
 )
 
 
@@ -253,6 +254,14 @@ async def test_bopis_ready_then_picked_up_captures_the_payment(
     assert placed["userErrors"] == []
     order = placed["order"]
     assert order["status"] == "UNFULFILLED"
+    assert order["lines"] == [
+        {
+            "sku": sale.sku,
+            "quantity": 1,
+            "unitPrice": {"amount": "19.99"},
+            "total": {"amount": "19.99"},
+        }
+    ]
     (fulfillment,) = order["fulfillments"]
     assert fulfillment["method"] == "PICKUP" and fulfillment["locationId"] == store
     associate = staff_token(env.settings(), Role.STORE_ASSOCIATE)
