@@ -12,7 +12,7 @@ import redis.asyncio as redis
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from datasources.postgres import cart, catalog, customer, inventory, order
+from datasources.postgres import cart, catalog, customer, inventory, order, order_repository
 from domain.auth import Principal
 
 K = TypeVar("K")
@@ -128,6 +128,14 @@ class Loaders:
     @cached_property
     def OrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order.orders_by_customer_ids)
+
+    @cached_property
+    def FulfillmentsByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(order_repository.fulfillments_by_order_ids)
+
+    @cached_property
+    def OrderLinesByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(order_repository.lines_by_order_ids)
 
 
 @dataclass

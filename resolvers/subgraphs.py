@@ -18,6 +18,7 @@ from resolvers.inventory import schema as inventory
 from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
 from resolvers.inventory.types import ProductVariant as StockVariant
+from resolvers.order import checkout as order_checkout
 from resolvers.order import schema as order
 from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
@@ -66,6 +67,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
         "query": order.Query,
+        "mutation": order_checkout.Mutation,
         "types": [OrderCustomer],
         "subscription": order_subscriptions.Subscription,
     },

@@ -11,6 +11,7 @@ from datasources.events.schemas import validate_event_data
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
+from datasources.postgres.order_repository import PostgresOrderRepository
 from datasources.postgres.stock import PostgresInventoryRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
@@ -95,3 +96,7 @@ class UnitOfWork:
     @property
     def inventory(self) -> PostgresInventoryRepository:
         return PostgresInventoryRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def orders(self) -> PostgresOrderRepository:
+        return PostgresOrderRepository(self.conn)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from resolvers.cart.types import CustomerRef
 from resolvers.common import CUSTOMER_DESCRIPTION, Money, Node, money, record_type_check
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
+from resolvers.order.fulfillment_types import Fulfillment, OrderLine
 
 
 @strawberry.federation.type(keys=["id"], description="A placed order.")
@@ -31,6 +32,14 @@ class Order(Node):
     @strawberry.field(description="Total charged for the order.")
     def total(self) -> Money:
         return money(self.total_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The order's lines, in cart order, at checkout prices.")
+    async def lines(self, info: Info) -> list[OrderLine]:
+        return await info.context.loaders.OrderLinesByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="The order's fulfillments (shipments and pickups), oldest first.")
+    async def fulfillments(self, info: Info) -> list[Fulfillment]:
+        return await info.context.loaders.FulfillmentsByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Order | None:

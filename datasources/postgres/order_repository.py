@@ -1,0 +1,282 @@
+"""SQL of checkout and orders (migration 0006). Use-cases: `domain/order/checkout.py`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.order.checkout import OrderLineDraft, OrderLineRecord, PlacedOrder
+from domain.order.fulfillment_service import FulfillmentRecord, OrderHead, PaymentRecord
+
+
+class PostgresOrderRepository:
+    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
+        self._conn = conn
+
+    async def lock_idempotency_key(self, key: str) -> None:
+        """Serialize every checkout with this key until the transaction ends."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
+
+    async def order_by_idempotency_key(self, key: str) -> PlacedOrder | None:
+        r = await self._conn.fetchrow(
+            "SELECT id, number, request_hash, status, total_minor, currency_code "
+            "FROM orders WHERE idempotency_key = $1",
+            key,
+        )
+        return _placed(r) if r else None
+
+    async def order_by_cart(self, cart_id: uuid.UUID) -> PlacedOrder | None:
+        r = await self._conn.fetchrow(
+            "SELECT id, number, request_hash, status, total_minor, currency_code "
+            "FROM orders WHERE cart_id = $1",
+            cart_id,
+        )
+        return _placed(r) if r else None
+
+    async def checkout_reservation(self, cart_id: uuid.UUID) -> uuid.UUID | None:
+        value: uuid.UUID | None = await self._conn.fetchval(
+            "SELECT reservation_id FROM checkouts WHERE cart_id = $1", cart_id
+        )
+        return value
+
+    async def save_checkout(
+        self, cart_id: uuid.UUID, reservation_id: uuid.UUID, expires_at: datetime
+    ) -> None:
+        await self._conn.execute(
+            """INSERT INTO checkouts (cart_id, reservation_id, expires_at) VALUES ($1, $2, $3)
+               ON CONFLICT (cart_id) DO UPDATE
+               SET reservation_id = EXCLUDED.reservation_id, expires_at = EXCLUDED.expires_at,
+                   created_at = now()""",
+            cart_id,
+            reservation_id,
+            expires_at,
+        )
+
+    async def delete_checkout(self, cart_id: uuid.UUID) -> None:
+        await self._conn.execute("DELETE FROM checkouts WHERE cart_id = $1", cart_id)
+
+    async def insert_order(
+        self,
+        *,
+        cart_id: uuid.UUID,
+        customer_id: uuid.UUID | None,
+        channel_id: uuid.UUID,
+        currency_code: str,
+        total_minor: int,
+        status: str,
+        method: str,
+        address: dict[str, Any] | None,
+        idempotency_key: str,
+        request_hash: str,
+    ) -> PlacedOrder:
+        r = await self._conn.fetchrow(
+            """INSERT INTO orders (cart_id, customer_id, channel_id, currency_code, total_minor,
+                                   status, fulfillment_method, shipping_address,
+                                   idempotency_key, request_hash)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+               RETURNING id, number, request_hash, status, total_minor, currency_code""",
+            cart_id,
+            customer_id,
+            channel_id,
+            currency_code,
+            total_minor,
+            status,
+            method,
+            None if address is None else json.dumps(address),
+            idempotency_key,
+            request_hash,
+        )
+        return _placed(r)
+
+    async def insert_line(
+        self, order_id: uuid.UUID, position: int, line: OrderLineDraft
+    ) -> uuid.UUID:
+        value: uuid.UUID = await self._conn.fetchval(
+            """INSERT INTO order_lines (order_id, position, variant_id, sku, quantity,
+                                        unit_price_minor, total_minor)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
+            order_id,
+            position,
+            line.variant_id,
+            line.sku,
+            line.quantity,
+            line.unit_price_minor,
+            line.unit_price_minor * line.quantity,
+        )
+        return value
+
+    async def insert_fulfillment(
+        self,
+        order_id: uuid.UUID,
+        method: str,
+        location_id: uuid.UUID,
+        status: str,
+        lines: list[tuple[uuid.UUID, int]],
+    ) -> uuid.UUID:
+        fulfillment_id: uuid.UUID = await self._conn.fetchval(
+            """INSERT INTO fulfillments (order_id, method, location_id, status)
+               VALUES ($1, $2, $3, $4) RETURNING id""",
+            order_id,
+            method,
+            location_id,
+            status,
+        )
+        await self._conn.executemany(
+            "INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity) "
+            "VALUES ($1, $2, $3)",
+            [(fulfillment_id, line_id, quantity) for line_id, quantity in lines],
+        )
+        return fulfillment_id
+
+    async def insert_payment(
+        self,
+        order_id: uuid.UUID,
+        provider: str,
+        authorization_id: str,
+        amount_minor: int,
+        currency_code: str,
+    ) -> None:
+        await self._conn.execute(
+            """INSERT INTO payments (order_id, provider, authorization_id, status,
+                                     currency_code, amount_minor)
+               VALUES ($1, $2, $3, 'AUTHORIZED', $4, $5)""",
+            order_id,
+            provider,
+            authorization_id,
+            currency_code,
+            amount_minor,
+        )
+
+    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
+        return await _fulfillment_row(self._conn, fulfillment_id)
+
+    async def lock_order(self, order_id: uuid.UUID) -> OrderHead | None:
+        r = await self._conn.fetchrow(
+            "SELECT id, number, customer_id, status, on_hold FROM orders WHERE id = $1 FOR UPDATE",
+            order_id,
+        )
+        if r is None:
+            return None
+        return OrderHead(r["id"], r["number"], r["customer_id"], r["status"], r["on_hold"])
+
+    async def set_fulfillment(
+        self, fulfillment_id: uuid.UUID, status: str, tracking: str | None, now: datetime
+    ) -> FulfillmentRecord:
+        r = await self._conn.fetchrow(
+            f"""UPDATE fulfillments SET status = $2, tracking = $3, updated_at = $4
+                WHERE id = $1 RETURNING {_F_COLUMNS}""",
+            fulfillment_id,
+            status,
+            tracking,
+            now,
+        )
+        return _fulfillment(r)
+
+    async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]:
+        rows = await self._conn.fetch(
+            "SELECT status FROM fulfillments WHERE order_id = $1", order_id
+        )
+        return [r["status"] for r in rows]
+
+    async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1", order_id, status, now
+        )
+
+    async def authorized_payments(self, order_id: uuid.UUID) -> list[PaymentRecord]:
+        rows = await self._conn.fetch(
+            """SELECT id, authorization_id, status, currency_code, amount_minor FROM payments
+               WHERE order_id = $1 AND status = 'AUTHORIZED' ORDER BY created_at FOR UPDATE""",
+            order_id,
+        )
+        return [
+            PaymentRecord(
+                r["id"], r["authorization_id"], r["status"], r["currency_code"], r["amount_minor"]
+            )
+            for r in rows
+        ]
+
+    async def set_payment_captured(self, payment_id: uuid.UUID, amount_minor: int) -> None:
+        await self._conn.execute(
+            """UPDATE payments SET status = 'CAPTURED', captured_minor = $2, updated_at = now()
+               WHERE id = $1""",
+            payment_id,
+            amount_minor,
+        )
+
+
+def _placed(r: Any) -> PlacedOrder:
+    return PlacedOrder(
+        id=r["id"],
+        number=r["number"],
+        request_hash=r["request_hash"],
+        status=r["status"],
+        total_minor=r["total_minor"],
+        currency_code=r["currency_code"],
+    )
+
+
+# fulfillmentUpdate (domain/order/fulfillment_service.py) --------------------
+
+_F_COLUMNS = "id, order_id, method, location_id, status, tracking, created_at"
+
+
+def _fulfillment(r: Any) -> FulfillmentRecord:
+    return FulfillmentRecord(
+        r["id"],
+        r["order_id"],
+        r["method"],
+        r["location_id"],
+        r["status"],
+        r["tracking"],
+        r["created_at"],
+    )
+
+
+async def fulfillments_by_order_ids(
+    db: Any, order_ids: Sequence[uuid.UUID]
+) -> list[list[FulfillmentRecord]]:
+    rows = await db.fetch(
+        f"SELECT {_F_COLUMNS} FROM fulfillments WHERE order_id = ANY($1) ORDER BY created_at, id",
+        list(order_ids),
+    )
+    grouped: dict[uuid.UUID, list[FulfillmentRecord]] = {i: [] for i in order_ids}
+    for r in rows:
+        grouped[r["order_id"]].append(_fulfillment(r))
+    return [grouped[i] for i in order_ids]
+
+
+async def _fulfillment_row(conn: Any, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
+    r = await conn.fetchrow(f"SELECT {_F_COLUMNS} FROM fulfillments WHERE id = $1", fulfillment_id)
+    return _fulfillment(r) if r else None
+
+
+async def lines_by_order_ids(
+    db: Any, order_ids: Sequence[uuid.UUID]
+) -> list[list[OrderLineRecord]]:
+    rows = await db.fetch(
+        """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.total_minor,
+                  o.currency_code
+           FROM order_lines l JOIN orders o ON o.id = l.order_id
+           WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position""",
+        list(order_ids),
+    )
+    grouped: dict[uuid.UUID, list[OrderLineRecord]] = {i: [] for i in order_ids}
+    for r in rows:
+        grouped[r["order_id"]].append(
+            OrderLineRecord(
+                r["id"],
+                r["order_id"],
+                r["sku"],
+                r["quantity"],
+                r["unit_price_minor"],
+                r["total_minor"],
+                r["currency_code"],
+            )
+        )
+    return [grouped[i] for i in order_ids]

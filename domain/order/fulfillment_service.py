@@ -1,0 +1,158 @@
+"""fulfillmentUpdate: staff and store associates move a fulfillment through its lifecycle.
+
+One transaction: the order row is locked (so two updates of one order's
+fulfillments serialize), the move is checked against the state-machine table
+(`fulfillment.transition`), the order status is re-derived, events go to the
+outbox, and the payment is captured when the first fulfillment is handed
+over (SHIPPED or PICKED_UP). Setting the current status again changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.auth import Principal, Role, require_roles
+from domain.errors import DomainError, ErrorCode, NotFound
+from domain.models import OutboxEvent
+from domain.order.events import Tracking, fulfillment_status_changed, order_status_changed
+from domain.order.fulfillment import (
+    HANDED_OVER,
+    FulfillmentStatus,
+    OrderStatus,
+    derive_order_status,
+    transition,
+)
+from domain.order.payments import Captured, PaymentAmount, PaymentGateway
+from domain.order.routing import FulfillmentMethod
+
+FULFILLMENT_ROLES = (Role.STORE_ASSOCIATE, Role.SERVICE)
+
+
+@dataclass(frozen=True)
+class FulfillmentRecord:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    method: str
+    location_id: uuid.UUID
+    status: str
+    tracking: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderHead:
+    id: uuid.UUID
+    number: int
+    customer_id: uuid.UUID | None
+    status: str
+    on_hold: bool
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    id: uuid.UUID
+    authorization_id: str
+    status: str
+    currency_code: str
+    amount_minor: int
+
+
+class FulfillmentRepository(Protocol):
+    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None: ...
+    async def lock_order(self, order_id: uuid.UUID) -> OrderHead | None: ...
+    async def set_fulfillment(
+        self, fulfillment_id: uuid.UUID, status: str, tracking: str | None, now: datetime
+    ) -> FulfillmentRecord: ...
+    async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]: ...
+    async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None: ...
+    async def authorized_payments(self, order_id: uuid.UUID) -> list[PaymentRecord]: ...
+    async def set_payment_captured(self, payment_id: uuid.UUID, amount_minor: int) -> None: ...
+
+
+class FulfillmentUnitOfWork(Protocol):
+    @property
+    def orders(self) -> FulfillmentRepository: ...
+    async def add_event(self, event: OutboxEvent) -> int: ...
+
+
+async def update_fulfillment(
+    uow: FulfillmentUnitOfWork,
+    principal: Principal | None,
+    payments: PaymentGateway,
+    fulfillment_id: uuid.UUID,
+    target: FulfillmentStatus,
+    tracking: Tracking | None,
+    now: datetime,
+) -> FulfillmentRecord:
+    require_roles(principal, *FULFILLMENT_ROLES)
+    found = await uow.orders.fulfillment(fulfillment_id)
+    if found is None:
+        raise NotFound("Fulfillment", ["id"])
+    order = await uow.orders.lock_order(found.order_id)
+    current = await uow.orders.fulfillment(fulfillment_id)  # re-read under the order lock
+    if order is None or current is None:
+        raise NotFound("Fulfillment", ["id"])
+    previous = FulfillmentStatus(current.status)
+    tracking_text = None if tracking is None else f"{tracking.carrier} {tracking.number}"
+    if previous is target and (tracking is None or tracking_text == current.tracking):
+        return current
+    if previous is not target:
+        transition(previous, target, FulfillmentMethod(current.method))
+    updated = await uow.orders.set_fulfillment(
+        fulfillment_id, target.value, tracking_text or current.tracking, now
+    )
+    if previous is target:
+        return updated
+    await uow.add_event(
+        fulfillment_status_changed(order.id, fulfillment_id, previous, target, tracking)
+    )
+    statuses = [FulfillmentStatus(s) for s in await uow.orders.fulfillment_statuses(order.id)]
+    status = derive_order_status(statuses, on_hold=order.on_hold)
+    if status.value != order.status:
+        await uow.orders.set_order_status(order.id, status.value, now)
+        await uow.add_event(
+            order_status_changed(
+                order.id, order.customer_id, _order_status(order.status), status, order.number
+            )
+        )
+    if target in HANDED_OVER:
+        await _capture(uow, payments, order.id)
+    return updated
+
+
+def _order_status(value: str) -> OrderStatus | None:
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        return None
+
+
+async def _capture(
+    uow: FulfillmentUnitOfWork, payments: PaymentGateway, order_id: uuid.UUID
+) -> None:
+    """The whole authorization is captured at the first handover (split captures per
+    shipment are not done yet). A failure rolls the update back."""
+    for payment in await uow.orders.authorized_payments(order_id):
+        result = await payments.capture(
+            payment.authorization_id,
+            PaymentAmount(payment.amount_minor, payment.currency_code),
+            f"capture:{payment.id}",
+        )
+        if not isinstance(result, Captured):
+            raise result.to_domain_error(["id"])
+        await uow.orders.set_payment_captured(payment.id, result.captured_total_minor)
+
+
+def parse_tracking(carrier: str | None, number: str | None) -> Tracking | None:
+    if carrier is None and number is None:
+        return None
+    if not carrier or not number or len(carrier) > 100 or len(number) > 100:
+        raise DomainError(
+            ErrorCode.INVALID,
+            "Tracking needs a carrier and a number, each 1-100 characters.",
+            ["tracking"],
+        )
+    return Tracking(carrier, number)

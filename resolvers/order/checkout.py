@@ -1,0 +1,258 @@
+"""checkoutBegin / checkoutComplete (use-cases in domain/order/checkout.py)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from datasources.payments.test_provider import TestPaymentProvider
+from datasources.postgres.uow import UnitOfWork
+from domain.errors import DomainError, ErrorCode, InvalidId
+from domain.ids import from_global_id
+from domain.order import checkout
+from domain.order import fulfillment as lifecycle
+from domain.order.fulfillment_service import parse_tracking, update_fulfillment
+from domain.order.routing import FulfillmentMethod as Method
+from resolvers.context import Info
+from resolvers.errors import UserError, user_errors
+from resolvers.order.fulfillment_types import Fulfillment, FulfillmentStatus
+from resolvers.order.types import Order
+
+# The built-in test provider, one per process (docs/ORDERS.md "Checkout").
+PAYMENTS = TestPaymentProvider()
+
+
+@strawberry.enum(description="How the buyer receives the order.")
+class CheckoutFulfillmentMethod(Enum):
+    SHIP = strawberry.enum_value("SHIP", description="Shipped from a warehouse.")
+    PICKUP = strawberry.enum_value("PICKUP", description="Collected by the buyer at a store.")
+    SHIP_FROM_STORE = strawberry.enum_value(
+        "SHIP_FROM_STORE", description="Shipped from a store that holds the stock."
+    )
+    SAME_DAY = strawberry.enum_value(
+        "SAME_DAY", description="Delivered the same day from a nearby store or dark store."
+    )
+
+
+@strawberry.input(description="How the order is fulfilled.")
+class CheckoutFulfillmentInput:
+    method: CheckoutFulfillmentMethod = strawberry.field(description="The fulfillment method.")
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the pickup store; required for PICKUP."
+    )
+    address: JSON | None = strawberry.field(
+        default=None,
+        description="Delivery address (an object, e.g. line1, city, postalCode, countryCode); "
+        "required for SHIP, SHIP_FROM_STORE and SAME_DAY.",
+    )
+
+
+@strawberry.input(description="How the order is paid.")
+class CheckoutPaymentInput:
+    token: str = strawberry.field(
+        description="Card token from the payment provider (test provider: tok_visa approves, "
+        "tok_declined declines)."
+    )
+
+
+@strawberry.type(description="Result of checkoutBegin.")
+class CheckoutBeginPayload:
+    reserved_until: datetime | None = strawberry.field(
+        description="Until when the cart's stock is held; null on error."
+    )
+    subtotal_minor: int | None = strawberry.field(
+        description="Sum of the cart's lines at today's prices, in minor units; null on error."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input; empty on success, and then nothing changed."
+    )
+
+
+@strawberry.type(description="Result of checkoutComplete.")
+class CheckoutCompletePayload:
+    order: Order | None = strawberry.field(
+        description="The placed order (the same one on a replay of its idempotencyKey); "
+        "null on error."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input; empty on success, and then nothing changed."
+    )
+
+
+@strawberry.input(description="A carrier's tracking of a shipment.")
+class TrackingInput:
+    carrier: str = strawberry.field(description='Carrier name, e.g. "DHL" (1-100 characters).')
+    number: str = strawberry.field(description="Tracking number (1-100 characters).")
+
+
+@strawberry.type(description="Result of fulfillmentUpdate.")
+class FulfillmentUpdatePayload:
+    fulfillment: Fulfillment | None = strawberry.field(
+        description="The fulfillment after the change; null on error."
+    )
+    order: Order | None = strawberry.field(
+        description="Its order, with the status derived from all its fulfillments; null on error."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input; empty on success, and then nothing changed."
+    )
+
+
+def _local(value: str, type_name: str, field: list[str]) -> uuid.UUID:
+    try:
+        return from_global_id(value, type_name)[1]
+    except InvalidId:
+        raise InvalidId(value, field) from None
+
+
+def _address(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(json.dumps(value)) > 4000:
+        raise DomainError(
+            ErrorCode.INVALID,
+            "The address must be an object of at most 4000 characters.",
+            ["fulfillment", "address"],
+        )
+    return value
+
+
+_CartId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Cart.")]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Start checkout: hold the cart's stock for 15 minutes (at the chosen "
+        "pickup store, or the best locations). Calling it again replaces the hold."
+    )
+    async def checkout_begin(
+        self,
+        info: Info,
+        cart_id: _CartId,
+        pickup_location_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Global id of the pickup store, to hold stock there."),
+        ] = None,
+    ) -> CheckoutBeginPayload:
+        try:
+            local = _local(cart_id, "Cart", ["cartId"])
+            location = None
+            if pickup_location_id is not None:
+                location = _local(pickup_location_id, "Location", ["pickupLocationId"])
+            async with UnitOfWork(info.context.pool) as uow:
+                started = await checkout.begin_checkout(
+                    uow, info.context.principal, local, datetime.now(UTC), location_id=location
+                )
+        except DomainError as error:
+            return CheckoutBeginPayload(
+                reserved_until=None, subtotal_minor=None, user_errors=user_errors(error)
+            )
+        return CheckoutBeginPayload(
+            reserved_until=started.expires_at, subtotal_minor=started.total_minor, user_errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Place the order in one transaction: lines at today's prices, stock "
+        "committed, fulfillments, payment authorized, loyalty points, cart completed. Retry "
+        "with the same idempotencyKey to get the same order, never a second one."
+    )
+    async def checkout_complete(
+        self,
+        info: Info,
+        cart_id: _CartId,
+        fulfillment: Annotated[
+            CheckoutFulfillmentInput, strawberry.argument(description="How the order is fulfilled.")
+        ],
+        payment: Annotated[
+            CheckoutPaymentInput, strawberry.argument(description="How the order is paid.")
+        ],
+        idempotency_key: Annotated[
+            str,
+            strawberry.argument(description="Client-chosen key (1-200 chars) making retries safe."),
+        ],
+    ) -> CheckoutCompletePayload:
+        pool = info.context.pool
+        try:
+            local = _local(cart_id, "Cart", ["cartId"])
+            location = None
+            if fulfillment.location_id is not None:
+                location = _local(
+                    fulfillment.location_id, "Location", ["fulfillment", "locationId"]
+                )
+            choice = checkout.FulfillmentChoice(
+                Method(fulfillment.method.value), location, _address(fulfillment.address)
+            )
+        except DomainError as error:
+            return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
+        try:
+            async with UnitOfWork(pool) as uow:
+                placed = await checkout.complete_checkout(
+                    uow,
+                    info.context.principal,
+                    PAYMENTS,
+                    cart_id=local,
+                    choice=choice,
+                    card_token=payment.token,
+                    idempotency_key=idempotency_key,
+                    now=datetime.now(UTC),
+                )
+        except DomainError as error:
+            if error.code in (ErrorCode.PAYMENT_DECLINED, ErrorCode.PAYMENT_FAILED):
+                # The order rolled back; give the checkout's held stock back too.
+                async with UnitOfWork(pool) as uow:
+                    await checkout.release_checkout(uow, local)
+            return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
+        except Exception:
+            # Nothing of the order was written; do not keep the buyer's stock held either.
+            async with UnitOfWork(pool) as uow:
+                await checkout.release_checkout(uow, local)
+            raise
+        order = await info.context.loaders.OrderByIdLoader.load(placed.id)
+        return CheckoutCompletePayload(order=order, user_errors=[])
+
+    @strawberry.mutation(
+        description="Staff and store associates: move a fulfillment to its next status (the "
+        "lifecycle table; an illegal move is INVALID_TRANSITION). The order's status is "
+        "re-derived; the payment is captured when the first fulfillment ships or is picked up."
+    )
+    async def fulfillment_update(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the Fulfillment.")
+        ],
+        status: Annotated[FulfillmentStatus, strawberry.argument(description="The new status.")],
+        tracking: Annotated[
+            TrackingInput | None,
+            strawberry.argument(description="Carrier tracking, typically with SHIPPED."),
+        ] = None,
+    ) -> FulfillmentUpdatePayload:
+        try:
+            local = _local(id, "Fulfillment", ["id"])
+            parsed = parse_tracking(
+                None if tracking is None else tracking.carrier,
+                None if tracking is None else tracking.number,
+            )
+            async with UnitOfWork(info.context.pool) as uow:
+                record = await update_fulfillment(
+                    uow,
+                    info.context.principal,
+                    PAYMENTS,
+                    local,
+                    lifecycle.FulfillmentStatus(status.value),
+                    parsed,
+                    datetime.now(UTC),
+                )
+        except DomainError as error:
+            return FulfillmentUpdatePayload(
+                fulfillment=None, order=None, user_errors=user_errors(error)
+            )
+        order = await info.context.loaders.OrderByIdLoader.load(record.order_id)
+        return FulfillmentUpdatePayload(fulfillment=record, order=order, user_errors=[])
