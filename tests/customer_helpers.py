@@ -7,9 +7,7 @@ from typing import Any
 
 import httpx
 
-from api.auth import issue_access_token
-from api.settings import Settings
-from domain.auth import Principal, PrincipalKind, Role
+from tests.helpers import staff_token as staff_token  # re-exported for the customer tests
 from tests.helpers import unique
 
 PASSWORD = "correct horse battery"
@@ -62,11 +60,6 @@ async def login(
         headers=headers,
     )
     return body["data"]["customerLogin"]  # type: ignore[no-any-return]
-
-
-def staff_token(settings: Settings, *roles: Role) -> str:
-    principal = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset(roles or {Role.ADMIN}))
-    return issue_access_token(settings, principal)
 
 
 def local_id(gid: str) -> uuid.UUID:

@@ -36,3 +36,8 @@ def staff_token(settings: Settings, *roles: Role) -> str:
     """An access token for a staff member with these roles (ADMIN when none given)."""
     principal = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset(roles or {Role.ADMIN}))
     return issue_access_token(settings, principal)
+
+
+def customer_token(settings: Settings, customer_id: uuid.UUID) -> str:
+    """An access token for this customer."""
+    return issue_access_token(settings, Principal(PrincipalKind.CUSTOMER, customer_id))

@@ -11,12 +11,12 @@ import asyncpg
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from api.auth import issue_access_token
 from datasources.events.cloudevents import decode
 from datasources.postgres.pool import create_pool
-from domain.auth import Principal, PrincipalKind, Role
+from domain.auth import Role
 from domain.ids import to_global_id
 from tests.conftest import TestEnv
+from tests.helpers import customer_token, staff_token
 from tests.live import (
     LEGACY_WS,
     GraphQLSocket,
@@ -45,18 +45,6 @@ async def pool(env: TestEnv) -> AsyncIterator[asyncpg.Pool[Any]]:
     await p.close()
 
 
-def token_for(env: TestEnv, kind: PrincipalKind, id: uuid.UUID, *roles: Role) -> str:
-    return issue_access_token(env.settings(), Principal(kind, id, frozenset(roles)))
-
-
-def customer_token(env: TestEnv, customer_id: uuid.UUID) -> str:
-    return token_for(env, PrincipalKind.CUSTOMER, customer_id)
-
-
-def staff_token(env: TestEnv) -> str:
-    return token_for(env, PrincipalKind.STAFF, uuid.uuid4(), Role.SUPPORT)
-
-
 def order_vars(order_id: uuid.UUID, after: int | None = 0) -> dict[str, Any]:
     return {"id": to_global_id("Order", order_id), "after": after}
 
@@ -73,9 +61,9 @@ async def test_customer_sees_own_order_changes_in_order_and_no_one_elses(
     alice, bob = await new_customer(pool), await new_customer(pool)
     alice_order, bob_order = await new_order(pool, alice), await new_order(pool, bob)
 
-    as_alice = await GraphQLSocket.open(server.url, token=customer_token(env, alice))
+    as_alice = await GraphQLSocket.open(server.url, token=customer_token(env.settings(), alice))
     await as_alice.subscribe(ORDER_SUB, order_vars(alice_order))
-    as_staff = await GraphQLSocket.open(server.url, token=staff_token(env))
+    as_staff = await GraphQLSocket.open(server.url, token=staff_token(env.settings(), Role.SUPPORT))
     await as_staff.subscribe(ORDER_SUB, order_vars(bob_order))
 
     await change_order_status(pool, bob_order, "PAID")
@@ -112,7 +100,7 @@ async def test_resume_with_after_sequence_delivers_exactly_the_missed_changes(
     server = serve()
     alice = await new_customer(pool)
     order = await new_order(pool, alice)
-    token = customer_token(env, alice)
+    token = customer_token(env.settings(), alice)
 
     # The legacy graphql-ws protocol, to cover both.
     first = await GraphQLSocket.open(server.url, token=token, protocol=LEGACY_WS)
@@ -156,7 +144,7 @@ async def test_stock_subscriber_filtered_to_two_skus_sees_only_those(
     sku_a, sku_b, sku_c = (f"SKU-{uuid.uuid4().hex[:6]}" for _ in range(3))
     anonymous = await GraphQLSocket.open(server.url)
     await anonymous.subscribe(STOCK_SUB, {"skus": [sku_a, sku_b]})
-    at_here = await GraphQLSocket.open(server.url, token=staff_token(env))
+    at_here = await GraphQLSocket.open(server.url, token=staff_token(env.settings(), Role.SUPPORT))
     await at_here.subscribe(
         STOCK_SUB, {"skus": [sku_a], "locations": [to_global_id("Location", here)]}
     )
@@ -219,7 +207,7 @@ async def test_two_instances_share_events(
     first, second = serve(), serve()
     customer = await new_customer(pool)
     order = await new_order(pool, customer)
-    token = customer_token(env, customer)
+    token = customer_token(env.settings(), customer)
     on_first = await GraphQLSocket.open(first.url, token=token)
     on_second = await GraphQLSocket.open(second.url, token=token)
     await on_first.subscribe(ORDER_SUB, order_vars(order))

@@ -9,9 +9,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from api.auth import issue_access_token
-from api.settings import Settings
-from domain.auth import Principal, PrincipalKind, Role
+from tests.helpers import customer_token as customer_token
+from tests.helpers import staff_token as staff_token
 
 CART_FIELDS = """
 id status currencyCode note expiresAt fulfillmentMethod totalQuantity
@@ -132,15 +131,6 @@ async def add_customer(db: asyncpg.Connection[Any], name: str = "Ann") -> uuid.U
         "INSERT INTO customers (display_name) VALUES ($1) RETURNING id", name
     )
     return customer
-
-
-def customer_token(settings: Settings, customer_id: uuid.UUID) -> str:
-    return issue_access_token(settings, Principal(PrincipalKind.CUSTOMER, customer_id))
-
-
-def staff_token(settings: Settings) -> str:
-    principal = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.SUPPORT}))
-    return issue_access_token(settings, principal)
 
 
 async def gql(

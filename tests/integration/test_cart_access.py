@@ -291,7 +291,7 @@ async def test_another_customers_cart_is_off_limits(
     assert await _cart_state(db, cart["id"]) == before
 
     # Staff may read and change it; the owner too.
-    staff = staff_token(settings)
+    staff = staff_token(settings, Role.SUPPORT)
     assert (await gql(client, CART_QUERY, {"id": cart["id"]}, staff))["data"]["cart"]["id"] == cart[
         "id"
     ]

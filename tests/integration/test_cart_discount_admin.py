@@ -160,7 +160,7 @@ async def test_discount_code_guards(
     ann = await add_customer(db)
     for token, code in (
         (customer_token(settings, ann), "FORBIDDEN"),
-        (staff_token(settings), "FORBIDDEN"),  # SUPPORT may not create codes
+        (staff_token(settings, Role.SUPPORT), "FORBIDDEN"),  # SUPPORT may not create codes
         (None, "UNAUTHENTICATED"),
     ):
         payload = await mutate(client, CREATE, {"input": base | {"code": "NEW"}}, token)
