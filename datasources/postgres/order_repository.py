@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.order.checkout import OrderLineDraft, OrderLineRecord, PlacedOrder
-from domain.order.fulfillment_service import FulfillmentRecord, OrderHead, PaymentRecord
+from domain.order.fulfillment_service import FulfillmentRecord, OrderHead
 
 
 class PostgresOrderRepository:
@@ -143,8 +143,8 @@ class PostgresOrderRepository:
     ) -> None:
         await self._conn.execute(
             """INSERT INTO payments (order_id, provider, authorization_id, status,
-                                     currency_code, amount_minor)
-               VALUES ($1, $2, $3, 'AUTHORIZED', $4, $5)""",
+                                     currency_code, amount_minor, owed_minor)
+               VALUES ($1, $2, $3, 'AUTHORIZED', $4, $5, $5)""",
             order_id,
             provider,
             authorization_id,
@@ -186,27 +186,6 @@ class PostgresOrderRepository:
     async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None:
         await self._conn.execute(
             "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1", order_id, status, now
-        )
-
-    async def authorized_payments(self, order_id: uuid.UUID) -> list[PaymentRecord]:
-        rows = await self._conn.fetch(
-            """SELECT id, authorization_id, status, currency_code, amount_minor FROM payments
-               WHERE order_id = $1 AND status = 'AUTHORIZED' ORDER BY created_at FOR UPDATE""",
-            order_id,
-        )
-        return [
-            PaymentRecord(
-                r["id"], r["authorization_id"], r["status"], r["currency_code"], r["amount_minor"]
-            )
-            for r in rows
-        ]
-
-    async def set_payment_captured(self, payment_id: uuid.UUID, amount_minor: int) -> None:
-        await self._conn.execute(
-            """UPDATE payments SET status = 'CAPTURED', captured_minor = $2, updated_at = now()
-               WHERE id = $1""",
-            payment_id,
-            amount_minor,
         )
 
 

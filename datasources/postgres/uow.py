@@ -12,6 +12,7 @@ from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.order_repository import PostgresOrderRepository
+from datasources.postgres.payment_repository import PostgresPaymentRepository
 from datasources.postgres.stock import PostgresInventoryRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
@@ -65,6 +66,10 @@ class UnitOfWork:
     @property
     def customers(self) -> PostgresCustomerRepository:
         return PostgresCustomerRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def payments(self) -> PostgresPaymentRepository:
+        return PostgresPaymentRepository(self.conn)  # type: ignore[arg-type]
 
     async def add_event(self, event: OutboxEvent) -> int:
         """Write the event to the outbox in this transaction; return its per-aggregate sequence."""

@@ -22,6 +22,7 @@ class MovementReason(StrEnum):
     CYCLE_COUNT = "CYCLE_COUNT"
     CORRECTION = "CORRECTION"
     TRANSFER = "TRANSFER"
+    CANCELLED = "CANCELLED"  # sold units put back on the shelf by an order cancellation
 
 
 def available(on_hand: int, reserved: int, safety_stock: int) -> int:

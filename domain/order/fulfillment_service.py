@@ -4,7 +4,7 @@ One transaction: the order row is locked (so two updates of one order's
 fulfillments serialize), the move is checked against the state-machine table
 (`fulfillment.transition`), the order status is re-derived, events go to the
 outbox, and the payment is captured when the first fulfillment is handed
-over (SHIPPED or PICKED_UP). Setting the current status again changes nothing.
+over (SHIPPED or PICKED_UP): what is owed, `settlement.capture_owed`. Setting the current status again changes nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from domain.order.fulfillment import (
     derive_order_status,
     transition,
 )
-from domain.order.payments import Captured, PaymentAmount, PaymentGateway
+from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
+from domain.order.settlement import PaymentRepository, capture_owed
 
 FULFILLMENT_ROLES = (Role.STORE_ASSOCIATE, Role.SERVICE)
 
@@ -51,15 +52,6 @@ class OrderHead:
     on_hold: bool
 
 
-@dataclass(frozen=True)
-class PaymentRecord:
-    id: uuid.UUID
-    authorization_id: str
-    status: str
-    currency_code: str
-    amount_minor: int
-
-
 class FulfillmentRepository(Protocol):
     async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None: ...
     async def lock_order(self, order_id: uuid.UUID) -> OrderHead | None: ...
@@ -68,13 +60,13 @@ class FulfillmentRepository(Protocol):
     ) -> FulfillmentRecord: ...
     async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]: ...
     async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None: ...
-    async def authorized_payments(self, order_id: uuid.UUID) -> list[PaymentRecord]: ...
-    async def set_payment_captured(self, payment_id: uuid.UUID, amount_minor: int) -> None: ...
 
 
 class FulfillmentUnitOfWork(Protocol):
     @property
     def orders(self) -> FulfillmentRepository: ...
+    @property
+    def payments(self) -> PaymentRepository: ...
     async def add_event(self, event: OutboxEvent) -> int: ...
 
 
@@ -119,7 +111,7 @@ async def update_fulfillment(
             )
         )
     if target in HANDED_OVER:
-        await _capture(uow, payments, order.id)
+        await capture_owed(uow, payments, order.id, ["id"])
     return updated
 
 
@@ -128,22 +120,6 @@ def _order_status(value: str) -> OrderStatus | None:
         return OrderStatus(value)
     except ValueError:
         return None
-
-
-async def _capture(
-    uow: FulfillmentUnitOfWork, payments: PaymentGateway, order_id: uuid.UUID
-) -> None:
-    """The whole authorization is captured at the first handover (split captures per
-    shipment are not done yet). A failure rolls the update back."""
-    for payment in await uow.orders.authorized_payments(order_id):
-        result = await payments.capture(
-            payment.authorization_id,
-            PaymentAmount(payment.amount_minor, payment.currency_code),
-            f"capture:{payment.id}",
-        )
-        if not isinstance(result, Captured):
-            raise result.to_domain_error(["id"])
-        await uow.orders.set_payment_captured(payment.id, result.captured_total_minor)
 
 
 def parse_tracking(carrier: str | None, number: str | None) -> Tracking | None:

@@ -129,6 +129,7 @@ StockMovementReason = described_enum(
         "CYCLE_COUNT": "A physical count replaced the recorded number.",
         "CORRECTION": "A correction of an earlier mistake.",
         "TRANSFER": "Moved between locations (one movement at each end).",
+        "CANCELLED": "Sold units put back on the shelf because the order was cancelled.",
     },
     name="StockMovementReason",
 )

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from datasources.payments.test_provider import TestPaymentProvider
+from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode, InvalidId
 from domain.ids import from_global_id
@@ -23,9 +23,6 @@ from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
 from resolvers.order.fulfillment_types import Fulfillment, FulfillmentStatus
 from resolvers.order.types import Order
-
-# The built-in test provider, one per process (docs/ORDERS.md "Checkout").
-PAYMENTS = TestPaymentProvider()
 
 
 @strawberry.enum(description="How the buyer receives the order.")

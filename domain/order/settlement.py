@@ -1,0 +1,127 @@
+"""Settling an order's payments when what the buyer owes changes.
+
+After a cancellation or a received return, the amount owed drops by the money
+given back for those units (`aftersale.LineGivenBack.amount_minor`, plus the
+shipping given back). `give_back()` lowers what is owed and settles with the
+payment service in the same transaction as the change (a failure rolls the
+change back): money already captured beyond what is owed is refunded, and if
+nothing more will be captured the uncaptured rest of the authorization is
+voided (before any capture, a whole cancel is a pure void). `capture_owed()`
+is the capture at the first handover: it takes what is owed, not the
+authorized amount, so a line cancelled before shipping is never charged.
+
+Idempotency keys sent to the payment service are derived from the caller's
+`key` (e.g. "cancel:<id>"), so a retried settlement is not paid twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from domain.errors import DomainError, ErrorCode
+from domain.order.aftersale import payment_adjustment
+from domain.order.payments import Captured, PaymentAmount, PaymentGateway, Refunded, Voided
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    id: uuid.UUID
+    authorization_id: str
+    status: str  # AUTHORIZED | CAPTURED | VOIDED | REFUNDED
+    currency_code: str
+    amount_minor: int  # authorized
+    owed_minor: int
+    captured_minor: int
+    refunded_minor: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    refunded_minor: int  # refunded now
+    voided: bool  # the uncaptured rest was released now
+
+
+class PaymentRepository(Protocol):
+    async def payments_for_update(self, order_id: uuid.UUID) -> list[PaymentState]: ...
+    async def save_payment(self, payment: PaymentState) -> None: ...
+
+
+class SettlementUnitOfWork(Protocol):
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+
+async def give_back(
+    uow: SettlementUnitOfWork,
+    gateway: PaymentGateway,
+    order_id: uuid.UUID,
+    amount_minor: int,
+    key: str,
+) -> Settlement:
+    """Lower what is owed on the order by `amount_minor` and settle with the gateway."""
+    if amount_minor < 0:
+        raise DomainError(ErrorCode.INVALID, "An amount given back must not be negative.")
+    refunded = 0
+    voided = False
+    left = amount_minor
+    for payment in await uow.payments.payments_for_update(order_id):
+        if payment.status == "VOIDED":
+            continue
+        take = min(left, payment.owed_minor)
+        left -= take
+        owed = payment.owed_minor - take
+        adjustment = payment_adjustment(
+            authorized_minor=payment.amount_minor,
+            captured_minor=payment.captured_minor,
+            refunded_minor=payment.refunded_minor,
+            new_total_minor=owed,
+        )
+        updated = replace(payment, owed_minor=owed)
+        money = PaymentAmount(adjustment.refund_minor, payment.currency_code)
+        if adjustment.refund_minor > 0:
+            result = await gateway.refund(
+                payment.authorization_id, money, f"{key}:refund:{payment.id}"
+            )
+            if not isinstance(result, Refunded):
+                raise result.to_domain_error()
+            refunded += adjustment.refund_minor
+            total_refunded = payment.refunded_minor + adjustment.refund_minor
+            updated = replace(
+                updated,
+                refunded_minor=total_refunded,
+                status="REFUNDED" if total_refunded == payment.captured_minor else updated.status,
+            )
+        if adjustment.void_remaining and payment.status in ("AUTHORIZED", "CAPTURED"):
+            if payment.captured_minor < payment.amount_minor:
+                void = await gateway.void(payment.authorization_id, f"{key}:void:{payment.id}")
+                if not isinstance(void, Voided):
+                    raise void.to_domain_error()
+                voided = True
+            if payment.captured_minor == 0:
+                updated = replace(updated, status="VOIDED")
+        await uow.payments.save_payment(updated)
+    return Settlement(refunded, voided)
+
+
+async def capture_owed(
+    uow: SettlementUnitOfWork, gateway: PaymentGateway, order_id: uuid.UUID, field: list[str]
+) -> int:
+    """Capture what is owed on every still-authorized payment; return the amount captured."""
+    captured = 0
+    for payment in await uow.payments.payments_for_update(order_id):
+        if payment.status != "AUTHORIZED" or payment.owed_minor == 0:
+            continue
+        result = await gateway.capture(
+            payment.authorization_id,
+            PaymentAmount(payment.owed_minor, payment.currency_code),
+            f"capture:{payment.id}",
+        )
+        if not isinstance(result, Captured):
+            raise result.to_domain_error(field)
+        captured += payment.owed_minor
+        await uow.payments.save_payment(
+            replace(payment, status="CAPTURED", captured_minor=result.captured_total_minor)
+        )
+    return captured
