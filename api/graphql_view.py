@@ -14,10 +14,11 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from api import persisted_queries
 from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
 from api.logging import request_id_var
 from api.resources import Resources
@@ -129,6 +130,30 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             request.state.graphql_request_error = True
         return data
 
+    async def parse_http_body(self, request_adapter: Any) -> Any:
+        data = await super().parse_http_body(request_adapter)
+        if isinstance(data, GraphQLRequestData):
+            settings = self.resources.settings
+            return await persisted_queries.resolve(
+                self.resources.redis, settings.cache_key_prefix, data
+            )
+        return data
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        data = kwargs["request_data"]
+        if persisted_queries.is_persisted_miss(data):
+            # APQ: the client answers this by sending the query with its hash.
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        persisted_queries.NOT_FOUND,
+                        extensions={"code": "PERSISTED_QUERY_NOT_FOUND"},
+                    )
+                ],
+            )
+        return await super().execute_single(*args, **kwargs)  # type: ignore[no-any-return]
+
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
 
@@ -148,7 +173,9 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             if GRAPHQL_RESPONSE_JSON in accept and response.media_type == "application/json":
                 # GraphQL-over-HTTP: the newer media type, and 4xx when nothing was executed.
                 response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
-                if getattr(request.state, "graphql_request_error", False):
+                if getattr(request.state, "graphql_request_error", False) and (
+                    response.status_code == 200  # keep a 429 from the rate limit
+                ):
                     response.status_code = 400
             response.headers["x-request-id"] = request_id_var.get() or ""
         return response

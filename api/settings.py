@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
     )
     max_query_cost: int = Field(5000, ge=1, description="Refuse operations costing more")
+    rate_limit_enabled: bool = Field(True, description="Leaky-bucket limit per client")
+    rate_limit_capacity: int = Field(
+        10_000, ge=1, description="Points a client's bucket holds (>= max_query_cost)"
+    )
+    rate_limit_restore_rate: float = Field(
+        500.0, gt=0, description="Points a second a client's bucket drains"
+    )
+    introspection: bool = Field(
+        True, description="Allow __schema/__type queries (GraphiQL and tools need it)"
+    )
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
     relay_enabled: bool = Field(True, description="Run the outbox relay inside `ucg serve`")
     relay_batch_size: int = Field(500, ge=1, le=10_000)
@@ -118,6 +128,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _bucket_holds_one_operation(self) -> Settings:
+        if self.rate_limit_capacity < self.max_query_cost:
+            raise ValueError(
+                "UCG_RATE_LIMIT_CAPACITY must be at least UCG_MAX_QUERY_COST, or the "
+                "costliest allowed operation could never run"
+            )
+        return self
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

@@ -4,11 +4,17 @@ Shopify-style: every field that returns an object costs 1, scalars and enums 0,
 a mutation's root field 10, and a field with a `first` argument multiplies the
 cost of what it selects by `first`. The cost is reported to every client in
 `extensions.cost`; an operation over the limit is refused before it runs.
+
+The same cost is taken from the client's leaky bucket (datasources/redis/
+rate_limit.py): a client that spends faster than the bucket restores gets a
+THROTTLED error, HTTP 429 and a Retry-After header, and nothing runs. Every
+response reports the bucket in `extensions.cost.throttleStatus`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import (
@@ -28,6 +34,8 @@ from graphql import (
     value_from_ast,
 )
 from strawberry.extensions import SchemaExtension
+
+from datasources.redis.rate_limit import RateLimiter, Throttle
 
 MUTATION_COST = 10
 
@@ -113,13 +121,26 @@ def operation_cost(
 DEFAULT_MAX_COST = 5000
 
 
+def client_key(context: Any) -> str:
+    """Whose bucket: the authenticated principal, else the client address."""
+    principal = getattr(context, "principal", None)
+    if principal is not None:
+        return f"{principal.kind.value}:{principal.id}"
+    request = getattr(context, "request", None)
+    client = getattr(request, "client", None)
+    host = getattr(client, "host", None)
+    return f"ip:{host}" if host else "anonymous"
+
+
 class QueryCost(SchemaExtension):
-    """Computes the operation's cost once, refuses it above the limit, reports it."""
+    """Computes the operation's cost once, refuses it above the limit or when the client's
+    bucket is full, reports both."""
 
     cost: int | None = None
     max_cost: int = DEFAULT_MAX_COST
+    throttle: Throttle | None = None
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         # Runs after the validation cache has validated the document; a costly
         # operation is refused here, before it executes.
         context = self.execution_context
@@ -152,9 +173,46 @@ class QueryCost(SchemaExtension):
                             extensions={"code": "MAX_COST_EXCEEDED"},
                         )
                     ]
+                else:
+                    await self._take_from_bucket(settings)
         yield
+
+    async def _take_from_bucket(self, settings: Any) -> None:
+        context = self.execution_context
+        redis = getattr(context.context, "redis", None)
+        if redis is None or settings is None or not settings.rate_limit_enabled:
+            return
+        limiter = RateLimiter(
+            redis,
+            settings.cache_key_prefix,
+            settings.rate_limit_capacity,
+            settings.rate_limit_restore_rate,
+        )
+        assert self.cost is not None
+        self.throttle = await limiter.take(client_key(context.context), self.cost)
+        if self.throttle.allowed:
+            return
+        wait = self.throttle.retry_after_seconds
+        context.pre_execution_errors = [
+            GraphQLError(
+                f"Throttled: this operation costs {self.cost} points and "
+                f"{self.throttle.currently_available} are available; retry in {wait:.1f} s.",
+                extensions={"code": "THROTTLED", "retryAfterSeconds": wait},
+            )
+        ]
+        response = getattr(context.context, "response", None)
+        if response is not None and hasattr(response, "headers"):
+            response.status_code = 429
+            response.headers["retry-after"] = str(max(1, math.ceil(wait)))
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
             return {}
-        return {"cost": {"requestedQueryCost": self.cost, "maxCost": self.max_cost}}
+        cost: dict[str, Any] = {"requestedQueryCost": self.cost, "maxCost": self.max_cost}
+        if self.throttle is not None:
+            cost["throttleStatus"] = {
+                "maximumAvailable": self.throttle.capacity,
+                "currentlyAvailable": self.throttle.currently_available,
+                "restoreRate": self.throttle.restore_rate,
+            }
+        return {"cost": cost}

@@ -14,6 +14,7 @@ from resolvers.catalog import schema as catalog
 from resolvers.catalog.types import Channel, Product, ProductVariant
 from resolvers.customer import schema as customer
 from resolvers.customer.types import Customer
+from resolvers.introspection import IntrospectionSwitch
 from resolvers.inventory import schema as inventory
 from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
@@ -47,6 +48,7 @@ def schema_extensions() -> list[Any]:
         lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
+        IntrospectionSwitch,
         QueryCost,
     ]
 

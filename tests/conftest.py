@@ -29,6 +29,7 @@ import pytest
 from api.settings import Settings
 from datasources.embedded import EmbeddedServers, ServerUrls, free_port
 from datasources.postgres.migrations import migrate
+from tests.helpers import app_client
 
 ROOT = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
@@ -143,14 +144,8 @@ async def db(env: TestEnv) -> AsyncIterator[asyncpg.Connection[Any]]:
 @pytest.fixture
 async def client(env: TestEnv) -> AsyncIterator[httpx.AsyncClient]:
     """The ASGI app in process (lifespan resources opened), spoken to over httpx."""
-    from api.app import create_app
-
-    app = create_app(env.settings())
-    await app.state.resources.open()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as c:
+    async with app_client(env.settings()) as c:
         yield c
-    await app.state.resources.close()
 
 
 class ServerProcess:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -26,6 +28,21 @@ async def graphql(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app with these settings, in process, spoken to over httpx."""
+    from api.app import create_app
+
+    app = create_app(settings)
+    await app.state.resources.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as client:
+            yield client
+    finally:
+        await app.state.resources.close()
 
 
 def unique(prefix: str = "") -> str:

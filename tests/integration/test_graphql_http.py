@@ -9,7 +9,7 @@ import httpx
 
 from domain.auth import Role
 from tests.conftest import TestEnv
-from tests.helpers import graphql, staff_token
+from tests.helpers import app_client, graphql, staff_token
 
 CHANNEL_CREATE = """
 mutation($input: ChannelCreateInput!) {
@@ -20,7 +20,15 @@ mutation($input: ChannelCreateInput!) {
 async def test_typename(client: httpx.AsyncClient) -> None:
     body = await graphql(client, "{ __typename }")
     assert body["data"] == {"__typename": "Query"}
-    assert body["extensions"]["cost"] == {"requestedQueryCost": 0, "maxCost": 5000}
+    assert body["extensions"]["cost"] == {
+        "requestedQueryCost": 0,
+        "maxCost": 5000,
+        "throttleStatus": {
+            "maximumAvailable": 10_000,
+            "currentlyAvailable": 10_000,
+            "restoreRate": 500.0,
+        },
+    }
 
 
 async def test_get_query_and_get_mutation_refused(client: httpx.AsyncClient) -> None:
@@ -150,14 +158,8 @@ async def test_channel_create_needs_a_merchandiser(
 
 
 async def test_query_cost_is_reported_and_capped(env: TestEnv) -> None:
-    from api.app import create_app
-
-    app = create_app(env.settings(max_query_cost=1000))
-    await app.state.resources.open()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with app_client(env.settings(max_query_cost=1000)) as client:
         await _check_cost(client)
-    await app.state.resources.close()
 
 
 async def _check_cost(client: httpx.AsyncClient) -> None:
