@@ -20,6 +20,7 @@ from strawberry.types.unset import UNSET
 
 from api import persisted_queries
 from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
+from api.broadcast import SharedFanoutHandler
 from api.logging import request_id_var
 from api.resources import Resources
 from domain.errors import DomainError
@@ -68,6 +69,8 @@ def _is_request_error(result: ExecutionResult) -> bool:
 
 
 class GraphQLView(GraphQL):  # type: ignore[type-arg]
+    graphql_transport_ws_handler_class = SharedFanoutHandler
+
     def __init__(self, resources: Resources, schema: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.resources = resources
