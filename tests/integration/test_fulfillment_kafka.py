@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,7 +28,7 @@ from datasources.kafka.consumer import InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
 from datasources.postgres.pool import create_pool
 from domain.ids import to_global_id
-from tests.conftest import TestEnv
+from tests.conftest import ROOT, TestEnv
 from tests.helpers import unique
 from tests.integration.test_inventory_kafka import wait_for
 from tests.order_helpers import complete, guest_carts, make_sale
@@ -250,3 +254,46 @@ async def test_a_transient_database_fault_is_retried_not_dead_lettered(
     assert await db.fetchval("SELECT last_value FROM injected_faults") == 3
     assert await db.fetchval("SELECT status FROM fulfillments") == "PICKING"
     assert await db.fetchval("SELECT count(*) FROM processed_events") == 1
+
+
+async def test_ucg_consume_topics_fulfillment_applies_updates_in_its_own_process(
+    env: TestEnv, client: httpx.AsyncClient, db: asyncpg.Connection[Any], producer: AIOKafkaProducer
+) -> None:
+    """`ucg consume --topics fulfillment` as a real process. Only a move that is not a
+    hand-over: the test payment provider's authorization lives in this process."""
+    placed = await place_order(client, db)
+    topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
+    gid = to_global_id("Fulfillment", placed["fulfillment"])
+    await producer.send_and_wait(topic, update("p-1", fulfillmentId=gid, status="PACKED"))
+    log = tempfile.TemporaryFile()
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "consume", "--topics", "fulfillment"],
+            env=env.environ(UCG_LOG_LEVEL="WARNING"),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    process = start()
+    try:
+
+        async def packed() -> bool:
+            if process.poll() is not None:
+                log.seek(0)
+                raise AssertionError(f"ucg consume exited: {log.read().decode()[-2000:]}")
+            return await db.fetchval("SELECT status FROM fulfillments") == "PACKED"
+
+        await wait_for(packed, within=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+    assert process.returncode == 0
+    assert await db.fetchval("SELECT event_id FROM processed_events") == "p-1"
+    assert await db.fetchval("SELECT status FROM orders") == "IN_PROGRESS"
