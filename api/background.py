@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Collection
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ from datasources.kafka import topics
 from datasources.kafka.adjustments import adjustments_consumer
 from datasources.kafka.client import ensure_topics
 from datasources.kafka.consumer import Inbound, InboundConsumer
+from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
 from datasources.postgres.sweeper import ReservationSweeper
 from datasources.redis.cache import ReadThroughCache
 from resolvers.inventory.cache import AVAILABILITY
@@ -27,25 +29,39 @@ from resolvers.inventory.cache import AVAILABILITY
 log = logging.getLogger("ucg.background")
 
 
+# `ucg consume --topics ...`: short name -> inbound topic.
+CONSUMER_TOPICS = {
+    "inventory": topics.INVENTORY_ADJUSTMENTS,
+    "fulfillment": topics.FULFILLMENT_UPDATES,
+}
+
+
 def build_consumers(
-    settings: Settings, pool: asyncpg.Pool[Any], cache_client: redis.Redis
+    settings: Settings,
+    pool: asyncpg.Pool[Any],
+    cache_client: redis.Redis,
+    only: Collection[str] | None = None,
 ) -> list[InboundConsumer]:
+    """One consumer per inbound topic; `only` (CONSUMER_TOPICS keys) picks some."""
     assert settings.kafka_bootstrap_servers
     cache = ReadThroughCache(cache_client, settings.cache_key_prefix, settings.cache_ttl_seconds)
+    wanted = set(CONSUMER_TOPICS) if only is None else set(only)
 
     async def invalidate(inbound: Inbound) -> None:
         await cache.invalidate(AVAILABILITY, [inbound.payload.sku])
 
-    return [
-        adjustments_consumer(
-            pool,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            topic_prefix=settings.kafka_topic_prefix,
-            session_timeout_ms=settings.kafka_consumer_session_timeout_ms,
-            heartbeat_interval_ms=settings.kafka_consumer_heartbeat_interval_ms,
-            after_commit=invalidate,
-        )
-    ]
+    common: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "topic_prefix": settings.kafka_topic_prefix,
+        "session_timeout_ms": settings.kafka_consumer_session_timeout_ms,
+        "heartbeat_interval_ms": settings.kafka_consumer_heartbeat_interval_ms,
+    }
+    consumers = []
+    if "inventory" in wanted:
+        consumers.append(adjustments_consumer(pool, after_commit=invalidate, **common))
+    if "fulfillment" in wanted:
+        consumers.append(fulfillment_updates_consumer(pool, **common))
+    return consumers
 
 
 class BackgroundTasks:
@@ -98,8 +114,8 @@ async def _supervised(consumer: InboundConsumer) -> None:
             delay = min(delay * 2, 10)
 
 
-async def consume_forever(settings: Settings) -> None:
-    """`ucg consume`: every inbound consumer until SIGTERM/SIGINT."""
+async def consume_forever(settings: Settings, only: Collection[str] | None = None) -> None:
+    """`ucg consume`: the inbound consumers (all, or `only` these) until SIGTERM/SIGINT."""
     from datasources.postgres.pool import create_pool
     from datasources.redis.client import create_redis
 
@@ -107,7 +123,7 @@ async def consume_forever(settings: Settings) -> None:
     await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(t) for t in topics.ALL])
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     cache_client = create_redis(settings.redis_url)
-    consumers = build_consumers(settings, pool, cache_client)
+    consumers = build_consumers(settings, pool, cache_client, only)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):

@@ -135,13 +135,18 @@ def cmd_mcp(settings: Settings, _: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-def cmd_consume(settings: Settings, _: argparse.Namespace) -> int:
-    """The inbound Kafka consumers (inventory adjustments), until SIGTERM."""
-    from api.background import consume_forever
+def cmd_consume(settings: Settings, args: argparse.Namespace) -> int:
+    """The inbound Kafka consumers (inventory adjustments, fulfillment updates), until SIGTERM."""
+    from api.background import CONSUMER_TOPICS, consume_forever
 
+    only = None
+    if args.topics:
+        only = {name.strip() for name in args.topics.split(",") if name.strip()}
+        if unknown := sorted(only - set(CONSUMER_TOPICS)):
+            return _fail(f"unknown --topics {', '.join(unknown)}; use {', '.join(CONSUMER_TOPICS)}")
     if problem := _require_urls(settings):
         return _fail(problem)
-    asyncio.run(consume_forever(settings))
+    asyncio.run(consume_forever(settings, only))
     return 0
 
 
@@ -200,7 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="one subgraph's SDL")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
     sub.add_parser("relay", help="publish the outbox to Kafka (also runs inside `ucg serve`)")
-    sub.add_parser("consume", help="run the inbound Kafka consumers (inventory adjustments)")
+    consume = sub.add_parser(
+        "consume",
+        help="run the inbound Kafka consumers (inventory adjustments, fulfillment updates)",
+    )
+    consume.add_argument(
+        "--topics",
+        help="comma-separated subset: inventory (ucg.inventory.adjustments.v1), "
+        "fulfillment (ucg.fulfillment.updates.v1); default all",
+    )
     from api import cli_auth
 
     cli_auth.add_parsers(sub)

@@ -187,5 +187,6 @@ def order_change_visible(principal: Principal, change: OrderStatusChanged) -> bo
 
 
 # Types that outside systems send to us; their schemas live with their consumers
-# (e.g. datasources/kafka/adjustments.py), not in schemas/events/.
-INBOUND_EVENT_TYPES = frozenset({"ucg.inventory.adjustment.v1"})
+# (datasources/kafka/adjustments.py) or in schemas/events/inbound/, not among the
+# outbound schemas of schemas/events/.
+INBOUND_EVENT_TYPES = frozenset({"ucg.inventory.adjustment.v1", "ucg.fulfillment.update.v1"})

@@ -30,6 +30,11 @@ class PoisonMessage(Exception):
     """The message can never be applied (bad JSON, schema violation, unknown sku)."""
 
 
+class TransientFault(Exception):
+    """Raised by a callback for a fault worth retrying that is not an I/O error of its
+    own, e.g. a payment service's processing error (the retry reuses its idempotency key)."""
+
+
 @dataclass(frozen=True)
 class Inbound:
     """A parsed message: its event id (the dedupe key) and the callback's own payload."""
@@ -51,6 +56,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
     TimeoutError,
+    TransientFault,
 )
 
 
@@ -134,8 +140,8 @@ class InboundConsumer:
         """Apply or park one message; False only when asked to stop before either."""
         try:
             inbound = self._parse(record)
-        except PoisonMessage as exc:
-            await self._dead_letter(record, f"unparseable: {exc}")
+        except (PoisonMessage, DomainError) as exc:  # a domain parser may refuse with a code
+            await self._dead_letter(record, f"unparseable: {_reason(exc)}")
             return True
         delay = self.config.backoff_initial
         unexpected = 0

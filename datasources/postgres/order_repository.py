@@ -188,6 +188,9 @@ class PostgresOrderRepository:
             "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1", order_id, status, now
         )
 
+    async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
+        return (await fulfillments_by_order_ids(self._conn, [order_id]))[0]
+
 
 def _placed(r: Any) -> PlacedOrder:
     return PlacedOrder(

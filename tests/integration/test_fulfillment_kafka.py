@@ -1,0 +1,299 @@
+"""Fulfillment updates from a WMS / 3PL over Kafka (`ucg.fulfillment.updates.v1`).
+
+The consumer runs in this process, next to the in-process app that placed the
+orders: the test payment provider keeps authorizations in memory per process,
+so only here can an inbound SHIPPED find the authorization to capture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from datasources.kafka import topics
+from datasources.kafka.client import create_producer, ensure_topics
+from datasources.kafka.consumer import InboundConsumer
+from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
+from datasources.postgres.pool import create_pool
+from domain.ids import to_global_id
+from tests.conftest import ROOT, TestEnv
+from tests.helpers import unique
+from tests.integration.test_inventory_kafka import wait_for
+from tests.order_helpers import complete, guest_carts, make_sale
+
+
+def update(event_id: str | None = None, **data: Any) -> bytes:
+    event = {
+        "specversion": "1.0",
+        "id": unique("msg-"),
+        "type": "ucg.fulfillment.update.v1",
+        "source": "wms/test",
+        "data": {**({"eventId": event_id} if event_id else {}), **data},
+    }
+    return json.dumps(event).encode()
+
+
+@pytest.fixture
+async def producer(env: TestEnv) -> AsyncIterator[AIOKafkaProducer]:
+    settings = env.settings()
+    assert settings.kafka_bootstrap_servers
+    await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(t) for t in topics.ALL])
+    p = create_producer(settings.kafka_bootstrap_servers, enable_idempotence=False)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@pytest.fixture
+async def running_consumer(env: TestEnv) -> AsyncIterator[InboundConsumer]:
+    settings = env.settings()
+    assert settings.kafka_bootstrap_servers
+    pool = await create_pool(env.database_url, min_size=1, max_size=2)
+    consumer = fulfillment_updates_consumer(
+        pool,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.kafka_topic_prefix,
+        session_timeout_ms=3000,
+        heartbeat_interval_ms=300,
+    )
+    consumer.config.backoff_initial = 0.05
+    task = asyncio.create_task(consumer.run())
+    yield consumer
+    consumer.stop()
+    await asyncio.wait_for(task, 20)
+    await pool.close()
+
+
+async def place_order(client: httpx.AsyncClient, db: asyncpg.Connection[Any]) -> dict[str, Any]:
+    """A shipped-from-warehouse order of one unit: its id and its one fulfillment's id."""
+    sale = await make_sale(db, 5)
+    (cart,) = await guest_carts(db, sale, 1)
+    placed = await complete(client, cart, unique("k-"))
+    assert placed["userErrors"] == []
+    order_id = uuid.UUID(placed["order"]["id"].rsplit("/", 1)[1])
+    fulfillment_id = await db.fetchval("SELECT id FROM fulfillments WHERE order_id = $1", order_id)
+    return {"order": order_id, "fulfillment": fulfillment_id}
+
+
+async def handled(consumer: InboundConsumer, n: int) -> None:
+    async def done() -> bool:
+        return consumer.applied + consumer.duplicates + consumer.dead_lettered >= n
+
+    await wait_for(done)
+
+
+async def read_dlq(env: TestEnv, n: int) -> list[tuple[bytes, str]]:
+    settings = env.settings()
+    dlq = AIOKafkaConsumer(
+        settings.topic(topics.FULFILLMENT_UPDATES) + ".dlq",
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=unique("dlq-reader."),
+        auto_offset_reset="earliest",
+        session_timeout_ms=3000,
+        heartbeat_interval_ms=300,
+    )
+    await dlq.start()
+    parked: list[tuple[bytes, str]] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(parked) < n:
+                batch = await dlq.getmany(timeout_ms=300)
+                for records in batch.values():
+                    parked += [(r.value, dict(r.headers)["reason"].decode()) for r in records]
+    finally:
+        await dlq.stop()
+    return parked
+
+
+async def test_wms_ships_the_order_once_per_event_and_the_payment_is_captured(
+    env: TestEnv,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection[Any],
+    producer: AIOKafkaProducer,
+    running_consumer: InboundConsumer,
+) -> None:
+    placed = await place_order(client, db)
+    assert await db.fetchval("SELECT status FROM fulfillments") == "ALLOCATED"
+    assert await db.fetchval("SELECT status FROM payments") == "AUTHORIZED"
+    topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
+    gid = to_global_id("Fulfillment", placed["fulfillment"])
+    key = str(placed["order"]).encode()
+    tracking = {"carrier": "PostNL", "number": "3SABC1234567", "url": "https://t.example/3S"}
+    picking = update("wms-2", fulfillmentId=gid, status="PICKING")
+    messages = [
+        update("wms-1", fulfillmentId=gid, status="ALLOCATED"),  # already there: no change
+        picking,
+        update(
+            "wms-3", fulfillmentId=str(placed["fulfillment"]), status="SHIPPED", tracking=tracking
+        ),
+        # A redelivery of wms-2 after SHIPPED: applied again it would be an illegal
+        # SHIPPED -> PICKING (a DLQ case); deduplicated, it changes nothing.
+        picking,
+    ]
+    for value in messages:
+        await producer.send_and_wait(topic, value, key=key)
+    await handled(running_consumer, len(messages))
+    c = running_consumer
+    assert (c.applied, c.duplicates, c.dead_lettered) == (3, 1, 0)
+    f = await db.fetchrow("SELECT status, tracking FROM fulfillments")
+    assert dict(f) == {"status": "SHIPPED", "tracking": "PostNL 3SABC1234567"}
+    assert await db.fetchval("SELECT status FROM orders") == "FULFILLED"
+    pay = await db.fetchrow("SELECT status, captured_minor, amount_minor FROM payments")
+    assert pay["status"] == "CAPTURED" and pay["captured_minor"] == pay["amount_minor"] == 1999
+    moves = await db.fetch(
+        "SELECT payload FROM outbox WHERE type = 'ucg.fulfillment.status_changed.v1' "
+        "ORDER BY sequence"
+    )
+    assert [(m["payload"]["previousStatus"], m["payload"]["status"]) for m in moves] == [
+        ("ALLOCATED", "PICKING"),
+        ("PICKING", "SHIPPED"),
+    ]
+    assert moves[1]["payload"]["tracking"] == tracking
+    order_moves = await db.fetch(
+        "SELECT payload->>'status' AS s FROM outbox WHERE type = 'ucg.order.status_changed.v1' "
+        "ORDER BY sequence"
+    )
+    assert [r["s"] for r in order_moves] == ["IN_PROGRESS", "FULFILLED"]
+    done = await db.fetch("SELECT consumer, event_id FROM processed_events ORDER BY event_id")
+    assert [(r["consumer"], r["event_id"]) for r in done] == [
+        ("fulfillment-updates", "wms-1"),
+        ("fulfillment-updates", "wms-2"),
+        ("fulfillment-updates", "wms-3"),
+    ]
+
+
+async def test_refused_and_malformed_updates_go_to_the_dlq_and_the_next_is_applied(
+    env: TestEnv,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection[Any],
+    producer: AIOKafkaProducer,
+    running_consumer: InboundConsumer,
+) -> None:
+    placed = await place_order(client, db)
+    topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
+    gid = to_global_id("Fulfillment", placed["fulfillment"])
+    key = str(placed["order"]).encode()
+    poison = [
+        update("bad-1", fulfillmentId=gid, status="DELIVERED"),  # ALLOCATED -> DELIVERED
+        update("bad-2", fulfillmentId=to_global_id("Fulfillment", uuid.uuid4()), status="PICKING"),
+        b"{not json",
+        update("bad-4", fulfillmentId=gid, status="LOST_AT_SEA"),
+        update("bad-5", status="PICKING"),  # names no fulfillment or order
+        update("bad-6", fulfillmentId=to_global_id("Order", placed["order"]), status="PICKING"),
+    ]
+    for value in poison:
+        await producer.send_and_wait(topic, value, key=key)
+    # The order alone: applies to its fulfillments that may make the move.
+    good = update("good-1", orderId=to_global_id("Order", placed["order"]), status="SHIPPED")
+    await producer.send_and_wait(topic, good, key=key)
+    await handled(running_consumer, len(poison) + 1)
+
+    assert await db.fetchval("SELECT status FROM fulfillments") == "SHIPPED"
+    assert await db.fetchval("SELECT status FROM payments") == "CAPTURED"
+    assert running_consumer.dead_lettered == len(poison)
+    parked = dict(await read_dlq(env, len(poison)))
+    assert sorted(parked) == sorted(poison)
+    assert parked[poison[0]].startswith("rejected: INVALID_TRANSITION: ")
+    assert "from ALLOCATED to DELIVERED" in parked[poison[0]]
+    assert parked[poison[1]] == "rejected: NOT_FOUND: Fulfillment does not exist."
+    assert parked[poison[2]].startswith("unparseable: not JSON")
+    assert parked[poison[3]].startswith("unparseable: schema violation at data/status")
+    assert parked[poison[4]].startswith("unparseable: schema violation at data")
+    assert parked[poison[5]].startswith("unparseable: INVALID_ID")
+    # Refused updates leave no trace: only the good one is recorded as processed.
+    assert await db.fetchval("SELECT array_agg(event_id) FROM processed_events") == ["good-1"]
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = 'ucg.fulfillment.status_changed.v1'"
+        )
+        == 1
+    )
+
+
+async def test_a_transient_database_fault_is_retried_not_dead_lettered(
+    env: TestEnv,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection[Any],
+    producer: AIOKafkaProducer,
+    running_consumer: InboundConsumer,
+) -> None:
+    """The first two writes of the fulfillment fail with a serialization failure (a real
+    Postgres error, like a lost connection: retryable). The sequence is not rolled back,
+    so the third attempt succeeds; the event id recorded by the failed attempts rolled
+    back with them, or the retry would have been skipped as a duplicate."""
+    placed = await place_order(client, db)
+    await db.execute(
+        """CREATE SEQUENCE injected_faults;
+           CREATE FUNCTION fail_twice() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF nextval('injected_faults') <= 2 THEN
+               RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure';
+             END IF;
+             RETURN NEW;
+           END $$;
+           CREATE TRIGGER fail_twice BEFORE UPDATE ON fulfillments
+           FOR EACH ROW EXECUTE FUNCTION fail_twice();"""
+    )
+    topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
+    gid = to_global_id("Fulfillment", placed["fulfillment"])
+    await producer.send_and_wait(topic, update("t-1", fulfillmentId=gid, status="PICKING"))
+    await handled(running_consumer, 1)
+    assert (running_consumer.applied, running_consumer.dead_lettered) == (1, 0)
+    assert await db.fetchval("SELECT last_value FROM injected_faults") == 3
+    assert await db.fetchval("SELECT status FROM fulfillments") == "PICKING"
+    assert await db.fetchval("SELECT count(*) FROM processed_events") == 1
+
+
+async def test_ucg_consume_topics_fulfillment_applies_updates_in_its_own_process(
+    env: TestEnv, client: httpx.AsyncClient, db: asyncpg.Connection[Any], producer: AIOKafkaProducer
+) -> None:
+    """`ucg consume --topics fulfillment` as a real process. Only a move that is not a
+    hand-over: the test payment provider's authorization lives in this process."""
+    placed = await place_order(client, db)
+    topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
+    gid = to_global_id("Fulfillment", placed["fulfillment"])
+    await producer.send_and_wait(topic, update("p-1", fulfillmentId=gid, status="PACKED"))
+    log = tempfile.TemporaryFile()
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "consume", "--topics", "fulfillment"],
+            env=env.environ(UCG_LOG_LEVEL="WARNING"),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    process = start()
+    try:
+
+        async def packed() -> bool:
+            if process.poll() is not None:
+                log.seek(0)
+                raise AssertionError(f"ucg consume exited: {log.read().decode()[-2000:]}")
+            return await db.fetchval("SELECT status FROM fulfillments") == "PACKED"
+
+        await wait_for(packed, within=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+    assert process.returncode == 0
+    assert await db.fetchval("SELECT event_id FROM processed_events") == "p-1"
+    assert await db.fetchval("SELECT status FROM orders") == "IN_PROGRESS"
