@@ -51,8 +51,9 @@ class PostgresCheckoutRoutingRepository:
     async def routing_locations(
         self, skus: Sequence[str], pinned: uuid.UUID | None
     ) -> list[RoutingLocation]:
-        """Active locations with some stock of these skus, plus the pinned one: routing
-        never needs the others, and fewer candidates keep its search small."""
+        """Active locations that stock any of these skus (even sold out: routing then says
+        OUT_OF_STOCK, not "nobody offers this"), plus the pinned one. Routing never needs
+        the others, and fewer candidates keep its search small."""
         rows = await self._conn.fetch(
             """SELECT l.id, l.kind, l.latitude, l.longitude, l.can_ship, l.can_pickup,
                       l.same_day_radius_km, l.same_day_cutoff, l.opening_hours, l.time_zone,
@@ -60,8 +61,7 @@ class PostgresCheckoutRoutingRepository:
                FROM locations l
                WHERE l.active AND (l.id = $2 OR EXISTS (
                    SELECT 1 FROM stock_levels s
-                   WHERE s.location_id = l.id AND s.sku = ANY($1)
-                     AND s.on_hand - s.reserved - s.safety_stock > 0))""",
+                   WHERE s.location_id = l.id AND s.sku = ANY($1)))""",
             list(skus),
             pinned,
         )

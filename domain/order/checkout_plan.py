@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,13 @@ from domain.order.checkout_routing import (
 from domain.order.checkout_types import CheckoutUnitOfWork, FulfillmentChoice, OrderLineDraft
 from domain.order.order_pricing import OrderPricing, price_order, tax_destination
 from domain.order.routing import FulfillmentMethod as Method
-from domain.order.routing import RoutingLocation, RoutingPlan, Unroutable, route
+from domain.order.routing import (
+    RoutingLocation,
+    RoutingPlan,
+    Unroutable,
+    UnroutableReason,
+    route,
+)
 
 CHECKOUT_TTL_SECONDS = 15 * 60
 
@@ -96,6 +103,9 @@ async def take_plan(
         location_id=pinned,
     )
     if isinstance(result, Unroutable):
+        if result.reason is UnroutableReason.NO_ELIGIBLE_LOCATION and not any(stock.values()):
+            # Nothing in stock anywhere: that is what the buyer needs to hear.
+            result = replace(result, reason=UnroutableReason.OUT_OF_STOCK)
         raise result.to_domain_error(line_fields(skus))
     live = held is not None and held.status is ReservationStatus.ACTIVE
     if (
