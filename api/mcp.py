@@ -350,6 +350,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         data = await tools.run(
             ctx,
             "mutation($id: ID!) { checkoutBegin(cartId: $id) { reservedUntil subtotalMinor "
+            "options { method available price { amount currencyCode } promisedAt reason } "
             "userErrors { code field message } } }",
             {"id": cart_id},
         )
@@ -368,6 +369,9 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
             "cost": cart["cost"],
             "lines": cart["lines"],
             "fulfillmentMethods": ["SHIP", "PICKUP", "SHIP_FROM_STORE", "SAME_DAY"],
+            # What each method costs and promises for this cart (no address given here:
+            # SAME_DAY and PICKUP need one, so they are absent).
+            "fulfillmentOptions": result["options"],
             "confirmationToken": token,
             "expiresInSeconds": QUOTE_TTL_SECONDS,
         }

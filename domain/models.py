@@ -142,6 +142,14 @@ class Order:
     currency_code: str
     total_minor: int
     created_at: datetime
+    # Checkout amounts (migration 0007) and the fraud check (0006/0008).
+    subtotal_minor: int = 0
+    discount_minor: int = 0
+    tax_minor: int = 0
+    shipping_minor: int = 0
+    on_hold: bool = False
+    risk_score: int = 0
+    risk_reasons: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass

@@ -12,7 +12,10 @@ from datasources.postgres.rows import many_per_key, one_per_key
 from domain.models import Order
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
-_COLUMNS = "id, number, customer_id, status, currency_code, total_minor, created_at"
+_COLUMNS = (
+    "id, number, customer_id, status, currency_code, total_minor, created_at, subtotal_minor, "
+    "discount_minor, tax_minor, shipping_minor, on_hold, risk_score, risk_reasons"
+)
 
 
 def _order(r: asyncpg.Record) -> Order:
@@ -24,6 +27,13 @@ def _order(r: asyncpg.Record) -> Order:
         r["currency_code"],
         r["total_minor"],
         r["created_at"],
+        r["subtotal_minor"],
+        r["discount_minor"],
+        r["tax_minor"],
+        r["shipping_minor"],
+        r["on_hold"],
+        r["risk_score"],
+        r["risk_reasons"],
     )
 
 

@@ -114,6 +114,13 @@ async def seed_demo(dsn: str) -> dict[str, int]:
                     for c, n, k, lat, lon in LOCATIONS
                 ],
             )
+            # Routing (migration 0008): Amsterdam time; the dark store takes same-day
+            # orders until 18:00 (its display hours are empty: always open).
+            await conn.execute(
+                "UPDATE locations SET time_zone = 'Europe/Amsterdam', same_day_cutoff = "
+                "CASE WHEN same_day_radius_km > 0 THEN time '18:00' END WHERE code = ANY($1)",
+                [c for c, *_ in LOCATIONS],
+            )
             await conn.executemany(
                 "INSERT INTO products (id, handle, title, description, status, vendor, "
                 "product_type, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "

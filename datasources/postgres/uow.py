@@ -10,6 +10,7 @@ import asyncpg
 from datasources.events.schemas import validate_event_data
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
+from datasources.postgres.checkout_routing_repository import PostgresCheckoutRoutingRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.order_repository import PostgresOrderRepository
 from datasources.postgres.payment_repository import PostgresPaymentRepository
@@ -105,3 +106,7 @@ class UnitOfWork:
     @property
     def orders(self) -> PostgresOrderRepository:
         return PostgresOrderRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def routing(self) -> PostgresCheckoutRoutingRepository:
+        return PostgresCheckoutRoutingRepository(self.conn)  # type: ignore[arg-type]

@@ -214,6 +214,41 @@ async def reserve(
     return reservation
 
 
+async def reserve_allocations(
+    uow: UnitOfWork,
+    allocations: Sequence[ReservedLine],
+    *,
+    ttl_seconds: float,
+    reference: str | None = None,
+) -> Reservation:
+    """Hold exactly `allocations` (sku, location, quantity), e.g. a routing plan's shipments.
+
+    Unlike `reserve`, nothing is chosen here: each allocation is one conditional UPDATE
+    at its location. One that cannot be taken raises OUT_OF_STOCK with field
+    ["lines", "<index in allocations>"]; the caller's transaction rolls back.
+    """
+    if not allocations or any(a.quantity <= 0 for a in allocations):
+        raise DomainError(ErrorCode.INVALID, "Allocate at least one unit per line.", ["lines"])
+    validate_ttl(ttl_seconds)
+    reservation = await uow.inventory.create_reservation(ttl_seconds, reference)
+    # Rows locked in (sku, location) order, as `reserve` does by sku: no deadlocks.
+    ordered = sorted(enumerate(allocations), key=lambda p: (p[1].sku, str(p[1].location_id)))
+    for index, line in ordered:
+        level = await uow.inventory.take_stock(line.sku, line.location_id, line.quantity)
+        if level is None:
+            raise DomainError(
+                ErrorCode.OUT_OF_STOCK,
+                f"Not enough stock of {line.sku} for {line.quantity} units.",
+                ["lines", str(index)],
+            )
+        await uow.inventory.add_reservation_line(reservation.id, index, level, line.quantity)
+        reservation.lines.append(line)
+        await record_stock_change(
+            uow, level, cause="RESERVED", delta_on_hand=0, delta_reserved=line.quantity
+        )
+    return reservation
+
+
 async def release_reservation(
     uow: UnitOfWork,
     reservation_id: uuid.UUID,

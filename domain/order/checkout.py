@@ -20,145 +20,91 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from domain.auth import Principal
 from domain.cart.models import CartStatus, VariantOffer
-from domain.cart.ports import CartRepository
 from domain.cart.validation import check_can_read
 from domain.customer.points import earn_points
-from domain.customer.ports import CustomerRepository
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.inventory.models import Reservation, ReservationStatus
 from domain.inventory.rules import ReservationLine
-from domain.inventory.services import commit_reservation, release_reservation, reserve
-from domain.models import Cart, OutboxEvent
+from domain.inventory.services import release_reservation, reserve
+from domain.models import Cart
+from domain.order.checkout_plan import (
+    CHECKOUT_TTL_SECONDS,
+    price_for,
+    routing_inputs,
+    take_plan,
+)
+from domain.order.checkout_risk import (
+    VELOCITY_WINDOW,
+    address_key,
+    card_fingerprint,
+    risk_signals,
+)
+from domain.order.checkout_routing import (
+    destination_of,
+    hold_plan,
+    preferred_plan,
+    routing_lines,
+    shipment_lines,
+)
+from domain.order.checkout_types import (
+    CheckoutStarted,
+    CheckoutUnitOfWork,
+    FulfillmentChoice,
+    OrderLineDraft,
+    OrderLineRecord,
+    OrderRepository,
+    PlacedOrder,
+)
 from domain.order.events import order_created
-from domain.order.fulfillment import OrderStatus
+from domain.order.fraud import assess_risk
+from domain.order.fulfillment import FulfillmentStatus, OrderStatus
+from domain.order.options import fulfillment_options
+from domain.order.order_pricing import (
+    shipping_rates_for,
+)
 from domain.order.payments import Authorized, PaymentAmount, PaymentGateway
 from domain.order.routing import FulfillmentMethod as Method
-from domain.ports import CatalogRepository, InventoryRepository
 
-CHECKOUT_TTL = timedelta(minutes=15)
+__all__ = [
+    "CheckoutStarted",
+    "CheckoutUnitOfWork",
+    "FulfillmentChoice",
+    "OrderLineDraft",
+    "OrderLineRecord",
+    "OrderRepository",
+    "PlacedOrder",
+    "begin_checkout",
+    "complete_checkout",
+    "release_checkout",
+    "request_hash",
+]
+
+CHECKOUT_TTL = timedelta(seconds=CHECKOUT_TTL_SECONDS)
 MAX_KEY_LENGTH = 200
 
 
-@dataclass(frozen=True)
-class OrderLineDraft:
-    variant_id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-
-
-@dataclass(frozen=True)
-class OrderLineRecord:
-    """A stored order line: the price snapshot taken at checkout."""
-
-    id: uuid.UUID
-    order_id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-    total_minor: int
-    currency_code: str
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    id: uuid.UUID
-    number: int
-    request_hash: str | None
-    status: str
-    total_minor: int
-    currency_code: str
-
-
-@dataclass(frozen=True)
-class FulfillmentChoice:
-    method: Method
-    location_id: uuid.UUID | None = None
-    address: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class CheckoutStarted:
-    cart_id: uuid.UUID
-    reservation_id: uuid.UUID
-    expires_at: datetime
-    total_minor: int
-    currency_code: str
-
-
-class OrderRepository(Protocol):
-    async def lock_idempotency_key(self, key: str) -> None: ...
-    async def order_by_idempotency_key(self, key: str) -> PlacedOrder | None: ...
-    async def order_by_cart(self, cart_id: uuid.UUID) -> PlacedOrder | None: ...
-    async def checkout_reservation(self, cart_id: uuid.UUID) -> uuid.UUID | None: ...
-    async def save_checkout(
-        self, cart_id: uuid.UUID, reservation_id: uuid.UUID, expires_at: datetime
-    ) -> None: ...
-    async def delete_checkout(self, cart_id: uuid.UUID) -> None: ...
-    async def insert_order(
-        self,
-        *,
-        cart_id: uuid.UUID,
-        customer_id: uuid.UUID | None,
-        channel_id: uuid.UUID,
-        currency_code: str,
-        total_minor: int,
-        status: str,
-        method: str,
-        address: dict[str, Any] | None,
-        idempotency_key: str,
-        request_hash: str,
-    ) -> PlacedOrder: ...
-    async def insert_line(
-        self, order_id: uuid.UUID, position: int, line: OrderLineDraft
-    ) -> uuid.UUID: ...
-    async def insert_fulfillment(
-        self,
-        order_id: uuid.UUID,
-        method: str,
-        location_id: uuid.UUID,
-        status: str,
-        lines: list[tuple[uuid.UUID, int]],
-    ) -> uuid.UUID: ...
-    async def insert_payment(
-        self,
-        order_id: uuid.UUID,
-        provider: str,
-        authorization_id: str,
-        amount_minor: int,
-        currency_code: str,
-    ) -> None: ...
-
-
-class CheckoutUnitOfWork(Protocol):
-    @property
-    def catalog(self) -> CatalogRepository: ...
-    @property
-    def inventory(self) -> InventoryRepository: ...
-    @property
-    def carts(self) -> CartRepository: ...
-    @property
-    def customers(self) -> CustomerRepository: ...
-    @property
-    def orders(self) -> OrderRepository: ...
-    async def add_event(self, event: OutboxEvent) -> int: ...
-
-
-def request_hash(cart_id: uuid.UUID, choice: FulfillmentChoice, card_token: str) -> str:
-    body = {
+def request_hash(
+    cart_id: uuid.UUID,
+    choice: FulfillmentChoice,
+    card_token: str,
+    billing: Mapping[str, Any] | None = None,
+) -> str:
+    body: dict[str, Any] = {
         "cart": str(cart_id),
         "method": choice.method.value,
         "location": None if choice.location_id is None else str(choice.location_id),
         "address": choice.address,
         "token": card_token,
     }
+    if billing is not None:  # only when given: keys stored before it existed still match
+        body["billing"] = dict(billing)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -198,10 +144,6 @@ def _reservation_lines(drafts: list[OrderLineDraft]) -> list[ReservationLine]:
     return [ReservationLine(d.sku, d.quantity) for d in drafts]
 
 
-def _pinned_location(choice: FulfillmentChoice) -> uuid.UUID | None:
-    return choice.location_id if choice.method is Method.PICKUP else None
-
-
 async def _hold(
     uow: CheckoutUnitOfWork,
     cart: Cart,
@@ -236,14 +178,50 @@ async def begin_checkout(
     now: datetime,
     *,
     location_id: uuid.UUID | None = None,
+    address: Mapping[str, Any] | None = None,
 ) -> CheckoutStarted:
-    """Hold the cart's stock for CHECKOUT_TTL; a second call replaces the earlier hold."""
+    """Hold the cart's stock for CHECKOUT_TTL and list the fulfillment options.
+
+    The hold follows the plan of the chosen pickup store, else of the first available
+    method (SHIP, SHIP_FROM_STORE, SAME_DAY, PICKUP); with no available method it
+    falls back to the best locations. A second call replaces the earlier hold."""
     cart = await _open_cart(uow, principal, cart_id, now)
     drafts = await _priced_lines(uow, cart)
+    destination = destination_of(address, ["address"])
     earlier = await uow.orders.checkout_reservation(cart.id)
     if earlier is not None:
         await _release_if_active(uow, earlier)
-    reservation = await _hold(uow, cart, drafts, location_id, now)
+    locations, stock = await routing_inputs(uow, drafts, location_id, None)
+    if location_id is not None and location_id not in {loc.id for loc in locations}:
+        raise NotFound("Location", ["pickupLocationId"])
+    merchandise = await price_for(uow, cart, drafts, Method.SHIP, address, now)
+    options = fulfillment_options(
+        routing_lines([(d.sku, d.quantity) for d in drafts]),
+        merchandise.subtotal_minor - merchandise.discount_minor,
+        locations,
+        stock,
+        now,
+        destination=destination,
+        pickup_location_id=location_id,
+        rates=shipping_rates_for(cart.currency_code),
+    )
+    priced = []
+    for option in options:
+        if option.available:  # the shipping line after free-shipping codes
+            cost = await price_for(uow, cart, drafts, option.method, address, now)
+            option = replace(option, price_minor=cost.shipping_minor)
+        priced.append(option)
+    plan = preferred_plan(priced, location_id)
+    if plan is not None:
+        reservation = await hold_plan(
+            uow,
+            plan,
+            [d.sku for d in drafts],
+            ttl_seconds=CHECKOUT_TTL.total_seconds(),
+            reference=f"checkout:{cart.id}",
+        )
+    else:
+        reservation = await _hold(uow, cart, drafts, location_id, now)
     await uow.orders.save_checkout(cart.id, reservation.id, reservation.expires_at)
     return CheckoutStarted(
         cart.id,
@@ -251,6 +229,7 @@ async def begin_checkout(
         reservation.expires_at,
         sum(d.unit_price_minor * d.quantity for d in drafts),
         cart.currency_code,
+        tuple(priced),
     )
 
 
@@ -260,33 +239,7 @@ async def _release_if_active(uow: CheckoutUnitOfWork, reservation_id: uuid.UUID)
         await release_reservation(uow, reservation_id)
 
 
-def _fits(reservation: Reservation, drafts: list[OrderLineDraft], pinned: uuid.UUID | None) -> bool:
-    """The held stock is exactly the cart's (and at the chosen store for a pickup)."""
-    if reservation.status is not ReservationStatus.ACTIVE or reservation.expired:
-        return False
-    held: dict[str, int] = defaultdict(int)
-    for line in reservation.lines:
-        if pinned is not None and line.location_id != pinned:
-            return False
-        held[line.sku] += line.quantity
-    wanted: dict[str, int] = defaultdict(int)
-    for d in drafts:
-        wanted[d.sku] += d.quantity
-    return held == wanted
-
-
-async def complete_checkout(
-    uow: CheckoutUnitOfWork,
-    principal: Principal | None,
-    payments: PaymentGateway,
-    *,
-    cart_id: uuid.UUID,
-    choice: FulfillmentChoice,
-    card_token: str,
-    idempotency_key: str,
-    now: datetime,
-    provider: str = "test",
-) -> PlacedOrder:
+def _check_choice(choice: FulfillmentChoice, idempotency_key: str) -> None:
     if not 0 < len(idempotency_key) <= MAX_KEY_LENGTH:
         raise DomainError(
             ErrorCode.INVALID,
@@ -304,7 +257,23 @@ async def complete_checkout(
         raise DomainError(
             ErrorCode.INVALID, "A pickup needs the store.", ["fulfillment", "locationId"]
         )
-    fingerprint = request_hash(cart_id, choice, card_token)
+
+
+async def complete_checkout(
+    uow: CheckoutUnitOfWork,
+    principal: Principal | None,
+    payments: PaymentGateway,
+    *,
+    cart_id: uuid.UUID,
+    choice: FulfillmentChoice,
+    card_token: str,
+    idempotency_key: str,
+    now: datetime,
+    provider: str = "test",
+    billing_address: Mapping[str, Any] | None = None,
+) -> PlacedOrder:
+    _check_choice(choice, idempotency_key)
+    fingerprint = request_hash(cart_id, choice, card_token, billing_address)
     await uow.orders.lock_idempotency_key(idempotency_key)
     earlier = await uow.orders.order_by_idempotency_key(idempotency_key)
     if earlier is not None:
@@ -317,50 +286,50 @@ async def complete_checkout(
         return earlier
     cart = await _open_cart(uow, principal, cart_id, now)
     drafts = await _priced_lines(uow, cart)
-    pinned = _pinned_location(choice)
+    plan = await take_plan(uow, cart, drafts, choice, now)
+    pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
+    total = pricing.total_minor
 
-    # The stock: the checkout's hold if it still fits, else a fresh conditional take.
-    held_id = await uow.orders.checkout_reservation(cart.id)
-    held = await uow.inventory.lock_reservation(held_id) if held_id is not None else None
-    if held is None or not _fits(held, drafts, pinned):
-        if held is not None and held.status is ReservationStatus.ACTIVE:
-            await release_reservation(uow, held.id)
-        held = await _hold(uow, cart, drafts, pinned, now)
-    await commit_reservation(uow, held.id, source=f"checkout:{cart.id}")
-    await uow.orders.delete_checkout(cart.id)
-
-    total = sum(d.unit_price_minor * d.quantity for d in drafts)
+    shipping_to = None if choice.method is Method.PICKUP else choice.address
+    card = card_fingerprint(card_token)
+    street = address_key(shipping_to)
+    history = await uow.routing.risk_history(cart.customer_id, street, card, now - VELOCITY_WINDOW)
+    risk = assess_risk(
+        risk_signals(
+            history, total_minor=total, now=now, billing=billing_address, shipping=shipping_to
+        )
+    )
     order = await uow.orders.insert_order(
         cart_id=cart.id,
         customer_id=cart.customer_id,
         channel_id=cart.channel_id,
         currency_code=cart.currency_code,
         total_minor=total,
-        status=OrderStatus.UNFULFILLED.value,
+        status=(OrderStatus.ON_HOLD if risk.on_hold else OrderStatus.UNFULFILLED).value,
         method=choice.method.value,
         address=choice.address,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
     )
-    line_ids = [await uow.orders.insert_line(order.id, i, d) for i, d in enumerate(drafts)]
-    # One fulfillment per location holding stock; a line may be split across locations.
-    by_location: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    await uow.routing.save_amounts(order.id, pricing, risk, card, street)
+    line_ids = await uow.routing.insert_lines(
+        order.id, [(d.variant_id, d.sku, d.quantity, d.unit_price_minor) for d in drafts], pricing
+    )
+    # One fulfillment per plan shipment, each with its own promise; a held order's
+    # fulfillments wait in ON_HOLD for orderReview.
+    status = FulfillmentStatus.ON_HOLD if risk.on_hold else FulfillmentStatus.ALLOCATED
     remaining = {i: d.quantity for i, d in enumerate(drafts)}
-    for reserved in held.lines:
-        quantity = reserved.quantity
-        for i, d in enumerate(drafts):
-            if quantity == 0:
-                break
-            if d.sku != reserved.sku or remaining[i] == 0:
-                continue
-            take = min(quantity, remaining[i])
-            by_location[reserved.location_id].append((line_ids[i], take))
-            remaining[i] -= take
-            quantity -= take
-    for location_id in sorted(by_location, key=str):
-        await uow.orders.insert_fulfillment(
-            order.id, choice.method.value, location_id, "ALLOCATED", by_location[location_id]
+    for shipment in plan.shipments:
+        taken = shipment_lines(shipment, [d.sku for d in drafts], remaining)
+        await uow.routing.insert_fulfillment(
+            order.id,
+            choice.method.value,
+            shipment.location_id,
+            status.value,
+            shipment.promised_at,
+            [(line_ids[i], quantity) for i, quantity in taken],
         )
+    await uow.routing.redeem_discounts(pricing.applied_codes, cart.customer_id, order.id)
 
     # Last external step: a decline raises and everything above rolls back.
     result = await payments.authorize(
@@ -383,7 +352,7 @@ async def complete_checkout(
                 cart.channel_id,
                 cart.currency_code,
                 total,
-                OrderStatus.UNFULFILLED,
+                OrderStatus(order.status),
             )
         )
     except BaseException:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -21,20 +20,13 @@ from domain.order.fulfillment_service import parse_tracking, update_fulfillment
 from domain.order.routing import FulfillmentMethod as Method
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
+from resolvers.order.checkout_options import (
+    CheckoutFulfillmentMethod,
+    FulfillmentOption,
+    option_type,
+)
 from resolvers.order.fulfillment_types import Fulfillment, FulfillmentStatus
 from resolvers.order.types import Order
-
-
-@strawberry.enum(description="How the buyer receives the order.")
-class CheckoutFulfillmentMethod(Enum):
-    SHIP = strawberry.enum_value("SHIP", description="Shipped from a warehouse.")
-    PICKUP = strawberry.enum_value("PICKUP", description="Collected by the buyer at a store.")
-    SHIP_FROM_STORE = strawberry.enum_value(
-        "SHIP_FROM_STORE", description="Shipped from a store that holds the stock."
-    )
-    SAME_DAY = strawberry.enum_value(
-        "SAME_DAY", description="Delivered the same day from a nearby store or dark store."
-    )
 
 
 @strawberry.input(description="How the order is fulfilled.")
@@ -45,8 +37,10 @@ class CheckoutFulfillmentInput:
     )
     address: JSON | None = strawberry.field(
         default=None,
-        description="Delivery address (an object, e.g. line1, city, postalCode, countryCode); "
-        "required for SHIP, SHIP_FROM_STORE and SAME_DAY.",
+        description="Delivery address (an object, e.g. line1, city, postalCode, countryCode, "
+        "provinceCode, latitude, longitude); required for SHIP, SHIP_FROM_STORE and SAME_DAY. "
+        "latitude/longitude (WGS84 numbers) are the buyer's point for routing (there is no "
+        "geocoder): SAME_DAY and the nearest store need them. countryCode sets the tax.",
     )
 
 
@@ -55,6 +49,11 @@ class CheckoutPaymentInput:
     token: str = strawberry.field(
         description="Card token from the payment provider (test provider: tok_visa approves, "
         "tok_declined declines)."
+    )
+    billing_address: JSON | None = strawberry.field(
+        default=None,
+        description="Billing address of the card (an object with countryCode, postalCode); "
+        "compared with the shipping address by the fraud check.",
     )
 
 
@@ -65,6 +64,12 @@ class CheckoutBeginPayload:
     )
     subtotal_minor: int | None = strawberry.field(
         description="Sum of the cart's lines at today's prices, in minor units; null on error."
+    )
+    options: list[FulfillmentOption] | None = strawberry.field(
+        description="Every fulfillment method that applies to what was given (SAME_DAY needs "
+        "an address with latitude/longitude; PICKUP needs an address or pickupLocationId), "
+        "with its plan, shipping price and promised time, or why it is unavailable; null on "
+        "error.",
     )
     user_errors: list[UserError] = strawberry.field(
         description="Problems with the input; empty on success, and then nothing changed."
@@ -108,14 +113,14 @@ def _local(value: str, type_name: str, field: list[str]) -> uuid.UUID:
         raise InvalidId(value, field) from None
 
 
-def _address(value: Any) -> dict[str, Any] | None:
+def _address(value: Any, field: list[str] | None = None) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict) or len(json.dumps(value)) > 4000:
         raise DomainError(
             ErrorCode.INVALID,
             "The address must be an object of at most 4000 characters.",
-            ["fulfillment", "address"],
+            field or ["fulfillment", "address"],
         )
     return value
 
@@ -126,8 +131,10 @@ _CartId = Annotated[strawberry.ID, strawberry.argument(description="Global id of
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Start checkout: hold the cart's stock for 15 minutes (at the chosen "
-        "pickup store, or the best locations). Calling it again replaces the hold."
+        description="Start checkout: list the fulfillment options (plan, shipping price, "
+        "promised time per method) and hold the cart's stock for 15 minutes per the plan of "
+        "the chosen pickup store, else of the first available method. Calling it again "
+        "replaces the hold."
     )
     async def checkout_begin(
         self,
@@ -137,6 +144,14 @@ class Mutation:
             strawberry.ID | None,
             strawberry.argument(description="Global id of the pickup store, to hold stock there."),
         ] = None,
+        address: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Delivery address, as in checkoutComplete; its latitude/longitude "
+                "(numbers) locate the buyer for SAME_DAY and the nearest stores, its "
+                "countryCode sets the tax of the prices shown."
+            ),
+        ] = None,
     ) -> CheckoutBeginPayload:
         try:
             local = _local(cart_id, "Cart", ["cartId"])
@@ -145,14 +160,25 @@ class Mutation:
                 location = _local(pickup_location_id, "Location", ["pickupLocationId"])
             async with UnitOfWork(info.context.pool) as uow:
                 started = await checkout.begin_checkout(
-                    uow, info.context.principal, local, datetime.now(UTC), location_id=location
+                    uow,
+                    info.context.principal,
+                    local,
+                    datetime.now(UTC),
+                    location_id=location,
+                    address=_address(address, ["address"]),
                 )
         except DomainError as error:
             return CheckoutBeginPayload(
-                reserved_until=None, subtotal_minor=None, user_errors=user_errors(error)
+                reserved_until=None,
+                subtotal_minor=None,
+                options=None,
+                user_errors=user_errors(error),
             )
         return CheckoutBeginPayload(
-            reserved_until=started.expires_at, subtotal_minor=started.total_minor, user_errors=[]
+            reserved_until=started.expires_at,
+            subtotal_minor=started.total_minor,
+            options=[option_type(o, started.currency_code) for o in started.options],
+            user_errors=[],
         )
 
     @strawberry.mutation(
@@ -186,6 +212,7 @@ class Mutation:
             choice = checkout.FulfillmentChoice(
                 Method(fulfillment.method.value), location, _address(fulfillment.address)
             )
+            billing = _address(payment.billing_address, ["payment", "billingAddress"])
         except DomainError as error:
             return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
         try:
@@ -199,6 +226,7 @@ class Mutation:
                     card_token=payment.token,
                     idempotency_key=idempotency_key,
                     now=datetime.now(UTC),
+                    billing_address=billing,
                 )
         except DomainError as error:
             if error.code in (ErrorCode.PAYMENT_DECLINED, ErrorCode.PAYMENT_FAILED):

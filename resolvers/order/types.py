@@ -7,12 +7,13 @@ from datetime import datetime
 import strawberry
 
 from domain import models
-from domain.auth import may_access_customer
+from domain.auth import PrincipalKind, may_access_customer
 from domain.ids import from_global_id, to_global_id
 from resolvers.cart.types import CustomerRef
 from resolvers.common import CUSTOMER_DESCRIPTION, Money, Node, money, record_type_check
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
+from resolvers.order.checkout_options import OrderRisk, OrderRiskReason
 from resolvers.order.fulfillment_types import Fulfillment, OrderLine
 
 
@@ -29,9 +30,50 @@ class Order(Node):
     currency_code: str = strawberry.field(description="ISO 4217 currency of the order.")
     created_at: datetime = strawberry.field(description="When the order was placed.")
 
-    @strawberry.field(description="Total charged for the order.")
+    @strawberry.field(
+        description="Total charged: subtotal - discount + tax + shipping (the amount authorized)."
+    )
     def total(self) -> Money:
         return money(self.total_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Merchandise at checkout prices, before discounts.")
+    def subtotal(self) -> Money:
+        return money(self.subtotal_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Discount codes' reduction of the merchandise.")
+    def discount(self) -> Money:
+        return money(self.discount_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="Tax added to the prices (exclusive rates, e.g. US sales tax); 0 where "
+        "prices include tax (EU VAT)."
+    )
+    def tax(self) -> Money:
+        return money(self.tax_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="Shipping charged for the fulfillment method (after free-shipping codes)."
+    )
+    def shipping(self) -> Money:
+        return money(self.shipping_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="Staff only (null for customers): the fraud check's score and reasons."
+    )
+    def risk(self, info: Info) -> OrderRisk | None:
+        principal = info.context.principal
+        if principal is None or principal.kind is not PrincipalKind.STAFF:
+            return None
+        return OrderRisk(
+            score=self.risk_score,  # type: ignore[attr-defined]
+            on_hold=self.on_hold,  # type: ignore[attr-defined]
+            reasons=[
+                OrderRiskReason(
+                    code=str(r["code"]), points=int(r["points"]), detail=str(r["detail"])
+                )
+                for r in self.risk_reasons  # type: ignore[attr-defined]
+            ],
+        )
 
     @strawberry.field(description="The order's lines, in cart order, at checkout prices.")
     async def lines(self, info: Info) -> list[OrderLine]:

@@ -1,0 +1,212 @@
+"""SQL of checkout routing, totals and the fraud check (migration 0008).
+
+Use-cases: domain/order/checkout.py and checkout_plan.py; exposed as `uow.routing`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
+
+from datasources.postgres.cart import discounts_by_code_and_customer
+from domain.cart.discounts import DiscountDefinition
+from domain.models import LocationKind
+from domain.order.checkout_risk import RiskHistory
+from domain.order.fraud import RiskAssessment
+from domain.order.hours_text import parse_opening_hours
+from domain.order.order_pricing import OrderPricing
+from domain.order.routing import GeoPoint, RoutingLocation
+
+
+def _routing_location(r: asyncpg.Record) -> RoutingLocation:
+    try:
+        zone = ZoneInfo(r["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    point = None
+    if r["latitude"] is not None and r["longitude"] is not None:
+        point = GeoPoint(r["latitude"], r["longitude"])
+    return RoutingLocation(
+        id=r["id"],
+        kind=LocationKind(r["kind"]),
+        point=point,
+        ships=r["can_ship"],
+        pickup=r["can_pickup"],
+        same_day_radius_km=r["same_day_radius_km"],
+        same_day_cutoff=r["same_day_cutoff"],
+        hours=parse_opening_hours(r["opening_hours"], zone),
+        active=r["active"],
+    )
+
+
+class PostgresCheckoutRoutingRepository:
+    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
+        self._conn = conn
+
+    async def routing_locations(
+        self, skus: Sequence[str], pinned: uuid.UUID | None
+    ) -> list[RoutingLocation]:
+        """Active locations that stock any of these skus (even sold out: routing then says
+        OUT_OF_STOCK, not "nobody offers this"), plus the pinned one. Routing never needs
+        the others, and fewer candidates keep its search small."""
+        rows = await self._conn.fetch(
+            """SELECT l.id, l.kind, l.latitude, l.longitude, l.can_ship, l.can_pickup,
+                      l.same_day_radius_km, l.same_day_cutoff, l.opening_hours, l.time_zone,
+                      l.active
+               FROM locations l
+               WHERE l.active AND (l.id = $2 OR EXISTS (
+                   SELECT 1 FROM stock_levels s
+                   WHERE s.location_id = l.id AND s.sku = ANY($1)))""",
+            list(skus),
+            pinned,
+        )
+        return [_routing_location(r) for r in rows]
+
+    async def discount_definitions(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None
+    ) -> dict[str, DiscountDefinition]:
+        if not codes:
+            return {}
+        found = await discounts_by_code_and_customer(
+            self._conn, [(code, customer_id) for code in codes]
+        )
+        return {d.code: d for d in found if d is not None}
+
+    async def risk_history(
+        self,
+        customer_id: uuid.UUID | None,
+        address_key: str | None,
+        card_fingerprint: str,
+        since: datetime,
+    ) -> RiskHistory:
+        r = await self._conn.fetchrow(
+            """SELECT
+                 (SELECT count(*) FROM orders
+                   WHERE $1::uuid IS NOT NULL AND customer_id = $1 AND created_at > $4)
+                   AS customer_recent,
+                 (SELECT count(*) FROM orders
+                   WHERE $2::text IS NOT NULL AND address_key = $2 AND created_at > $4)
+                   AS address_recent,
+                 (SELECT count(*) FROM orders WHERE card_fingerprint = $3 AND created_at > $4)
+                   AS card_recent,
+                 (SELECT count(*) FROM orders
+                   WHERE $1::uuid IS NOT NULL AND customer_id = $1 AND status <> 'CANCELLED')
+                   AS customer_count,
+                 (SELECT avg(total_minor)::bigint FROM orders
+                   WHERE $1::uuid IS NOT NULL AND customer_id = $1 AND status <> 'CANCELLED')
+                   AS customer_average,
+                 (SELECT created_at FROM customers WHERE id = $1) AS account_created_at""",
+            customer_id,
+            address_key,
+            card_fingerprint,
+            since,
+        )
+        assert r is not None
+        return RiskHistory(
+            customer_orders_recent=r["customer_recent"],
+            address_orders_recent=r["address_recent"],
+            card_orders_recent=r["card_recent"],
+            customer_order_count=r["customer_count"],
+            customer_average_order_minor=r["customer_average"],
+            account_created_at=r["account_created_at"],
+        )
+
+    async def insert_lines(
+        self,
+        order_id: uuid.UUID,
+        lines: Sequence[tuple[uuid.UUID, str, int, int]],
+        pricing: OrderPricing,
+    ) -> list[uuid.UUID]:
+        """Every line in one statement, ids in cart order."""
+        rows = await self._conn.fetch(
+            """INSERT INTO order_lines (order_id, position, variant_id, sku, quantity,
+                                        unit_price_minor, discount_minor, tax_minor, total_minor)
+               SELECT $1, t.position - 1, t.variant_id, t.sku, t.quantity, t.unit_price,
+                      t.discount, t.tax, t.total
+               FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[], $6::bigint[],
+                           $7::bigint[], $8::bigint[])
+                    WITH ORDINALITY
+                    AS t(variant_id, sku, quantity, unit_price, discount, tax, total, position)
+               RETURNING id, position""",
+            order_id,
+            [line[0] for line in lines],
+            [line[1] for line in lines],
+            [line[2] for line in lines],
+            [line[3] for line in lines],
+            [p.discount_minor for p in pricing.lines],
+            [p.tax_minor for p in pricing.lines],
+            [p.total_minor for p in pricing.lines],
+        )
+        by_position = {r["position"]: r["id"] for r in rows}
+        return [by_position[i] for i in range(len(lines))]
+
+    async def insert_fulfillment(
+        self,
+        order_id: uuid.UUID,
+        method: str,
+        location_id: uuid.UUID,
+        status: str,
+        promised_at: datetime,
+        lines: Sequence[tuple[uuid.UUID, int]],
+    ) -> uuid.UUID:
+        fulfillment_id: uuid.UUID = await self._conn.fetchval(
+            """INSERT INTO fulfillments (order_id, method, location_id, status, promised_at)
+               VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+            order_id,
+            method,
+            location_id,
+            status,
+            promised_at,
+        )
+        await self._conn.executemany(
+            "INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity) "
+            "VALUES ($1, $2, $3)",
+            [(fulfillment_id, line_id, quantity) for line_id, quantity in lines],
+        )
+        return fulfillment_id
+
+    async def save_amounts(
+        self,
+        order_id: uuid.UUID,
+        pricing: OrderPricing,
+        risk: RiskAssessment,
+        card_fingerprint: str,
+        address_key: str | None,
+    ) -> None:
+        reasons = [
+            {"code": r.code.value, "points": r.points, "detail": r.detail} for r in risk.reasons
+        ]
+        await self._conn.execute(
+            """UPDATE orders SET subtotal_minor = $2, discount_minor = $3, tax_minor = $4,
+                   shipping_minor = $5, on_hold = $6, risk_score = $7, risk_reasons = $8::jsonb,
+                   card_fingerprint = $9, address_key = $10
+               WHERE id = $1""",
+            order_id,
+            pricing.subtotal_minor,
+            pricing.discount_minor,
+            pricing.tax_minor,
+            pricing.shipping_minor,
+            risk.on_hold,
+            risk.score,
+            reasons,  # the pool's jsonb codec encodes it
+            card_fingerprint,
+            address_key,
+        )
+
+    async def redeem_discounts(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
+    ) -> None:
+        """One redemption per applied code: usage limits count these."""
+        if codes:
+            await self._conn.execute(
+                """INSERT INTO discount_redemptions (discount_id, customer_id, order_id)
+                   SELECT id, $2, $3 FROM discounts WHERE code = ANY($1)""",
+                list(codes),
+                customer_id,
+                order_id,
+            )

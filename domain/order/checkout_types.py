@@ -1,0 +1,125 @@
+"""Checkout's values and ports (the use-cases are in checkout.py, which re-exports these)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.cart.ports import CartRepository
+from domain.customer.ports import CustomerRepository
+from domain.models import OutboxEvent
+from domain.order.checkout_routing import CheckoutRoutingRepository
+from domain.order.options import FulfillmentOption
+from domain.order.routing import FulfillmentMethod as Method
+from domain.ports import CatalogRepository, InventoryRepository
+
+
+@dataclass(frozen=True)
+class OrderLineDraft:
+    variant_id: uuid.UUID
+    sku: str
+    quantity: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    """A stored order line: the price snapshot taken at checkout."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    sku: str
+    quantity: int
+    unit_price_minor: int
+    total_minor: int
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    id: uuid.UUID
+    number: int
+    request_hash: str | None
+    status: str
+    total_minor: int
+    currency_code: str
+
+
+@dataclass(frozen=True)
+class FulfillmentChoice:
+    method: Method
+    location_id: uuid.UUID | None = None
+    address: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutStarted:
+    cart_id: uuid.UUID
+    reservation_id: uuid.UUID
+    expires_at: datetime
+    total_minor: int
+    currency_code: str
+    # Every method with its plan or why not, priced (shipping, after free-shipping codes).
+    options: tuple[FulfillmentOption, ...] = ()
+
+
+class OrderRepository(Protocol):
+    async def lock_idempotency_key(self, key: str) -> None: ...
+    async def order_by_idempotency_key(self, key: str) -> PlacedOrder | None: ...
+    async def order_by_cart(self, cart_id: uuid.UUID) -> PlacedOrder | None: ...
+    async def checkout_reservation(self, cart_id: uuid.UUID) -> uuid.UUID | None: ...
+    async def save_checkout(
+        self, cart_id: uuid.UUID, reservation_id: uuid.UUID, expires_at: datetime
+    ) -> None: ...
+    async def delete_checkout(self, cart_id: uuid.UUID) -> None: ...
+    async def insert_order(
+        self,
+        *,
+        cart_id: uuid.UUID,
+        customer_id: uuid.UUID | None,
+        channel_id: uuid.UUID,
+        currency_code: str,
+        total_minor: int,
+        status: str,
+        method: str,
+        address: dict[str, Any] | None,
+        idempotency_key: str,
+        request_hash: str,
+    ) -> PlacedOrder: ...
+    async def insert_line(
+        self, order_id: uuid.UUID, position: int, line: OrderLineDraft
+    ) -> uuid.UUID: ...
+    async def insert_fulfillment(
+        self,
+        order_id: uuid.UUID,
+        method: str,
+        location_id: uuid.UUID,
+        status: str,
+        lines: list[tuple[uuid.UUID, int]],
+    ) -> uuid.UUID: ...
+    async def insert_payment(
+        self,
+        order_id: uuid.UUID,
+        provider: str,
+        authorization_id: str,
+        amount_minor: int,
+        currency_code: str,
+    ) -> None: ...
+
+
+class CheckoutUnitOfWork(Protocol):
+    @property
+    def catalog(self) -> CatalogRepository: ...
+    @property
+    def inventory(self) -> InventoryRepository: ...
+    @property
+    def carts(self) -> CartRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def routing(self) -> CheckoutRoutingRepository: ...
+    async def add_event(self, event: OutboxEvent) -> int: ...
