@@ -151,7 +151,9 @@ async def test_wms_ships_the_order_once_per_event_and_the_payment_is_captured(
     assert dict(f) == {"status": "SHIPPED", "tracking": "PostNL 3SABC1234567"}
     assert await db.fetchval("SELECT status FROM orders") == "FULFILLED"
     pay = await db.fetchrow("SELECT status, captured_minor, amount_minor FROM payments")
-    assert pay["status"] == "CAPTURED" and pay["captured_minor"] == pay["amount_minor"] == 1999
+    assert (
+        pay["status"] == "CAPTURED" and pay["captured_minor"] == pay["amount_minor"] == 1999 + 495
+    )  # + shipping
     moves = await db.fetch(
         "SELECT payload FROM outbox WHERE type = 'ucg.fulfillment.status_changed.v1' "
         "ORDER BY sequence"
