@@ -13,6 +13,7 @@ from datasources.postgres.catalog import PostgresCatalogRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.order_repository import PostgresOrderRepository
 from datasources.postgres.payment_repository import PostgresPaymentRepository
+from datasources.postgres.return_repository import PostgresReturnRepository
 from datasources.postgres.stock import PostgresInventoryRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
@@ -105,3 +106,7 @@ class UnitOfWork:
     @property
     def orders(self) -> PostgresOrderRepository:
         return PostgresOrderRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def returns(self) -> PostgresReturnRepository:
+        return PostgresReturnRepository(self.conn)  # type: ignore[arg-type]
