@@ -8,9 +8,9 @@ from typing import Annotated
 import strawberry
 
 from datasources.postgres import order_listing
-from domain.auth import PrincipalKind, has_customer_data_role, require_principal
 from domain.errors import DomainError, ErrorCode
 from domain.order import fulfillment as lifecycle
+from domain.order.listing import listing_owner
 from resolvers.common import Connection, check_page_size, connection
 from resolvers.context import Info
 from resolvers.order.cursors import decode_order_cursor, encode_order_cursor
@@ -58,13 +58,7 @@ class Query:
             OrderFilter | None, strawberry.argument(description="Conditions on the orders.")
         ] = None,
     ) -> Connection[Order]:
-        caller = require_principal(info.context.principal)
-        if caller.kind is PrincipalKind.CUSTOMER:
-            owner = caller.id
-        elif has_customer_data_role(caller):
-            owner = None
-        else:
-            raise DomainError(ErrorCode.FORBIDDEN, "You are not allowed to list orders.")
+        owner = listing_owner(info.context.principal)
         check_page_size(first)
         position = None if after is None else decode_order_cursor(after)
         given = filter or OrderFilter()

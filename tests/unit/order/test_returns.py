@@ -9,7 +9,9 @@ import pytest
 
 from datasources.events.schemas import InvalidEvent, validate_event_data
 from domain.auth import Principal, PrincipalKind, Role
+from domain.errors import DomainError, ErrorCode
 from domain.order.aftersale import LineQuantity, ReturnReason
+from domain.order.listing import listing_owner
 from domain.order.returns import (
     RETURN_CREATED,
     RETURN_RECEIVED,
@@ -87,3 +89,15 @@ def test_return_events_match_their_schemas_and_carry_no_note(customer: uuid.UUID
     broken = dict(received.data, lines=[])
     with pytest.raises(InvalidEvent):
         validate_event_data(RETURN_RECEIVED, broken)
+
+
+def test_who_lists_which_orders() -> None:
+    me = _principal(PrincipalKind.CUSTOMER)
+    assert listing_owner(me) == me.id
+    assert listing_owner(_principal(PrincipalKind.STAFF, Role.POS)) is None
+    with pytest.raises(DomainError) as forbidden:
+        listing_owner(_principal(PrincipalKind.STAFF, Role.MERCHANDISER))
+    assert forbidden.value.code is ErrorCode.FORBIDDEN
+    with pytest.raises(DomainError) as anonymous:
+        listing_owner(None)
+    assert anonymous.value.code is ErrorCode.UNAUTHENTICATED
