@@ -145,6 +145,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "Order",
             "A fulfillment of an order moved to a new status (keyed by the order).",
         ),
+        EventType(
+            "ucg.order.return_created.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "A return of delivered units was asked for (keyed by the order).",
+        ),
+        EventType(
+            "ucg.order.return_received.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "Returned goods arrived: resellable units restocked, refund given back.",
+        ),
     )
 }
 

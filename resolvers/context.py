@@ -12,7 +12,16 @@ import redis.asyncio as redis
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from datasources.postgres import cart, catalog, customer, inventory, order, order_repository
+from datasources.postgres import (
+    cart,
+    catalog,
+    customer,
+    inventory,
+    order,
+    order_listing,
+    order_repository,
+    return_repository,
+)
 from domain.auth import Principal
 
 K = TypeVar("K")
@@ -136,6 +145,23 @@ class Loaders:
     @cached_property
     def OrderLinesByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order_repository.lines_by_order_ids)
+
+    @cached_property
+    def ReturnsByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(return_repository.returns_by_order_ids)
+
+    @cached_property
+    def ReturnByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(return_repository.returns_by_ids)
+
+    @cached_property
+    def CustomerOrderPagesLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        """Keyed by (customer, page size, cursor): every Customer.orders page in one query."""
+        return self._make(order_listing.customer_order_pages)
+
+    @cached_property
+    def LifetimeValueByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(order_listing.lifetime_values_by_customer_ids)
 
 
 @dataclass

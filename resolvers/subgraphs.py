@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.tools import merge_types
 
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
@@ -20,6 +21,8 @@ from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
 from resolvers.inventory.types import ProductVariant as StockVariant
 from resolvers.order import checkout as order_checkout
+from resolvers.order import listing as order_listing
+from resolvers.order import returns as order_returns
 from resolvers.order import schema as order
 from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
@@ -68,8 +71,8 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
-        "query": order.Query,
-        "mutation": order_checkout.Mutation,
+        "query": merge_types("Query", (order.Query, order_listing.Query)),
+        "mutation": merge_types("Mutation", (order_checkout.Mutation, order_returns.Mutation)),
         "types": [OrderCustomer],
         "subscription": order_subscriptions.Subscription,
     },

@@ -46,6 +46,7 @@ _NODE_LOADERS = {
     "Location": "LocationByIdLoader",
     "Cart": "CartByIdLoader",
     "Order": "OrderByIdLoader",
+    "Return": "ReturnByIdLoader",
 }
 _FEDERATION_FIELDS = {"_entities", "_service"}
 _FEDERATION_TYPES = {"_Any", "_Entity", "_Service", "_FieldSet", "FieldSet"}
@@ -67,7 +68,7 @@ class NodeQuery:
         if type_name == "Customer":
             return await visible_customer(info, local)  # type: ignore[no-any-return]
         record = await getattr(info.context.loaders, loader_name).load(local)
-        if type_name in ("Cart", "Order"):
+        if type_name in ("Cart", "Order", "Return"):
             return visible_owned(info, record)  # type: ignore[no-any-return]
         return record  # type: ignore[no-any-return]
 

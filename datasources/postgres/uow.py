@@ -14,6 +14,7 @@ from datasources.postgres.checkout_routing_repository import PostgresCheckoutRou
 from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.order_repository import PostgresOrderRepository
 from datasources.postgres.payment_repository import PostgresPaymentRepository
+from datasources.postgres.return_repository import PostgresReturnRepository
 from datasources.postgres.stock import PostgresInventoryRepository
 from domain.events import EVENT_TYPES
 from domain.models import OutboxEvent
@@ -110,3 +111,7 @@ class UnitOfWork:
     @property
     def routing(self) -> PostgresCheckoutRoutingRepository:
         return PostgresCheckoutRoutingRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def returns(self) -> PostgresReturnRepository:
+        return PostgresReturnRepository(self.conn)  # type: ignore[arg-type]

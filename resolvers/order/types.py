@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from datasources.postgres.order_listing import CustomerOrdersKey
 from domain import models
 from domain.auth import PrincipalKind, may_access_customer
 from domain.ids import from_global_id, to_global_id
 from resolvers.cart.types import CustomerRef
-from resolvers.common import CUSTOMER_DESCRIPTION, Money, Node, money, record_type_check
+from resolvers.common import (
+    CUSTOMER_DESCRIPTION,
+    Connection,
+    Money,
+    Node,
+    check_page_size,
+    connection,
+    money,
+    record_type_check,
+)
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
 from resolvers.order.checkout_options import OrderRisk, OrderRiskReason
+from resolvers.order.cursors import decode_order_cursor, encode_order_cursor
 from resolvers.order.fulfillment_types import Fulfillment, OrderLine
+from resolvers.order.return_types import Return
 
 
 @strawberry.federation.type(keys=["id"], description="A placed order.")
@@ -83,6 +96,10 @@ class Order(Node):
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
         return await info.context.loaders.FulfillmentsByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
 
+    @strawberry.field(description="Returns asked for on this order, oldest first.")
+    async def returns(self, info: Info) -> list[Return]:
+        return await info.context.loaders.ReturnsByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
+
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Order | None:
         _, local = from_global_id(id, "Order")
@@ -98,19 +115,29 @@ class Customer:
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("Customer", self.id))  # type: ignore[arg-type]
 
-    @strawberry.field(description="The customer's orders, newest first.")
-    async def orders(self, info: Info) -> list[Order]:
-        return await info.context.loaders.OrdersByCustomerIdLoader.load(self.id)  # type: ignore[arg-type,no-any-return]
+    @strawberry.field(description="The customer's orders, newest first (a Relay connection).")
+    async def orders(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 250.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_page_size(first)
+        position = None if after is None else decode_order_cursor(after)
+        key = CustomerOrdersKey(self.id, first + 1, position)  # type: ignore[arg-type]
+        page = await info.context.loaders.CustomerOrderPagesLoader.load(key)
+        return connection(page, first, encode_order_cursor)
 
     @strawberry.field(
-        description="Sum of the totals of the customer's orders, per the first order's currency."
+        description="What the customer spent: their order totals less what was cancelled or "
+        "refunded, in the currency of their newest order (orders in other currencies are "
+        "left out); null without orders."
     )
     async def lifetime_value(self, info: Info) -> Money | None:
-        orders = await info.context.loaders.OrdersByCustomerIdLoader.load(self.id)  # type: ignore[arg-type]
-        if not orders:
-            return None
-        currency = orders[0].currency_code
-        return money(sum(o.total_minor for o in orders if o.currency_code == currency), currency)
+        value = await info.context.loaders.LifetimeValueByCustomerIdLoader.load(self.id)  # type: ignore[arg-type]
+        return None if value is None else money(value.amount_minor, value.currency_code)
 
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> CustomerRef | None:

@@ -19,7 +19,7 @@ from tests.customer_helpers import gql, local_id, register, staff_token
 ADDRESS = {"line1": "9 Quay St", "city": "Dublin", "countryCode": "IE", "defaultShipping": True}
 MERGE = """mutation($s: ID!, $m: ID!) { customerMerge(survivorId: $s, mergedId: $m) {
   merged survivor { id identities { kind value } addresses { line1 isDefaultShipping }
-  loyalty { balance } carts { id } orders { id } } userErrors { code field } } }"""
+  loyalty { balance } carts { id } orders { edges { node { id } } } } userErrors { code field } } }"""
 ERASE = """mutation($c: ID) { customerErase(customerId: $c) { customerId erased userErrors { code } } }"""
 
 
@@ -89,7 +89,7 @@ async def test_merge_moves_everything_once(
     ]
     assert result["loyalty"] == {"balance": 25}
     assert {c["id"] for c in result["carts"]} == {f"gid://ucg/Cart/{c}" for c in (s_cart, m_cart)}
-    assert {o["id"] for o in result["orders"]} == {
+    assert {e["node"]["id"] for e in result["orders"]["edges"]} == {
         f"gid://ucg/Order/{o}" for o in (s_order, m_order)
     }
     for table in ("customer_identities", "customer_addresses", "carts", "orders", "loyalty_ledger"):

@@ -101,8 +101,10 @@ async def test_customer_a_cannot_touch_customer_b(
             token=a_token,
         )
     )["data"]["order"] is None
-    me = await gql(client, "{ me { id carts { id } orders { id } } }", token=a_token)
-    assert me["data"]["me"] == {"id": a["customer"]["id"], "carts": [], "orders": []}
+    me = await gql(
+        client, "{ me { id carts { id } orders { edges { node { id } } } } }", token=a_token
+    )
+    assert me["data"]["me"] == {"id": a["customer"]["id"], "carts": [], "orders": {"edges": []}}
 
     # Writes: the same error for B as for nobody, and nothing changes.
     writes: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [

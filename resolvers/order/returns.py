@@ -1,0 +1,132 @@
+"""orderReturnCreate / orderReturnReceive (use-cases in domain/order/returns.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+
+from datasources.payments.gateway import PAYMENTS
+from datasources.postgres.uow import UnitOfWork
+from domain.errors import DomainError, InvalidId
+from domain.ids import from_global_id
+from domain.order import aftersale, returns
+from resolvers.context import Info
+from resolvers.errors import UserError, user_errors
+from resolvers.order.return_types import Return, ReturnReason
+from resolvers.order.types import Order
+
+
+@strawberry.input(description="Units of one order line to send back.")
+class ReturnLineInput:
+    line_id: strawberry.ID = strawberry.field(description="Global id of the OrderLine.")
+    quantity: int = strawberry.field(description="Units to return (at least 1).")
+
+
+@strawberry.type(description="Result of orderReturnCreate and orderReturnReceive.")
+class OrderReturnPayload:
+    return_: Return | None = strawberry.field(
+        name="return",
+        description="The return (the same one on a replay of its idempotencyKey, or when "
+        "received again); null on error.",
+    )
+    order: Order | None = strawberry.field(
+        description="Its order, with its lines and returns; null on error."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input; empty on success, and then nothing changed."
+    )
+
+
+def _local(value: str, type_name: str, field: list[str]) -> uuid.UUID:
+    try:
+        return from_global_id(value, type_name)[1]
+    except InvalidId:
+        raise InvalidId(value, field) from None
+
+
+async def _payload(info: Info, record: returns.ReturnRecord) -> OrderReturnPayload:
+    order = await info.context.loaders.OrderByIdLoader.load(record.order_id)
+    return OrderReturnPayload(return_=record, order=order, user_errors=[])  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Ask to return delivered or picked-up units (the order's customer, or "
+        "staff). Allowed within 30 days of delivery, for units not yet returned. Nothing "
+        "moves until the goods are received (orderReturnReceive). Retry with the same "
+        "idempotencyKey to get the same return."
+    )
+    async def order_return_create(
+        self,
+        info: Info,
+        order_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the Order.")
+        ],
+        lines: Annotated[
+            list[ReturnLineInput], strawberry.argument(description="The units to return.")
+        ],
+        reason: Annotated[
+            ReturnReason,  # type: ignore[valid-type]
+            strawberry.argument(description="Why; DAMAGED/DEFECTIVE units are not restocked."),
+        ],
+        idempotency_key: Annotated[
+            str,
+            strawberry.argument(description="Client-chosen key (1-200 chars) making retries safe."),
+        ],
+        note: Annotated[
+            str | None, strawberry.argument(description="Free text, at most 1000 characters.")
+        ] = None,
+    ) -> OrderReturnPayload:
+        try:
+            local = _local(order_id, "Order", ["orderId"])
+            wanted = [
+                aftersale.LineQuantity(
+                    _local(line.line_id, "OrderLine", ["lines", str(i), "lineId"]), line.quantity
+                )
+                for i, line in enumerate(lines)
+            ]
+            async with UnitOfWork(info.context.pool) as uow:
+                record = await returns.create_return(
+                    uow,
+                    info.context.principal,
+                    local,
+                    wanted,
+                    aftersale.ReturnReason(reason),
+                    note,
+                    idempotency_key,
+                    datetime.now(UTC),
+                )
+        except DomainError as error:
+            return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))
+        return await _payload(info, record)
+
+    @strawberry.mutation(
+        description="Staff and store associates: the returned goods arrived at a location. "
+        "Resellable units go back on hand there (RETURNED stock movement), the refund is "
+        "given back to the card, the return becomes RECEIVED. Receiving again changes nothing."
+    )
+    async def order_return_receive(
+        self,
+        info: Info,
+        return_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the Return.")
+        ],
+        location_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Global id of the Location receiving the goods."),
+        ],
+    ) -> OrderReturnPayload:
+        try:
+            local = _local(return_id, "Return", ["returnId"])
+            location = _local(location_id, "Location", ["locationId"])
+            async with UnitOfWork(info.context.pool) as uow:
+                record = await returns.receive_return(
+                    uow, info.context.principal, PAYMENTS, local, location, datetime.now(UTC)
+                )
+        except DomainError as error:
+            return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))
+        return await _payload(info, record)
