@@ -145,6 +145,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "Order",
             "A fulfillment of an order moved to a new status (keyed by the order).",
         ),
+        EventType(
+            "ucg.order.cancelled.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "Units of an order (or all of it) were cancelled, restocked and settled.",
+        ),
     )
 }
 

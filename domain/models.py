@@ -142,6 +142,8 @@ class Order:
     currency_code: str
     total_minor: int
     created_at: datetime
+    cancelled_at: datetime | None = None  # set when the whole order became CANCELLED
+    cancel_reason: str | None = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.tools import merge_types
 
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
@@ -18,6 +19,7 @@ from resolvers.inventory import schema as inventory
 from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
 from resolvers.inventory.types import ProductVariant as StockVariant
+from resolvers.order import cancellation as order_cancellation
 from resolvers.order import checkout as order_checkout
 from resolvers.order import schema as order
 from resolvers.order import subscriptions as order_subscriptions
@@ -67,7 +69,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
         "query": order.Query,
-        "mutation": order_checkout.Mutation,
+        "mutation": merge_types("Mutation", (order_checkout.Mutation, order_cancellation.Mutation)),
         "types": [OrderCustomer],
         "subscription": order_subscriptions.Subscription,
     },

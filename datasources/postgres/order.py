@@ -12,7 +12,10 @@ from datasources.postgres.rows import many_per_key, one_per_key
 from domain.models import Order
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
-_COLUMNS = "id, number, customer_id, status, currency_code, total_minor, created_at"
+_COLUMNS = (
+    "id, number, customer_id, status, currency_code, total_minor, created_at, "
+    "cancelled_at, cancel_reason"
+)
 
 
 def _order(r: asyncpg.Record) -> Order:
@@ -24,6 +27,8 @@ def _order(r: asyncpg.Record) -> Order:
         r["currency_code"],
         r["total_minor"],
         r["created_at"],
+        r["cancelled_at"],
+        r["cancel_reason"],
     )
 
 

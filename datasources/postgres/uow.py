@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from datasources.events.schemas import validate_event_data
+from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
@@ -105,3 +106,7 @@ class UnitOfWork:
     @property
     def orders(self) -> PostgresOrderRepository:
         return PostgresOrderRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def aftersale(self) -> PostgresAfterSaleRepository:
+        return PostgresAfterSaleRepository(self.conn)  # type: ignore[arg-type]

@@ -9,10 +9,12 @@ import strawberry
 from domain import models
 from domain.auth import may_access_customer
 from domain.ids import from_global_id, to_global_id
+from domain.order.cancellation import CancelReason
 from resolvers.cart.types import CustomerRef
 from resolvers.common import CUSTOMER_DESCRIPTION, Money, Node, money, record_type_check
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
+from resolvers.order.cancel_enums import OrderCancelReason
 from resolvers.order.fulfillment_types import Fulfillment, OrderLine
 
 
@@ -28,6 +30,15 @@ class Order(Node):
     status: str = strawberry.field(description="Order status, derived from its fulfillments.")
     currency_code: str = strawberry.field(description="ISO 4217 currency of the order.")
     created_at: datetime = strawberry.field(description="When the order was placed.")
+    cancelled_at: datetime | None = strawberry.field(
+        description="When the whole order became CANCELLED; null otherwise (a partial cancel "
+        "shows in its lines' cancelledQuantity)."
+    )
+
+    @strawberry.field(description="Why the whole order was cancelled; null if it was not.")
+    def cancel_reason(self) -> OrderCancelReason | None:
+        value = self.cancel_reason  # type: ignore[attr-defined]
+        return None if value is None else CancelReason(value)
 
     @strawberry.field(description="Total charged for the order.")
     def total(self) -> Money:
