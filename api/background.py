@@ -1,6 +1,7 @@
-"""Long-running tasks of a process: inbound Kafka consumers and the reservation sweeper.
+"""Long-running tasks of a process: inbound Kafka consumers and the reservation and
+missed-pickup sweepers.
 
-`ucg consume` runs the consumers alone; `ucg serve` runs the sweeper, and the
+`ucg consume` runs the consumers alone; `ucg serve` runs the sweepers, and the
 consumers too when UCG_CONSUMERS_ENABLED is set.
 """
 
@@ -22,6 +23,8 @@ from datasources.kafka.adjustments import adjustments_consumer
 from datasources.kafka.client import ensure_topics
 from datasources.kafka.consumer import Inbound, InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
+from datasources.payments.gateway import PAYMENTS
+from datasources.postgres.pickup_sweeper import PickupSweeper
 from datasources.postgres.sweeper import ReservationSweeper
 from datasources.redis.cache import ReadThroughCache
 from resolvers.inventory.cache import AVAILABILITY
@@ -79,6 +82,10 @@ class BackgroundTasks:
                 pool, interval_seconds=settings.reservation_sweep_interval_seconds
             )
             self._spawn(sweeper.run(), sweeper.stop)
+            pickups = PickupSweeper(
+                pool, PAYMENTS, interval_seconds=settings.pickup_sweep_interval_seconds
+            )
+            self._spawn(pickups.run(), pickups.stop)
         if settings.consumers_enabled:
             for consumer in build_consumers(settings, pool, cache_client):
                 self._spawn(_supervised(consumer), consumer.stop)

@@ -27,11 +27,16 @@ from resolvers.supergraph import supergraph_schema, supergraph_sdl
 
 ERRORS_DOC = Path(__file__).resolve().parents[1] / "docs" / "ERRORS.md"
 READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+# Cancelling cannot be undone, and a retry with the same key repeats nothing.
+CANCELS = ToolAnnotations(
+    readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False
+)
 
 INSTRUCTIONS = """\
 Tools of a retail store's commerce API. Search the catalog, check stock near a
-place, build a cart, get a checkout quote, and buy with that quote and an
-idempotency key (a retry with the same key never buys twice). Prices are
+place, build a cart, get a checkout quote, buy with that quote and an
+idempotency key (a retry with the same key never buys twice), and cancel what
+was not yet handed over. Prices are
 decimal strings with an ISO 4217 currency. Errors carry a stable code (see the
 resource ucg://docs/errors)."""
 
@@ -91,8 +96,10 @@ def principal_from_http(
 
 ORDER_FIELDS = (
     "id number status currencyCode createdAt total { amount currencyCode } "
-    "lines { sku quantity unitPrice { amount currencyCode } total { amount currencyCode } } "
-    "fulfillments { id status }"
+    "cancelledAt cancelReason "
+    "lines { id sku quantity cancelledQuantity unitPrice { amount currencyCode } "
+    "total { amount currencyCode } } "
+    "fulfillments { id status pickupDeadline }"
 )
 QUOTE_TTL_SECONDS = 600
 
@@ -428,7 +435,54 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         )
         return {"order": data["order"]}
 
+    @server.tool(
+        description=(
+            "Cancel an order the shopper asked to cancel, or some units of its lines "
+            "(lines: [{lineId, quantity}], line ids from order_status; omit to cancel "
+            "everything not yet shipped or picked up). The units go back in stock and the "
+            "payment is released or refunded. reason is CUSTOMER_REQUEST (default) or OTHER. "
+            "Needs an idempotency_key you choose: a retry with the same key returns the first "
+            "result and never refunds twice. NOT_CANCELLABLE: already handed over."
+        ),
+        annotations=CANCELS,
+    )
+    async def cancel_order(
+        ctx: Context,
+        order_id: str,
+        idempotency_key: str,
+        reason: str = "CUSTOMER_REQUEST",
+        lines: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        data = await tools.run(
+            ctx,
+            "mutation($id: ID!, $reason: OrderCancelReason!, $lines: [OrderCancelLineInput!], "
+            "$key: String!) { orderCancel(orderId: $id, reason: $reason, lines: $lines, "
+            "idempotencyKey: $key) { order { " + ORDER_FIELDS + " } "
+            "amountGivenBack { amount currencyCode } refunded { amount currencyCode } "
+            "userErrors { code field message } } }",
+            {
+                "id": order_id,
+                "reason": reason,
+                "lines": None if lines is None else _cancel_lines(lines),
+                "key": idempotency_key,
+            },
+        )
+        result = data["orderCancel"]
+        return {
+            "order": result["order"],
+            "amountGivenBack": result["amountGivenBack"],
+            "refunded": result["refunded"],
+            "userErrors": result["userErrors"],
+        }
+
     return server
+
+
+def _cancel_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        return [{"lineId": line["lineId"], "quantity": int(line["quantity"])} for line in lines]
+    except (KeyError, TypeError, ValueError):
+        raise ToolError("INVALID: each line needs lineId and an integer quantity") from None
 
 
 def _cart_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

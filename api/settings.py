@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="Release expired stock reservations from `ucg serve` (one instance at a time)",
     )
     reservation_sweep_interval_seconds: float = Field(2.0, gt=0)
+    pickup_sweep_interval_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often `ucg serve` cancels ready pickups past their deadline "
+        "(with the reservation sweeper, when enabled)",
+    )
     cache_key_prefix: str = Field("ucg:", description="Prefix of every Redis cache key")
     cache_ttl_seconds: int = Field(300, ge=1, description="Longest life of a cached document")
     jwt_algorithm: Literal["HS256", "RS256"] = Field(

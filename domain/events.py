@@ -157,6 +157,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "Order",
             "Returned goods arrived: resellable units restocked, refund given back.",
         ),
+        EventType(
+            "ucg.order.cancelled.v1",
+            ORDERS_TOPIC,
+            "Order",
+            "Units of an order (or all of it) were cancelled, restocked and settled.",
+        ),
     )
 }
 

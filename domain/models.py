@@ -150,6 +150,8 @@ class Order:
     on_hold: bool = False
     risk_score: int = 0
     risk_reasons: list[dict[str, object]] = field(default_factory=list)
+    cancelled_at: datetime | None = None  # set when the whole order became CANCELLED
+    cancel_reason: str | None = None
 
 
 @dataclass

@@ -20,6 +20,7 @@ from resolvers.inventory import schema as inventory
 from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
 from resolvers.inventory.types import ProductVariant as StockVariant
+from resolvers.order import cancellation as order_cancellation
 from resolvers.order import checkout as order_checkout
 from resolvers.order import listing as order_listing
 from resolvers.order import returns as order_returns
@@ -72,7 +73,10 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
         "query": merge_types("Query", (order.Query, order_listing.Query)),
-        "mutation": merge_types("Mutation", (order_checkout.Mutation, order_returns.Mutation)),
+        "mutation": merge_types(
+            "Mutation",
+            (order_checkout.Mutation, order_returns.Mutation, order_cancellation.Mutation),
+        ),
         "types": [OrderCustomer],
         "subscription": order_subscriptions.Subscription,
     },

@@ -205,7 +205,9 @@ def _placed(r: Any) -> PlacedOrder:
 
 # fulfillmentUpdate (domain/order/fulfillment_service.py) --------------------
 
-_F_COLUMNS = "id, order_id, method, location_id, status, tracking, created_at"
+_F_COLUMNS = (
+    "id, order_id, method, location_id, status, tracking, created_at, promised_at, pickup_deadline"
+)
 
 
 def _fulfillment(r: Any) -> FulfillmentRecord:
@@ -217,6 +219,8 @@ def _fulfillment(r: Any) -> FulfillmentRecord:
         r["status"],
         r["tracking"],
         r["created_at"],
+        r["promised_at"],
+        r["pickup_deadline"],
     )
 
 
@@ -243,7 +247,7 @@ async def lines_by_order_ids(
 ) -> list[list[OrderLineRecord]]:
     rows = await db.fetch(
         """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.total_minor,
-                  o.currency_code
+                  o.currency_code, l.cancelled_quantity
            FROM order_lines l JOIN orders o ON o.id = l.order_id
            WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position""",
         list(order_ids),
@@ -259,6 +263,7 @@ async def lines_by_order_ids(
                 r["unit_price_minor"],
                 r["total_minor"],
                 r["currency_code"],
+                r["cancelled_quantity"],
             )
         )
     return [grouped[i] for i in order_ids]

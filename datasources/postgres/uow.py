@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from datasources.events.schemas import validate_event_data
+from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
 from datasources.postgres.checkout_routing_repository import PostgresCheckoutRoutingRepository
@@ -115,3 +116,7 @@ class UnitOfWork:
     @property
     def returns(self) -> PostgresReturnRepository:
         return PostgresReturnRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def aftersale(self) -> PostgresAfterSaleRepository:
+        return PostgresAfterSaleRepository(self.conn)  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ class OrderLineRecord:
     unit_price_minor: int
     total_minor: int
     currency_code: str
+    cancelled_quantity: int = 0
 
 
 @dataclass(frozen=True)

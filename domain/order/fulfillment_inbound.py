@@ -23,6 +23,7 @@ from domain.order.fulfillment_service import (
     FULFILLMENT_ROLES,
     FulfillmentRecord,
     FulfillmentRepository,
+    PickupDeadlineRepository,
     update_fulfillment,
 )
 from domain.order.payments import PaymentGateway
@@ -37,6 +38,8 @@ class InboundFulfillmentRepository(FulfillmentRepository, Protocol):
 class InboundFulfillmentUnitOfWork(Protocol):
     @property
     def orders(self) -> InboundFulfillmentRepository: ...
+    @property
+    def aftersale(self) -> PickupDeadlineRepository: ...
     @property
     def payments(self) -> PaymentRepository: ...
     async def add_event(self, event: OutboxEvent) -> int: ...

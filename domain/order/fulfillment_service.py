@@ -5,12 +5,14 @@ fulfillments serialize), the move is checked against the state-machine table
 (`fulfillment.transition`), the order status is re-derived, events go to the
 outbox, and the payment is captured when the first fulfillment is handed
 over (SHIPPED or PICKED_UP): what is owed, `settlement.capture_owed`. Setting the current status again changes nothing.
+A pickup that becomes READY_FOR_PICKUP gets its pickup deadline (after it the
+missed-pickup sweeper cancels it: `cancel_service.cancel_missed_pickup`).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -23,8 +25,10 @@ from domain.order.fulfillment import (
     FulfillmentStatus,
     OrderStatus,
     derive_order_status,
+    pickup_deadline,
     transition,
 )
+from domain.order.hours import OpeningHours
 from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentRepository, capture_owed
@@ -41,6 +45,8 @@ class FulfillmentRecord:
     status: str
     tracking: str | None
     created_at: datetime
+    promised_at: datetime | None = None
+    pickup_deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +68,16 @@ class FulfillmentRepository(Protocol):
     async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None: ...
 
 
+class PickupDeadlineRepository(Protocol):
+    async def location_hours(self, location_id: uuid.UUID) -> OpeningHours | None: ...
+    async def set_pickup_deadline(self, fulfillment_id: uuid.UUID, deadline: datetime) -> None: ...
+
+
 class FulfillmentUnitOfWork(Protocol):
     @property
     def orders(self) -> FulfillmentRepository: ...
+    @property
+    def aftersale(self) -> PickupDeadlineRepository: ...
     @property
     def payments(self) -> PaymentRepository: ...
     async def add_event(self, event: OutboxEvent) -> int: ...
@@ -98,6 +111,12 @@ async def update_fulfillment(
     )
     if previous is target:
         return updated
+    if target is FulfillmentStatus.READY_FOR_PICKUP:
+        hours = await uow.aftersale.location_hours(current.location_id)
+        deadline = pickup_deadline(hours, now)
+        if deadline is not None:  # None: the store does not open again within the horizon
+            await uow.aftersale.set_pickup_deadline(fulfillment_id, deadline)
+            updated = replace(updated, pickup_deadline=deadline)
     await uow.add_event(
         fulfillment_status_changed(order.id, fulfillment_id, previous, target, tracking)
     )

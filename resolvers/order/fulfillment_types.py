@@ -64,6 +64,16 @@ class Fulfillment:
     def created_at(self) -> datetime:
         return self.created_at  # type: ignore[return-value]
 
+    promised_at: datetime | None = strawberry.field(
+        description="When it was promised to be delivered or ready for pickup; null if no "
+        "promise was made."
+    )
+    pickup_deadline: datetime | None = strawberry.field(
+        description="A pickup waiting at the store: until when it is held. Past it the "
+        "fulfillment is cancelled, its units restocked and the payment voided or refunded. "
+        "Null until it is READY_FOR_PICKUP, and for deliveries."
+    )
+
 
 @strawberry.type(description="A line of an order, at the price charged at checkout.")
 class OrderLine:
@@ -75,6 +85,9 @@ class OrderLine:
 
     sku: str = strawberry.field(description="SKU of the variant bought.")
     quantity: int = strawberry.field(description="Units bought.")
+    cancelled_quantity: int = strawberry.field(
+        description="Units of this line cancelled since (not charged, back in stock)."
+    )
 
     @strawberry.field(description="Price of one unit at checkout (the snapshot).")
     def unit_price(self) -> Money:

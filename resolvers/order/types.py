@@ -11,6 +11,7 @@ from datasources.postgres.order_listing import CustomerOrdersKey
 from domain import models
 from domain.auth import PrincipalKind, may_access_customer
 from domain.ids import from_global_id, to_global_id
+from domain.order.cancellation import CancelReason
 from resolvers.cart.types import CustomerRef
 from resolvers.common import (
     CUSTOMER_DESCRIPTION,
@@ -24,6 +25,7 @@ from resolvers.common import (
 )
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
+from resolvers.order.cancel_enums import OrderCancelReason
 from resolvers.order.checkout_options import OrderRisk, OrderRiskReason
 from resolvers.order.cursors import decode_order_cursor, encode_order_cursor
 from resolvers.order.fulfillment_types import Fulfillment, OrderLine
@@ -42,6 +44,15 @@ class Order(Node):
     status: str = strawberry.field(description="Order status, derived from its fulfillments.")
     currency_code: str = strawberry.field(description="ISO 4217 currency of the order.")
     created_at: datetime = strawberry.field(description="When the order was placed.")
+    cancelled_at: datetime | None = strawberry.field(
+        description="When the whole order became CANCELLED; null otherwise (a partial cancel "
+        "shows in its lines' cancelledQuantity)."
+    )
+
+    @strawberry.field(description="Why the whole order was cancelled; null if it was not.")
+    def cancel_reason(self) -> OrderCancelReason | None:
+        value = self.cancel_reason  # type: ignore[attr-defined]
+        return None if value is None else CancelReason(value)
 
     @strawberry.field(
         description="Total charged: subtotal - discount + tax + shipping (the amount authorized)."

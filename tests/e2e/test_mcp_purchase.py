@@ -1,5 +1,5 @@
 """A whole purchase by an agent through the MCP server (SDK client, stdio and HTTP):
-search -> availability -> cart -> quote -> buy with PICKUP -> order status."""
+search -> availability -> cart -> quote -> buy with PICKUP -> order status -> cancel."""
 
 from __future__ import annotations
 
@@ -98,14 +98,15 @@ async def _purchase(client: Client, env: TestEnv, db: asyncpg.Connection[Any]) -
     assert again["order"]["id"] == order["id"]  # a retry never buys twice
 
     status = _data(await client.call_tool("order_status", {"order_id": order["id"]}))["order"]
-    assert status["lines"] == [
-        {
-            "sku": "TOTE-1",
-            "quantity": 2,
-            "unitPrice": {"amount": "25.00", "currencyCode": "EUR"},
-            "total": {"amount": "50.00", "currencyCode": "EUR"},
-        }
-    ]
+    [line] = status["lines"]
+    assert line == {
+        "id": line["id"],
+        "sku": "TOTE-1",
+        "quantity": 2,
+        "cancelledQuantity": 0,
+        "unitPrice": {"amount": "25.00", "currencyCode": "EUR"},
+        "total": {"amount": "50.00", "currencyCode": "EUR"},
+    }
     assert await db.fetchval("SELECT count(*) FROM orders") == 1
     rows = await db.fetch("SELECT sku, quantity FROM order_lines")
     assert [(r["sku"], r["quantity"]) for r in rows] == [("TOTE-1", 2)]
@@ -114,6 +115,49 @@ async def _purchase(client: Client, env: TestEnv, db: asyncpg.Connection[Any]) -
         store,
     )
     assert (on_hand, reserved) == (3, 0)  # stock taken
+    await _cancel(client, db, order["id"], line["id"], store)
+
+
+async def _cancel(
+    client: Client, db: asyncpg.Connection[Any], order_id: str, line_id: str, store: uuid.UUID
+) -> None:
+    """The shopper changes their mind: one unit, then the rest; stock back each time."""
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert tools["cancel_order"].annotations.read_only_hint is False
+    one = {
+        "order_id": order_id,
+        "idempotency_key": "agent-cancel-1",
+        "lines": [{"lineId": line_id, "quantity": 1}],
+    }
+    first = _data(await client.call_tool("cancel_order", one))
+    assert first["userErrors"] == []
+    assert first["amountGivenBack"] == {"amount": "25.00", "currencyCode": "EUR"}
+    assert first["order"]["lines"][0]["cancelledQuantity"] == 1
+    again = _data(await client.call_tool("cancel_order", one))  # a retry changes nothing
+    assert again["amountGivenBack"] == first["amountGivenBack"]
+
+    async def on_hand() -> int:
+        value: int = await db.fetchval(
+            "SELECT on_hand FROM stock_levels WHERE sku = 'TOTE-1' AND location_id = $1", store
+        )
+        return value
+
+    assert await on_hand() == 4
+    rest = _data(
+        await client.call_tool(
+            "cancel_order", {"order_id": order_id, "idempotency_key": "agent-cancel-2"}
+        )
+    )
+    assert rest["userErrors"] == [] and rest["order"]["status"] == "CANCELLED"
+    assert rest["order"]["cancelReason"] == "CUSTOMER_REQUEST"
+    assert await on_hand() == 5
+    assert await db.fetchval("SELECT status FROM payments") == "VOIDED"
+    refused = _data(
+        await client.call_tool(
+            "cancel_order", {"order_id": order_id, "idempotency_key": "agent-cancel-3"}
+        )
+    )
+    assert [e["code"] for e in refused["userErrors"]] == ["NOT_CANCELLABLE"]
 
 
 async def test_purchase_over_http(serve: Any, env: TestEnv, db: asyncpg.Connection[Any]) -> None:

@@ -1,0 +1,90 @@
+"""The missed-pickup sweeper: cancels and restocks ready pickups past their deadline.
+
+An in-process task of `ucg serve`, like the reservation sweeper. A session
+advisory lock on one pooled connection makes one instance sweep at a time;
+each fulfillment is then cancelled in its own transaction (a payment failure
+on one order does not undo the others), re-checked under its order's lock, so
+a pickup collected meanwhile is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
+from datasources.postgres.uow import UnitOfWork
+from domain.errors import DomainError
+from domain.order.cancel_service import cancel_missed_pickup
+from domain.order.payments import PaymentGateway
+
+log = logging.getLogger("ucg.pickup_sweeper")
+
+PICKUP_SWEEPER_LOCK_KEY = 0x0C6_0709
+
+
+class PickupSweeper:
+    def __init__(
+        self,
+        pool: asyncpg.Pool[Any],
+        gateway: PaymentGateway,
+        *,
+        interval_seconds: float = 60.0,
+        batch: int = 100,
+    ) -> None:
+        self._pool = pool
+        self._gateway = gateway
+        self._interval = interval_seconds
+        self._batch = batch
+        self._stopped = asyncio.Event()
+
+    async def sweep_once(self, now: datetime | None = None) -> int:
+        """Cancel what is past its deadline at `now`; the number cancelled (0 when another
+        instance holds the lock)."""
+        moment = now or datetime.now(UTC)
+        async with self._pool.acquire() as lock_conn:
+            if not await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock($1)", PICKUP_SWEEPER_LOCK_KEY
+            ):
+                return 0
+            try:
+                repository = PostgresAfterSaleRepository(lock_conn)  # type: ignore[arg-type]
+                expired = await repository.expired_pickups(moment, self._batch)
+                cancelled = 0
+                for fulfillment_id in expired:
+                    try:
+                        async with UnitOfWork(self._pool) as uow:
+                            if await cancel_missed_pickup(
+                                uow, self._gateway, fulfillment_id, moment
+                            ):
+                                cancelled += 1
+                    except DomainError:
+                        # e.g. the payment service refused the void/refund: retried next sweep.
+                        log.warning(
+                            "missed pickup not cancelled",
+                            extra={"fulfillment_id": str(fulfillment_id)},
+                            exc_info=True,
+                        )
+                return cancelled
+            finally:
+                await lock_conn.execute("SELECT pg_advisory_unlock($1)", PICKUP_SWEEPER_LOCK_KEY)
+
+    async def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                cancelled = await self.sweep_once()
+                if cancelled:
+                    log.info("cancelled missed pickups", extra={"count": cancelled})
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("pickup sweep failed; retrying", exc_info=True)
+            try:
+                await asyncio.wait_for(self._stopped.wait(), self._interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopped.set()
