@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from datasources.postgres.checkout_routing_repository import opening_hours
 from domain.order.cancellation import FulfillmentPart, OrderState, StoredLine
 from domain.order.fulfillment import FulfillmentStatus
 from domain.order.hours import OpeningHours
@@ -177,10 +178,11 @@ class PostgresAfterSaleRepository:
         )
 
     async def location_hours(self, location_id: uuid.UUID) -> OpeningHours | None:
-        """Opening hours for pickup deadlines. `locations.opening_hours` is free text with
-        no parser yet, so every location counts as always open (the deadline is then
-        exactly `PICKUP_HOLD_DAYS` after the order became ready)."""
-        return None
+        """Opening hours for pickup deadlines (the deadline is a closing time)."""
+        r = await self._conn.fetchrow(
+            "SELECT opening_hours, time_zone FROM locations WHERE id = $1", location_id
+        )
+        return None if r is None else opening_hours(r["opening_hours"], r["time_zone"])
 
     async def set_pickup_deadline(self, fulfillment_id: uuid.UUID, deadline: datetime) -> None:
         await self._conn.execute(

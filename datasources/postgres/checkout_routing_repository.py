@@ -18,16 +18,22 @@ from domain.cart.discounts import DiscountDefinition
 from domain.models import LocationKind
 from domain.order.checkout_risk import RiskHistory
 from domain.order.fraud import RiskAssessment
+from domain.order.hours import OpeningHours
 from domain.order.hours_text import parse_opening_hours
 from domain.order.order_pricing import OrderPricing
 from domain.order.routing import GeoPoint, RoutingLocation
 
 
-def _routing_location(r: asyncpg.Record) -> RoutingLocation:
+def opening_hours(text: str, time_zone: str | None) -> OpeningHours | None:
+    """A location's `opening_hours` text in its `time_zone` (UTC if unknown); None: always open."""
     try:
-        zone = ZoneInfo(r["time_zone"])
+        zone = ZoneInfo(time_zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
+    return parse_opening_hours(text, zone)
+
+
+def _routing_location(r: asyncpg.Record) -> RoutingLocation:
     point = None
     if r["latitude"] is not None and r["longitude"] is not None:
         point = GeoPoint(r["latitude"], r["longitude"])
@@ -39,7 +45,7 @@ def _routing_location(r: asyncpg.Record) -> RoutingLocation:
         pickup=r["can_pickup"],
         same_day_radius_km=r["same_day_radius_km"],
         same_day_cutoff=r["same_day_cutoff"],
-        hours=parse_opening_hours(r["opening_hours"], zone),
+        hours=opening_hours(r["opening_hours"], r["time_zone"]),
         active=r["active"],
     )
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -419,6 +420,12 @@ async def test_missed_pickup_is_cancelled_restocked_and_voided(
     client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
 ) -> None:
     sale = await make_sale(db, 3, kind="STORE")
+    # The deadline is a closing time of the store's own hours, in its time zone.
+    await db.execute(
+        "UPDATE locations SET opening_hours = 'Mo-Su 09:00-17:30', "
+        "time_zone = 'Europe/Amsterdam' WHERE id = $1",
+        sale.location,
+    )
     order = await place(client, db, sale, 2, fulfillment=pickup_at(sale))
     collected = await place(client, db, sale, 1, fulfillment=pickup_at(sale))
     assert await level(db, sale) == (0, 0)
@@ -428,6 +435,10 @@ async def test_missed_pickup_is_cancelled_restocked_and_voided(
         fulfillment_id = full["fulfillments"][0]["id"]
         ready = await move(client, env, fulfillment_id, "READY_FOR_PICKUP")
         assert ready["order"]["status"] == "READY_FOR_PICKUP"
+        deadline = datetime.fromisoformat(ready["fulfillment"]["pickupDeadline"])
+        local_deadline = deadline.astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert (local_deadline.hour, local_deadline.minute) == (17, 30)
+        assert timedelta(days=2) < deadline - datetime.now(UTC) < timedelta(days=4)
         ids.append(fulfillment_id)
     await move(client, env, ids[1], "PICKED_UP")
 
