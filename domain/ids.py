@@ -26,3 +26,11 @@ def from_global_id(global_id: str, expected_type: str | None = None) -> tuple[st
         return type_name, uuid.UUID(raw)
     except ValueError:
         raise InvalidId(global_id) from None
+
+
+def local_id(global_id: str, expected_type: str, field: list[str]) -> uuid.UUID:
+    """The uuid of a global id of `expected_type`; InvalidId naming the input `field` if not."""
+    try:
+        return from_global_id(global_id, expected_type)[1]
+    except InvalidId:
+        raise InvalidId(global_id, field) from None

@@ -135,10 +135,6 @@ class Loaders:
         return self._make(order.orders_by_ids)
 
     @cached_property
-    def OrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(order.orders_by_customer_ids)
-
-    @cached_property
     def FulfillmentsByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order_repository.fulfillments_by_order_ids)
 

@@ -14,7 +14,7 @@ response reports the bucket in `extensions.cost.throttleStatus`.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from graphql import (
@@ -121,6 +121,19 @@ def operation_cost(
 DEFAULT_MAX_COST = 5000
 
 
+def returned_objects(value: Any) -> int:
+    """Objects in a result, each costing 1 as in the static cost: the actual cost of a query.
+
+    A list of objects costs its objects (the static cost multiplies by `first`)."""
+    if isinstance(value, dict):
+        children: Iterable[Any] = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return 0
+    return sum((1 if isinstance(v, dict) else 0) + returned_objects(v) for v in children)
+
+
 def client_key(context: Any) -> str:
     """Whose bucket: the authenticated principal, else the client address."""
     principal = getattr(context, "principal", None)
@@ -137,8 +150,10 @@ class QueryCost(SchemaExtension):
     bucket is full, reports both."""
 
     cost: int | None = None
+    actual_cost: int | None = None
     max_cost: int = DEFAULT_MAX_COST
     throttle: Throttle | None = None
+    limiter: RateLimiter | None = None
 
     async def on_validate(self) -> AsyncIterator[None]:
         # Runs after the validation cache has validated the document; a costly
@@ -182,16 +197,17 @@ class QueryCost(SchemaExtension):
         redis = getattr(context.context, "redis", None)
         if redis is None or settings is None or not settings.rate_limit_enabled:
             return
-        limiter = RateLimiter(
+        self.limiter = RateLimiter(
             redis,
             settings.cache_key_prefix,
             settings.rate_limit_capacity,
             settings.rate_limit_restore_rate,
         )
         assert self.cost is not None
-        self.throttle = await limiter.take(client_key(context.context), self.cost)
+        self.throttle = await self.limiter.take(client_key(context.context), self.cost)
         if self.throttle.allowed:
             return
+        self.limiter = None  # refused: nothing to give back
         wait = self.throttle.retry_after_seconds
         context.pre_execution_errors = [
             GraphQLError(
@@ -205,10 +221,29 @@ class QueryCost(SchemaExtension):
             response.status_code = 429
             response.headers["retry-after"] = str(max(1, math.ceil(wait)))
 
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        # Charged the requested (upper-bound) cost up front; give back what was not used.
+        result = self.execution_context.result
+        if self.cost is None or result is None or isinstance(result, list):
+            return
+        operation = self.execution_context.operation_type
+        self.actual_cost = min(
+            self.cost,
+            returned_objects(result.data)
+            + (MUTATION_COST * len(result.data or {}) if operation.value == "mutation" else 0),
+        )
+        if self.limiter is not None and self.actual_cost < self.cost:
+            self.throttle = await self.limiter.refund(
+                client_key(self.execution_context.context), self.cost - self.actual_cost
+            )
+
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
             return {}
         cost: dict[str, Any] = {"requestedQueryCost": self.cost, "maxCost": self.max_cost}
+        if self.actual_cost is not None:
+            cost["actualQueryCost"] = self.actual_cost
         if self.throttle is not None:
             cost["throttleStatus"] = {
                 "maximumAvailable": self.throttle.capacity,

@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from datasources.postgres.rows import many_per_key, one_per_key
+from datasources.postgres.rows import one_per_key
 from domain.models import Order
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
@@ -42,13 +42,3 @@ def _order(r: asyncpg.Record) -> Order:
 async def orders_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[Order | None]:
     rows = await db.fetch(f"SELECT {_COLUMNS} FROM orders WHERE id = ANY($1)", ids)
     return one_per_key(ids, map(_order, rows), lambda o: o.id)
-
-
-async def orders_by_customer_ids(
-    db: Executor, customer_ids: Sequence[uuid.UUID]
-) -> list[list[Order]]:
-    rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM orders WHERE customer_id = ANY($1) ORDER BY created_at DESC",
-        customer_ids,
-    )
-    return many_per_key(customer_ids, map(_order, rows), lambda o: o.customer_id)

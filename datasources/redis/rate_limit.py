@@ -3,7 +3,8 @@
 Each client has a bucket of `capacity` points that drains at `restore_rate`
 points a second. An operation adds its computed cost; if that would overflow
 the bucket, the operation is refused (nothing runs) and the client is told
-how long to wait. One Lua script reads, drains and fills atomically, so any
+how long to wait. After it runs, what it was charged beyond its actual cost
+(the objects it really returned) is given back, as Shopify does. One Lua script reads, drains and fills atomically, so any
 number of API instances share one bucket per client. When Redis is down the
 limiter lets requests through (availability first) and logs it.
 """
@@ -34,7 +35,7 @@ if now > at then level = math.max(0, level - (now - at) * rate) end
 local allowed = 0
 local retry_ms = 0
 if level + cost <= capacity then
-  level = level + cost
+  level = math.max(0, level + cost)
   allowed = 1
 else
   retry_ms = math.ceil((level + cost - capacity) / rate * 1000)
@@ -81,3 +82,7 @@ class RateLimiter:
         return Throttle(
             bool(allowed), self.capacity, available, self.restore_rate, int(retry_ms) / 1000
         )
+
+    async def refund(self, client_key: str, points: int) -> Throttle:
+        """Give back points charged up front but not spent (requested minus actual cost)."""
+        return await self.take(client_key, -max(0, points))

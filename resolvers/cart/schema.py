@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -14,21 +13,14 @@ from domain.cart import services
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy, LineInput, LineUpdate
 from domain.cart.rates import FulfillmentMethod as FulfillmentMethodEnum
 from domain.cart.validation import check_can_read, may_see_cart
-from domain.errors import DomainError, InvalidId
-from domain.ids import from_global_id
+from domain.errors import DomainError
+from domain.ids import from_global_id, local_id
 from domain.models import Cart as CartRecord
 from resolvers.cart.discount_admin import DiscountMutations
 from resolvers.cart.types import Cart, FulfillmentMethod
 from resolvers.cart.views import forget_cart
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
-
-
-def _local_id(value: str, type_name: str, field: list[str]) -> uuid.UUID:
-    try:
-        return from_global_id(value, type_name)[1]
-    except InvalidId:
-        raise InvalidId(value, field) from None
 
 
 def _policy(info: Info) -> CartPolicy:
@@ -119,7 +111,7 @@ def _attributes(values: list[AttributeInput] | None) -> list[Attribute]:
 def _lines(values: list[CartLineInput] | None, field: list[str]) -> list[LineInput]:
     return [
         LineInput(
-            _local_id(line.merchandise_id, "ProductVariant", [*field, str(i), "merchandiseId"]),
+            local_id(line.merchandise_id, "ProductVariant", [*field, str(i), "merchandiseId"]),
             line.quantity,
             _attributes(line.attributes),
         )
@@ -132,7 +124,7 @@ def _buyer(value: CartBuyerIdentityInput | None, field: list[str]) -> BuyerIdent
         return BuyerIdentityInput()
     customer_id = None
     if value.customer_id is not None:
-        customer_id = _local_id(value.customer_id, "Customer", [*field, "customerId"])
+        customer_id = local_id(value.customer_id, "Customer", [*field, "customerId"])
     return BuyerIdentityInput(
         customer_id, value.email, value.phone, value.country_code, value.province_code
     )
@@ -224,7 +216,7 @@ class Mutation(DiscountMutations):
                 uow,
                 principal,
                 policy,
-                channel_id=_local_id(input.channel, "Channel", ["input", "channel"]),
+                channel_id=local_id(input.channel, "Channel", ["input", "channel"]),
                 currency_code=input.currency,
                 lines=_lines(input.lines, ["input", "lines"]),
                 buyer=_buyer(input.buyer_identity, ["input", "buyerIdentity"]),
@@ -247,7 +239,7 @@ class Mutation(DiscountMutations):
         lines: Annotated[list[CartLineInput], strawberry.argument(description="Lines to add.")],
     ) -> CartLinesAddPayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
+            cart = local_id(cart_id, "Cart", ["cartId"])
             parsed = _lines(lines, ["lines"])
             return await services.add_lines(uow, info.context.principal, policy, cart, parsed)
 
@@ -263,10 +255,10 @@ class Mutation(DiscountMutations):
         ],
     ) -> CartLinesUpdatePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
+            cart = local_id(cart_id, "Cart", ["cartId"])
             updates = [
                 LineUpdate(
-                    _local_id(u.id, "CartLine", ["lines", str(i), "id"]),
+                    local_id(u.id, "CartLine", ["lines", str(i), "id"]),
                     u.quantity,
                     None if u.attributes is None else _attributes(u.attributes),
                 )
@@ -286,8 +278,8 @@ class Mutation(DiscountMutations):
         ],
     ) -> CartLinesRemovePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
-            ids = [_local_id(v, "CartLine", ["lineIds", str(i)]) for i, v in enumerate(line_ids)]
+            cart = local_id(cart_id, "Cart", ["cartId"])
+            ids = [local_id(v, "CartLine", ["lineIds", str(i)]) for i, v in enumerate(line_ids)]
             return await services.remove_lines(uow, info.context.principal, policy, cart, ids)
 
         return await _run(info, CartLinesRemovePayload, use_case)  # type: ignore[no-any-return]
@@ -305,7 +297,7 @@ class Mutation(DiscountMutations):
         ],
     ) -> CartDiscountCodesUpdatePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
+            cart = local_id(cart_id, "Cart", ["cartId"])
             return await services.update_discount_codes(
                 uow, info.context.principal, policy, cart, discount_codes
             )
@@ -328,7 +320,7 @@ class Mutation(DiscountMutations):
         ],
     ) -> CartBuyerIdentityUpdatePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
+            cart = local_id(cart_id, "Cart", ["cartId"])
             buyer = _buyer(buyer_identity, ["buyerIdentity"])
             return await services.update_buyer_identity(
                 uow, info.context.principal, policy, cart, buyer
@@ -344,7 +336,7 @@ class Mutation(DiscountMutations):
         note: Annotated[str, strawberry.argument(description="The note, at most 5000 characters.")],
     ) -> CartNoteUpdatePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
+            cart = local_id(cart_id, "Cart", ["cartId"])
             return await services.update_note(uow, info.context.principal, policy, cart, note)
 
         return await _run(info, CartNoteUpdatePayload, use_case)  # type: ignore[no-any-return]
@@ -357,7 +349,7 @@ class Mutation(DiscountMutations):
         method: Annotated[FulfillmentMethod, strawberry.argument(description="The method.")],  # type: ignore[valid-type]
     ) -> CartFulfillmentMethodUpdatePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            cart = _local_id(cart_id, "Cart", ["cartId"])
+            cart = local_id(cart_id, "Cart", ["cartId"])
             return await services.update_fulfillment_method(
                 uow, info.context.principal, policy, cart, FulfillmentMethodEnum(method)
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,8 +9,8 @@ import strawberry
 
 from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
-from domain.errors import DomainError, InvalidId
-from domain.ids import from_global_id
+from domain.errors import DomainError
+from domain.ids import local_id
 from domain.order.aftersale import LineQuantity
 from domain.order.cancel_service import CancelResult, cancel_order, review_order
 from resolvers.common import Money, money
@@ -57,13 +56,6 @@ class OrderReviewPayload:
     )
 
 
-def _local(value: str, type_name: str, field: list[str]) -> uuid.UUID:
-    try:
-        return from_global_id(value, type_name)[1]
-    except InvalidId:
-        raise InvalidId(value, field) from None
-
-
 _OrderId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Order.")]
 
 
@@ -103,12 +95,12 @@ class Mutation:
         ] = None,
     ) -> OrderCancelPayload:
         try:
-            local = _local(order_id, "Order", ["orderId"])
+            local = local_id(order_id, "Order", ["orderId"])
             requested = None
             if lines is not None:
                 requested = [
                     LineQuantity(
-                        _local(line.line_id, "OrderLine", ["lines", str(i), "lineId"]),
+                        local_id(line.line_id, "OrderLine", ["lines", str(i), "lineId"]),
                         line.quantity,
                     )
                     for i, line in enumerate(lines)
@@ -149,7 +141,7 @@ class Mutation:
         ] = None,
     ) -> OrderReviewPayload:
         try:
-            local = _local(order_id, "Order", ["orderId"])
+            local = local_id(order_id, "Order", ["orderId"])
             async with UnitOfWork(info.context.pool) as uow:
                 await review_order(
                     uow,

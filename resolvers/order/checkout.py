@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,8 +11,8 @@ from strawberry.scalars import JSON
 
 from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
-from domain.errors import DomainError, ErrorCode, InvalidId
-from domain.ids import from_global_id
+from domain.errors import DomainError, ErrorCode
+from domain.ids import local_id
 from domain.order import checkout
 from domain.order import fulfillment as lifecycle
 from domain.order.fulfillment_service import parse_tracking, update_fulfillment
@@ -106,13 +105,6 @@ class FulfillmentUpdatePayload:
     )
 
 
-def _local(value: str, type_name: str, field: list[str]) -> uuid.UUID:
-    try:
-        return from_global_id(value, type_name)[1]
-    except InvalidId:
-        raise InvalidId(value, field) from None
-
-
 def _address(value: Any, field: list[str] | None = None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -154,10 +146,10 @@ class Mutation:
         ] = None,
     ) -> CheckoutBeginPayload:
         try:
-            local = _local(cart_id, "Cart", ["cartId"])
+            local = local_id(cart_id, "Cart", ["cartId"])
             location = None
             if pickup_location_id is not None:
-                location = _local(pickup_location_id, "Location", ["pickupLocationId"])
+                location = local_id(pickup_location_id, "Location", ["pickupLocationId"])
             async with UnitOfWork(info.context.pool) as uow:
                 started = await checkout.begin_checkout(
                     uow,
@@ -203,10 +195,10 @@ class Mutation:
     ) -> CheckoutCompletePayload:
         pool = info.context.pool
         try:
-            local = _local(cart_id, "Cart", ["cartId"])
+            local = local_id(cart_id, "Cart", ["cartId"])
             location = None
             if fulfillment.location_id is not None:
-                location = _local(
+                location = local_id(
                     fulfillment.location_id, "Location", ["fulfillment", "locationId"]
                 )
             choice = checkout.FulfillmentChoice(
@@ -260,7 +252,7 @@ class Mutation:
         ] = None,
     ) -> FulfillmentUpdatePayload:
         try:
-            local = _local(id, "Fulfillment", ["id"])
+            local = local_id(id, "Fulfillment", ["id"])
             parsed = parse_tracking(
                 None if tracking is None else tracking.carrier,
                 None if tracking is None else tracking.number,

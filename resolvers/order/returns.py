@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,8 +9,8 @@ import strawberry
 
 from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
-from domain.errors import DomainError, InvalidId
-from domain.ids import from_global_id
+from domain.errors import DomainError
+from domain.ids import local_id
 from domain.order import aftersale, returns
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
@@ -38,13 +37,6 @@ class OrderReturnPayload:
     user_errors: list[UserError] = strawberry.field(
         description="Problems with the input; empty on success, and then nothing changed."
     )
-
-
-def _local(value: str, type_name: str, field: list[str]) -> uuid.UUID:
-    try:
-        return from_global_id(value, type_name)[1]
-    except InvalidId:
-        raise InvalidId(value, field) from None
 
 
 async def _payload(info: Info, record: returns.ReturnRecord) -> OrderReturnPayload:
@@ -82,10 +74,10 @@ class Mutation:
         ] = None,
     ) -> OrderReturnPayload:
         try:
-            local = _local(order_id, "Order", ["orderId"])
+            local = local_id(order_id, "Order", ["orderId"])
             wanted = [
                 aftersale.LineQuantity(
-                    _local(line.line_id, "OrderLine", ["lines", str(i), "lineId"]), line.quantity
+                    local_id(line.line_id, "OrderLine", ["lines", str(i), "lineId"]), line.quantity
                 )
                 for i, line in enumerate(lines)
             ]
@@ -121,8 +113,8 @@ class Mutation:
         ],
     ) -> OrderReturnPayload:
         try:
-            local = _local(return_id, "Return", ["returnId"])
-            location = _local(location_id, "Location", ["locationId"])
+            local = local_id(return_id, "Return", ["returnId"])
+            location = local_id(location_id, "Location", ["locationId"])
             async with UnitOfWork(info.context.pool) as uow:
                 record = await returns.receive_return(
                     uow, info.context.principal, PAYMENTS, local, location, datetime.now(UTC)

@@ -23,14 +23,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from datasources.kafka import topics
-from datasources.kafka.client import create_producer, ensure_topics
 from datasources.kafka.consumer import InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
-from datasources.postgres.pool import create_pool
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
 from tests.helpers import unique
-from tests.integration.test_inventory_kafka import wait_for
+from tests.kafka_helpers import kafka_producer, running_consumer, wait_for
 from tests.order_helpers import complete, guest_carts, make_sale
 
 
@@ -47,33 +45,16 @@ def update(event_id: str | None = None, **data: Any) -> bytes:
 
 @pytest.fixture
 async def producer(env: TestEnv) -> AsyncIterator[AIOKafkaProducer]:
-    settings = env.settings()
-    assert settings.kafka_bootstrap_servers
-    await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(t) for t in topics.ALL])
-    p = create_producer(settings.kafka_bootstrap_servers, enable_idempotence=False)
-    await p.start()
-    yield p
-    await p.stop()
+    async with kafka_producer(env) as p:
+        yield p
 
 
 @pytest.fixture
-async def running_consumer(env: TestEnv) -> AsyncIterator[InboundConsumer]:
-    settings = env.settings()
-    assert settings.kafka_bootstrap_servers
-    pool = await create_pool(env.database_url, min_size=1, max_size=2)
-    consumer = fulfillment_updates_consumer(
-        pool,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.kafka_topic_prefix,
-        session_timeout_ms=3000,
-        heartbeat_interval_ms=300,
-    )
-    consumer.config.backoff_initial = 0.05
-    task = asyncio.create_task(consumer.run())
-    yield consumer
-    consumer.stop()
-    await asyncio.wait_for(task, 20)
-    await pool.close()
+async def running(env: TestEnv) -> AsyncIterator[InboundConsumer]:
+    async with running_consumer(
+        env, fulfillment_updates_consumer, backoff_initial=0.05
+    ) as consumer:
+        yield consumer
 
 
 async def place_order(client: httpx.AsyncClient, db: asyncpg.Connection[Any]) -> dict[str, Any]:
@@ -122,7 +103,7 @@ async def test_wms_ships_the_order_once_per_event_and_the_payment_is_captured(
     client: httpx.AsyncClient,
     db: asyncpg.Connection[Any],
     producer: AIOKafkaProducer,
-    running_consumer: InboundConsumer,
+    running: InboundConsumer,
 ) -> None:
     placed = await place_order(client, db)
     assert await db.fetchval("SELECT status FROM fulfillments") == "ALLOCATED"
@@ -144,8 +125,8 @@ async def test_wms_ships_the_order_once_per_event_and_the_payment_is_captured(
     ]
     for value in messages:
         await producer.send_and_wait(topic, value, key=key)
-    await handled(running_consumer, len(messages))
-    c = running_consumer
+    await handled(running, len(messages))
+    c = running
     assert (c.applied, c.duplicates, c.dead_lettered) == (3, 1, 0)
     f = await db.fetchrow("SELECT status, tracking FROM fulfillments")
     assert dict(f) == {"status": "SHIPPED", "tracking": "PostNL 3SABC1234567"}
@@ -181,7 +162,7 @@ async def test_refused_and_malformed_updates_go_to_the_dlq_and_the_next_is_appli
     client: httpx.AsyncClient,
     db: asyncpg.Connection[Any],
     producer: AIOKafkaProducer,
-    running_consumer: InboundConsumer,
+    running: InboundConsumer,
 ) -> None:
     placed = await place_order(client, db)
     topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
@@ -200,11 +181,11 @@ async def test_refused_and_malformed_updates_go_to_the_dlq_and_the_next_is_appli
     # The order alone: applies to its fulfillments that may make the move.
     good = update("good-1", orderId=to_global_id("Order", placed["order"]), status="SHIPPED")
     await producer.send_and_wait(topic, good, key=key)
-    await handled(running_consumer, len(poison) + 1)
+    await handled(running, len(poison) + 1)
 
     assert await db.fetchval("SELECT status FROM fulfillments") == "SHIPPED"
     assert await db.fetchval("SELECT status FROM payments") == "CAPTURED"
-    assert running_consumer.dead_lettered == len(poison)
+    assert running.dead_lettered == len(poison)
     parked = dict(await read_dlq(env, len(poison)))
     assert sorted(parked) == sorted(poison)
     assert parked[poison[0]].startswith("rejected: INVALID_TRANSITION: ")
@@ -229,7 +210,7 @@ async def test_a_transient_database_fault_is_retried_not_dead_lettered(
     client: httpx.AsyncClient,
     db: asyncpg.Connection[Any],
     producer: AIOKafkaProducer,
-    running_consumer: InboundConsumer,
+    running: InboundConsumer,
 ) -> None:
     """The first two writes of the fulfillment fail with a serialization failure (a real
     Postgres error, like a lost connection: retryable). The sequence is not rolled back,
@@ -251,8 +232,8 @@ async def test_a_transient_database_fault_is_retried_not_dead_lettered(
     topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
     gid = to_global_id("Fulfillment", placed["fulfillment"])
     await producer.send_and_wait(topic, update("t-1", fulfillmentId=gid, status="PICKING"))
-    await handled(running_consumer, 1)
-    assert (running_consumer.applied, running_consumer.dead_lettered) == (1, 0)
+    await handled(running, 1)
+    assert (running.applied, running.dead_lettered) == (1, 0)
     assert await db.fetchval("SELECT last_value FROM injected_faults") == 3
     assert await db.fetchval("SELECT status FROM fulfillments") == "PICKING"
     assert await db.fetchval("SELECT count(*) FROM processed_events") == 1

@@ -22,6 +22,7 @@ async def test_typename(client: httpx.AsyncClient) -> None:
     assert body["data"] == {"__typename": "Query"}
     assert body["extensions"]["cost"] == {
         "requestedQueryCost": 0,
+        "actualQueryCost": 0,
         "maxCost": 5000,
         "throttleStatus": {
             "maximumAvailable": 10_000,

@@ -19,12 +19,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from datasources.kafka import topics
 from datasources.kafka.adjustments import adjustments_consumer
-from datasources.kafka.client import create_producer, ensure_topics
 from datasources.kafka.consumer import InboundConsumer
-from datasources.postgres.pool import create_pool
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
 from tests.helpers import unique
+from tests.kafka_helpers import kafka_producer, running_consumer, wait_for
 from tests.stock_helpers import assert_ledger_matches, make_location, make_variant, receive
 
 
@@ -41,41 +40,14 @@ def adjustment(sku: str, location_id: uuid.UUID, event_id: str | None = None, **
 
 @pytest.fixture
 async def producer(env: TestEnv) -> AsyncIterator[AIOKafkaProducer]:
-    settings = env.settings()
-    assert settings.kafka_bootstrap_servers
-    await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(t) for t in topics.ALL])
-    p = create_producer(settings.kafka_bootstrap_servers, enable_idempotence=False)
-    await p.start()
-    yield p
-    await p.stop()
+    async with kafka_producer(env) as p:
+        yield p
 
 
 @pytest.fixture
-async def running_consumer(env: TestEnv) -> AsyncIterator[InboundConsumer]:
-    settings = env.settings()
-    assert settings.kafka_bootstrap_servers
-    pool = await create_pool(env.database_url, min_size=1, max_size=2)
-    consumer = adjustments_consumer(
-        pool,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_prefix=settings.kafka_topic_prefix,
-        session_timeout_ms=3000,
-        heartbeat_interval_ms=300,
-    )
-    task = asyncio.create_task(consumer.run())
-    yield consumer
-    consumer.stop()
-    await asyncio.wait_for(task, 20)
-    await pool.close()
-
-
-async def wait_for(predicate: Any, within: float = 30) -> None:
-    """Poll `predicate` until true; fail after `within` seconds."""
-    async with asyncio.timeout(within):
-        while True:
-            if await predicate():
-                return
-            await asyncio.sleep(0.05)
+async def running(env: TestEnv) -> AsyncIterator[InboundConsumer]:
+    async with running_consumer(env, adjustments_consumer) as consumer:
+        yield consumer
 
 
 async def on_hand(db: asyncpg.Connection[Any], sku: str, location_id: uuid.UUID) -> int:
@@ -89,7 +61,7 @@ async def test_same_event_twice_changes_stock_once(
     env: TestEnv,
     db: asyncpg.Connection[Any],
     producer: AIOKafkaProducer,
-    running_consumer: InboundConsumer,
+    running: InboundConsumer,
 ) -> None:
     location = await make_location(db)
     sku = await make_variant(db)
@@ -102,11 +74,11 @@ async def test_same_event_twice_changes_stock_once(
     await producer.send_and_wait(topic, counted, key=sku.encode())
 
     async def handled() -> bool:
-        c = running_consumer
+        c = running
         return c.applied + c.duplicates >= 3
 
     await wait_for(handled)
-    assert (running_consumer.applied, running_consumer.duplicates) == (2, 1)
+    assert (running.applied, running.duplicates) == (2, 1)
     assert await on_hand(db, sku, location) == 12
     deltas = await db.fetch(
         "SELECT delta, reason FROM stock_movements WHERE sku = $1 ORDER BY id", sku
@@ -128,7 +100,7 @@ async def test_poison_messages_go_to_the_dlq_and_the_next_is_applied(
     env: TestEnv,
     db: asyncpg.Connection[Any],
     producer: AIOKafkaProducer,
-    running_consumer: InboundConsumer,
+    running: InboundConsumer,
 ) -> None:
     location = await make_location(db)
     sku = await make_variant(db)
@@ -175,7 +147,7 @@ async def test_poison_messages_go_to_the_dlq_and_the_next_is_applied(
     assert "schema violation at data/reason" in reasons[poison[1]]
     assert reasons[poison[2]].startswith("rejected: NOT_FOUND")
     assert reasons[poison[3]].startswith("rejected: INVALID")
-    assert running_consumer.dead_lettered == 4
+    assert running.dead_lettered == 4
     assert await db.fetchval("SELECT count(*) FROM processed_events") == 1
     await assert_ledger_matches(db)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
+import asyncpg
 import httpx
 
 from domain.auth import Role
 from tests.conftest import TestEnv
 from tests.helpers import app_client, graphql, staff_token
+from tests.stock_helpers import make_variant
 
 QUERY = "{ channels { code } }"
 DIGEST = hashlib.sha256(QUERY.encode()).hexdigest()
@@ -44,10 +47,15 @@ async def test_automatic_persisted_queries_over_post_and_get(client: httpx.Async
 PAGE = "{ products(first: 10) { edges { node { title } } } }"  # cost 1 + 10 * 2 = 21
 
 
-async def test_leaky_bucket_throttles_one_client_not_another(env: TestEnv) -> None:
+async def test_leaky_bucket_throttles_one_client_not_another(
+    env: TestEnv, db: asyncpg.Connection[Any]
+) -> None:
+    for _ in range(10):  # a full page: the actual cost equals the requested one
+        await make_variant(db)
     settings = env.settings(max_query_cost=50, rate_limit_capacity=50, rate_limit_restore_rate=1)
     async with app_client(settings) as client:
         first = await graphql(client, PAGE)
+        assert first["extensions"]["cost"]["actualQueryCost"] == 21
         status = first["extensions"]["cost"]["throttleStatus"]
         assert status == {"maximumAvailable": 50, "currentlyAvailable": 29, "restoreRate": 1.0}
         second = await graphql(client, PAGE)
@@ -69,6 +77,19 @@ async def test_leaky_bucket_throttles_one_client_not_another(env: TestEnv) -> No
         other = await graphql(client, PAGE, token=staff_token(settings, Role.ADMIN))
         assert "errors" not in other
         assert other["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 29
+
+
+async def test_unused_points_are_given_back(env: TestEnv, db: asyncpg.Connection[Any]) -> None:
+    """Charged the requested cost up front, a query gets back what it did not return."""
+    await make_variant(db)  # one product on a page of ten
+    settings = env.settings(max_query_cost=50, rate_limit_capacity=50, rate_limit_restore_rate=1)
+    async with app_client(settings) as client:
+        for _ in range(5):  # 5 x 21 requested would overflow 50; 5 x 3 actual does not
+            body = await graphql(client, PAGE)
+            assert "errors" not in body, body
+            cost = body["extensions"]["cost"]
+            assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (21, 3)
+        assert cost["throttleStatus"]["currentlyAvailable"] >= 50 - 5 * 3
 
 
 async def test_introspection_can_be_switched_off(env: TestEnv, client: httpx.AsyncClient) -> None:
