@@ -112,3 +112,48 @@ async def expire_inactive_points(
         customer_event("ucg.customer.points_changed.v1", customer.id, kind="EXPIRE", points=-lapsed)
     )
     return lapsed
+
+
+REVERSAL_PREFIX = "reversal:"
+
+
+async def reverse_points(
+    uow: CustomerUnitOfWork,
+    customer_id: uuid.UUID,
+    order_id: uuid.UUID,
+    given_back_minor: int,
+    total_minor: int,
+    key: str,
+) -> int:
+    """Take back the points of an order's money given back (cancelled or refunded).
+
+    `given_back_minor` is ALL the order has given back so far, so the reversals of
+    one order add up to `earned * given_back // total` however the money came back
+    (a whole cancel takes back everything earned), and a retry (same `key`, or a
+    later call with no new money) takes nothing more. Never below a zero balance:
+    points already redeemed stay spent. An ADJUST entry linked to the order, so
+    the tier (lifetime earned) is not lowered."""
+    customer = await _survivor(uow, customer_id)
+    entries = await uow.customers.ledger(customer.id)
+    reason = f"{REVERSAL_PREFIX}{key}"[:200]
+    mine = [e for e in entries if e.order_id == order_id]
+    earned = sum(e.points for e in mine if e.kind is loyalty.LedgerKind.EARN)
+    if earned <= 0 or total_minor <= 0 or any(e.reason == reason for e in mine):
+        return 0
+    reversed_before = -sum(
+        e.points
+        for e in mine
+        if e.kind is loyalty.LedgerKind.ADJUST and e.reason.startswith(REVERSAL_PREFIX)
+    )
+    target = earned * min(max(given_back_minor, 0), total_minor) // total_minor
+    balance = sum(e.points for e in entries)
+    points = min(target - reversed_before, balance)
+    if points <= 0:
+        return 0
+    await uow.customers.add_ledger_entry(
+        customer.id, loyalty.LedgerKind.ADJUST.value, -points, order_id, reason
+    )
+    await uow.add_event(
+        customer_event("ucg.customer.points_changed.v1", customer.id, kind="ADJUST", points=-points)
+    )
+    return points

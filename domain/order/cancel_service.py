@@ -34,7 +34,6 @@ from domain.order.cancellation import (
     Cut,
     OrderState,
     ReviewDecision,
-    check_key,
     check_may_cancel,
     check_reason,
     order_cancelled,
@@ -50,6 +49,8 @@ from domain.order.fulfillment import (
     pickup_expired,
     transition,
 )
+from domain.order.idempotency import check_key
+from domain.order.order_points import PointsUnitOfWork, reverse_order_points
 from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentRepository, give_back
@@ -111,7 +112,7 @@ class AfterSaleRepository(Protocol):
     ) -> None: ...
 
 
-class CancelUnitOfWork(UnitOfWork, Protocol):
+class CancelUnitOfWork(UnitOfWork, PointsUnitOfWork, Protocol):
     @property
     def aftersale(self) -> AfterSaleRepository: ...
     @property
@@ -260,11 +261,23 @@ async def _apply(
     for line in plan.lines:
         await uow.aftersale.add_cancelled_quantity(line.line_id, line.quantity)
     await _set_order_status(uow, state, statuses, now, reason)
-    settled = await give_back(uow, gateway, state.id, plan.amount_minor, key)
+    amount = plan.amount_minor
+    if plan.whole_order:
+        # Nothing is left to fulfill: nothing stays owed. The tax on shipping is in
+        # the order total but in no line's total, so the plan alone would leave it.
+        amount = max(amount, await _owed(uow.payments, state.id))
+    settled = await give_back(uow, gateway, state.id, amount, key)
+    await reverse_order_points(uow, state.customer_id, state.id, key)
     await uow.add_event(
-        order_cancelled(state, plan, reason, settled.refunded_minor, settled.voided)
+        order_cancelled(state, plan, reason, settled.refunded_minor, settled.voided, amount)
     )
-    return CancelResult(state.id, plan.amount_minor, settled.refunded_minor, settled.voided)
+    return CancelResult(state.id, amount, settled.refunded_minor, settled.voided)
+
+
+async def _owed(payments: PaymentRepository, order_id: uuid.UUID) -> int:
+    return sum(
+        p.owed_minor for p in await payments.payments_for_update(order_id) if p.status != "VOIDED"
+    )
 
 
 async def _restock(uow: CancelUnitOfWork, order_id: uuid.UUID, cuts: Sequence[Cut]) -> None:

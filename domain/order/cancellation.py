@@ -7,8 +7,6 @@ what is stored. The use-cases over a unit of work are in `cancel_service.py`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,12 +27,12 @@ from domain.order.fulfillment import (
     StockEffect,
     cancellation_stock_effect,
 )
+from domain.order.idempotency import fingerprint
 
 # Staff-like roles that may cancel any customer's order (ADMIN may do everything).
 CANCEL_ROLES = (Role.SUPPORT, Role.STORE_ASSOCIATE, Role.SERVICE)
 # Roles that decide on orders held for a fraud review.
 REVIEW_ROLES = (Role.SUPPORT,)
-MAX_KEY_LENGTH = 200
 
 
 class CancelReason(StrEnum):
@@ -223,15 +221,6 @@ def check_reason(principal: Principal | None, reason: CancelReason) -> None:
         )
 
 
-def check_key(key: str | None) -> None:
-    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise DomainError(
-            ErrorCode.INVALID,
-            f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters.",
-            ["idempotencyKey"],
-        )
-
-
 def request_hash(
     order_id: uuid.UUID, lines: Sequence[LineQuantity] | None, reason: CancelReason
 ) -> str:
@@ -241,7 +230,7 @@ def request_hash(
         "lines": None if lines is None else [[str(q.line_id), q.quantity] for q in lines],
         "reason": reason.value,
     }
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return fingerprint(body)
 
 
 ORDER_CANCELLED = "ucg.order.cancelled.v1"
@@ -253,8 +242,12 @@ def order_cancelled(
     reason: CancelReason,
     refunded_minor: int,
     voided: bool,
+    amount_minor: int | None = None,
 ) -> OutboxEvent:
-    """What was cancelled and how it was settled; ids and amounts only, no PII."""
+    """What was cancelled and how it was settled; ids and amounts only, no PII.
+
+    `amount_minor`: what the buyer no longer owes, when more than the plan's lines
+    and shipping (a whole cancel also gives back the tax on shipping)."""
     return OutboxEvent(
         topic=ORDERS_TOPIC,
         type=ORDER_CANCELLED,
@@ -267,7 +260,7 @@ def order_cancelled(
             "reason": reason.value,
             "wholeOrder": plan.whole_order,
             "currencyCode": order.currency_code,
-            "amountMinor": plan.amount_minor,
+            "amountMinor": plan.amount_minor if amount_minor is None else amount_minor,
             "shippingMinor": plan.shipping_minor,
             "refundedMinor": refunded_minor,
             "voided": voided,

@@ -17,8 +17,6 @@ IDEMPOTENCY_CONFLICT (different input). The unique index on
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -65,6 +63,7 @@ from domain.order.checkout_types import (
 from domain.order.events import order_created
 from domain.order.fraud import assess_risk
 from domain.order.fulfillment import FulfillmentStatus, OrderStatus
+from domain.order.idempotency import check_key, fingerprint
 from domain.order.options import fulfillment_options
 from domain.order.order_pricing import (
     shipping_rates_for,
@@ -87,7 +86,6 @@ __all__ = [
 ]
 
 CHECKOUT_TTL = timedelta(seconds=CHECKOUT_TTL_SECONDS)
-MAX_KEY_LENGTH = 200
 
 
 def request_hash(
@@ -105,7 +103,7 @@ def request_hash(
     }
     if billing is not None:  # only when given: keys stored before it existed still match
         body["billing"] = dict(billing)
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return fingerprint(body)
 
 
 async def _open_cart(
@@ -240,12 +238,7 @@ async def _release_if_active(uow: CheckoutUnitOfWork, reservation_id: uuid.UUID)
 
 
 def _check_choice(choice: FulfillmentChoice, idempotency_key: str) -> None:
-    if not 0 < len(idempotency_key) <= MAX_KEY_LENGTH:
-        raise DomainError(
-            ErrorCode.INVALID,
-            f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters.",
-            ["idempotencyKey"],
-        )
+    check_key(idempotency_key)
     if (
         choice.method in (Method.SHIP, Method.SHIP_FROM_STORE, Method.SAME_DAY)
         and not choice.address
@@ -273,11 +266,11 @@ async def complete_checkout(
     billing_address: Mapping[str, Any] | None = None,
 ) -> PlacedOrder:
     _check_choice(choice, idempotency_key)
-    fingerprint = request_hash(cart_id, choice, card_token, billing_address)
+    request = request_hash(cart_id, choice, card_token, billing_address)
     await uow.orders.lock_idempotency_key(idempotency_key)
     earlier = await uow.orders.order_by_idempotency_key(idempotency_key)
     if earlier is not None:
-        if earlier.request_hash != fingerprint:
+        if earlier.request_hash != request:
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 "This idempotencyKey was used with different input.",
@@ -309,7 +302,7 @@ async def complete_checkout(
         method=choice.method.value,
         address=choice.address,
         idempotency_key=idempotency_key,
-        request_hash=fingerprint,
+        request_hash=request,
     )
     await uow.routing.save_amounts(order.id, pricing, risk, card, street)
     line_ids = await uow.routing.insert_lines(

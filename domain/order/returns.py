@@ -21,8 +21,6 @@ and a fulfillment update of the same order, serialize without deadlock.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +42,8 @@ from domain.inventory.services import apply_adjustment
 from domain.models import OutboxEvent
 from domain.order.aftersale import LineQuantity, OrderLine, ReturnReason, plan_return
 from domain.order.events import ORDERS_TOPIC
+from domain.order.idempotency import check_key, fingerprint
+from domain.order.order_points import PointsUnitOfWork, reverse_order_points
 from domain.order.payments import PaymentGateway
 from domain.order.settlement import PaymentRepository, give_back
 from domain.ports import UnitOfWork as StockUnitOfWork
@@ -51,7 +51,6 @@ from domain.ports import UnitOfWork as StockUnitOfWork
 RETURN_CREATED = "ucg.order.return_created.v1"
 RETURN_RECEIVED = "ucg.order.return_received.v1"
 RECEIVE_ROLES = (Role.STORE_ASSOCIATE, Role.SERVICE)
-MAX_KEY_LENGTH = 200
 MAX_NOTE_LENGTH = 1000
 
 
@@ -120,7 +119,7 @@ class ReturnRepository(Protocol):
     ) -> ReturnRecord: ...
 
 
-class ReturnUnitOfWork(StockUnitOfWork, Protocol):
+class ReturnUnitOfWork(StockUnitOfWork, PointsUnitOfWork, Protocol):
     @property
     def returns(self) -> ReturnRepository: ...
     @property
@@ -145,7 +144,7 @@ def _request_hash(
         "reason": reason.value,
         "note": note,
     }
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return fingerprint(body)
 
 
 async def create_return(
@@ -159,12 +158,7 @@ async def create_return(
     now: datetime,
 ) -> ReturnRecord:
     caller = require_principal(principal)
-    if not 0 < len(idempotency_key) <= MAX_KEY_LENGTH:
-        raise DomainError(
-            ErrorCode.INVALID,
-            f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters.",
-            ["idempotencyKey"],
-        )
+    check_key(idempotency_key)
     if note is not None and len(note) > MAX_NOTE_LENGTH:
         raise DomainError(
             ErrorCode.INVALID, f"note must be at most {MAX_NOTE_LENGTH} characters.", ["note"]
@@ -235,9 +229,9 @@ async def receive_return(
                 source_event_id=f"return:{return_id}:{line.order_line_id}",
             )
         await uow.returns.add_returned_quantity(line.order_line_id, line.quantity)
-    settled = await give_back(
-        uow, payments, current.order_id, current.refund_minor, f"return:{return_id}"
-    )
+    key = f"return:{return_id}"
+    settled = await give_back(uow, payments, current.order_id, current.refund_minor, key)
+    await reverse_order_points(uow, current.customer_id, current.order_id, key)
     record = await uow.returns.mark_received(return_id, location_id, settled.refunded_minor, now)
     await uow.add_event(return_received_event(record))
     return record

@@ -22,7 +22,14 @@ from typing import Protocol
 
 from domain.errors import DomainError, ErrorCode
 from domain.order.aftersale import payment_adjustment
-from domain.order.payments import Captured, PaymentAmount, PaymentGateway, Refunded, Voided
+from domain.order.payments import (
+    Captured,
+    PaymentAmount,
+    PaymentFailureCode,
+    PaymentGateway,
+    Refunded,
+    Voided,
+)
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,16 @@ async def give_back(
     amount_minor: int,
     key: str,
 ) -> Settlement:
-    """Lower what is owed on the order by `amount_minor` and settle with the gateway."""
+    """Lower what is owed on the order by `amount_minor` and settle with the gateway.
+
+    Every void comes before any refund: a void that fails then rolls back a
+    settlement that has not moved money yet, so no refund the payment service
+    made can be lost by the rollback. A void is asked for at most once per
+    authorization: ALREADY_VOIDED (a later settlement of an order whose rest was
+    released earlier) counts as done."""
     if amount_minor < 0:
         raise DomainError(ErrorCode.INVALID, "An amount given back must not be negative.")
-    refunded = 0
+    plans: list[tuple[PaymentState, PaymentState, int]] = []  # before, after, to refund
     voided = False
     left = amount_minor
     for payment in await uow.payments.payments_for_update(order_id):
@@ -79,30 +92,40 @@ async def give_back(
             new_total_minor=owed,
         )
         updated = replace(payment, owed_minor=owed)
-        money = PaymentAmount(adjustment.refund_minor, payment.currency_code)
-        if adjustment.refund_minor > 0:
+        if adjustment.void_remaining and payment.status in ("AUTHORIZED", "CAPTURED"):
+            if payment.captured_minor < payment.amount_minor:
+                voided = await _void_once(gateway, payment, key) or voided
+            if payment.captured_minor == 0:
+                updated = replace(updated, status="VOIDED")
+        plans.append((payment, updated, adjustment.refund_minor))
+    refunded = 0
+    for payment, updated, refund in plans:
+        if refund > 0:
+            money = PaymentAmount(refund, payment.currency_code)
             result = await gateway.refund(
                 payment.authorization_id, money, f"{key}:refund:{payment.id}"
             )
             if not isinstance(result, Refunded):
                 raise result.to_domain_error()
-            refunded += adjustment.refund_minor
-            total_refunded = payment.refunded_minor + adjustment.refund_minor
+            refunded += refund
+            total_refunded = payment.refunded_minor + refund
             updated = replace(
                 updated,
                 refunded_minor=total_refunded,
                 status="REFUNDED" if total_refunded == payment.captured_minor else updated.status,
             )
-        if adjustment.void_remaining and payment.status in ("AUTHORIZED", "CAPTURED"):
-            if payment.captured_minor < payment.amount_minor:
-                void = await gateway.void(payment.authorization_id, f"{key}:void:{payment.id}")
-                if not isinstance(void, Voided):
-                    raise void.to_domain_error()
-                voided = True
-            if payment.captured_minor == 0:
-                updated = replace(updated, status="VOIDED")
         await uow.payments.save_payment(updated)
     return Settlement(refunded, voided)
+
+
+async def _void_once(gateway: PaymentGateway, payment: PaymentState, key: str) -> bool:
+    """Release the uncaptured rest; False if an earlier settlement already did."""
+    result = await gateway.void(payment.authorization_id, f"{key}:void:{payment.id}")
+    if isinstance(result, Voided):
+        return True
+    if result.code is PaymentFailureCode.ALREADY_VOIDED:
+        return False
+    raise result.to_domain_error()
 
 
 async def capture_owed(

@@ -17,7 +17,6 @@ from domain.order.cancellation import (
     FulfillmentPart,
     OrderState,
     StoredLine,
-    check_key,
     check_may_cancel,
     check_reason,
     order_cancelled,
@@ -27,6 +26,7 @@ from domain.order.cancellation import (
 )
 from domain.order.fulfillment import FulfillmentStatus as S
 from domain.order.fulfillment import StockEffect
+from domain.order.idempotency import check_key
 
 A, B = uuid.uuid4(), uuid.uuid4()
 
