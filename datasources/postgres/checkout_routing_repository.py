@@ -73,6 +73,16 @@ class PostgresCheckoutRoutingRepository:
         )
         return [_routing_location(r) for r in rows]
 
+    async def lock_discounts(self, codes: Sequence[str]) -> None:
+        """Row locks on the codes (in id order, so two checkouts cannot deadlock) until
+        commit: checkouts with a shared code serialize, and the later one counts the
+        earlier one's redemption against the usage limits."""
+        if codes:
+            await self._conn.execute(
+                "SELECT id FROM discounts WHERE code = ANY($1) ORDER BY id FOR UPDATE",
+                list(codes),
+            )
+
     async def discount_definitions(
         self, codes: Sequence[str], customer_id: uuid.UUID | None
     ) -> dict[str, DiscountDefinition]:

@@ -280,6 +280,8 @@ async def complete_checkout(
     cart = await _open_cart(uow, principal, cart_id, now)
     drafts = await _priced_lines(uow, cart)
     plan = await take_plan(uow, cart, drafts, choice, now)
+    # Usage limits: count redemptions only once the codes are ours until commit.
+    await uow.routing.lock_discounts(cart.discount_codes)
     pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
     total = pricing.total_minor
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -403,3 +404,27 @@ async def test_an_ordinary_order_is_not_held(
     staff = staff_token(env.settings(), Role.SUPPORT)
     seen = await graphql(client, ORDER, {"id": placed["order"]["id"]}, token=staff)
     assert seen["data"]["order"]["risk"] == {"score": 0, "onHold": False, "reasons": []}
+
+
+async def test_a_single_use_code_is_redeemed_once_by_concurrent_checkouts(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    world = await make_world(db)
+    for sku in world.skus:
+        await receive(db, sku, world.warehouse, 10)
+    await db.execute(
+        "INSERT INTO discounts (code, kind, value, usage_limit) "
+        "VALUES ('ONCE', 'PERCENTAGE', 1000, 1)"
+    )
+    # Different skus: no shared stock row that would serialize them anyway.
+    carts = [await cart_of(db, world, q, ["ONCE"]) for q in ([2, 0], [0, 2])]
+    results = await asyncio.gather(
+        *(complete(client, cart, {"method": "SHIP", "address": AMSTERDAM}) for cart in carts)
+    )
+    # The checkouts serialize on the code: the later one sees the limit reached.
+    discounts = sorted(
+        r["order"]["discount"]["amount"] if r["order"] else r["userErrors"][0]["code"]
+        for r in results
+    )
+    assert discounts[1] == "4.00" and discounts[0] != "4.00", results
+    assert await db.fetchval("SELECT count(*) FROM discount_redemptions") == 1
