@@ -199,7 +199,8 @@ async def lines_by_order_ids(
 ) -> list[list[OrderLineRecord]]:
     rows = await db.fetch(
         """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.total_minor,
-                  o.currency_code, l.cancelled_quantity
+                  o.currency_code, l.cancelled_quantity, l.discount_minor, l.tax_minor,
+                  l.returned_quantity
            FROM order_lines l JOIN orders o ON o.id = l.order_id
            WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position""",
         list(order_ids),
@@ -216,6 +217,9 @@ async def lines_by_order_ids(
                 r["total_minor"],
                 r["currency_code"],
                 r["cancelled_quantity"],
+                r["discount_minor"],
+                r["tax_minor"],
+                r["returned_quantity"],
             )
         )
     return [grouped[i] for i in order_ids]

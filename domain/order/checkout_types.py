@@ -36,6 +36,9 @@ class OrderLineRecord:
     total_minor: int
     currency_code: str
     cancelled_quantity: int = 0
+    discount_minor: int = 0  # of the whole line
+    tax_minor: int = 0  # added tax (exclusive rules); 0 where prices include it
+    returned_quantity: int = 0
 
 
 @dataclass(frozen=True)
