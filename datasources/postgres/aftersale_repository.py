@@ -4,7 +4,7 @@ domain/order/cancel_service.py; migration 0009)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -189,13 +189,18 @@ class PostgresAfterSaleRepository:
             "UPDATE fulfillments SET pickup_deadline = $2 WHERE id = $1", fulfillment_id, deadline
         )
 
-    async def expired_pickups(self, now: datetime, limit: int) -> list[uuid.UUID]:
-        """Ready pickups past their deadline, oldest deadline first."""
+    async def expired_pickups(
+        self, now: datetime, limit: int, skip: Sequence[uuid.UUID] = ()
+    ) -> list[uuid.UUID]:
+        """Ready pickups past their deadline, oldest deadline first, leaving out `skip`
+        (what the sweep already tried: one that keeps failing must not fill every page)."""
         rows = await self._conn.fetch(
             """SELECT id FROM fulfillments
                WHERE status = 'READY_FOR_PICKUP' AND pickup_deadline <= $1
-               ORDER BY pickup_deadline LIMIT $2""",
+                 AND NOT (id = ANY($3::uuid[]))
+               ORDER BY pickup_deadline, id LIMIT $2""",
             now,
             limit,
+            list(skip),
         )
         return [r["id"] for r in rows]

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.order.checkout import OrderLineDraft, OrderLineRecord, PlacedOrder
+from domain.order.checkout import OrderLineRecord, PlacedOrder
 from domain.order.fulfillment_service import FulfillmentRecord, OrderHead
 
 
@@ -27,14 +27,6 @@ class PostgresOrderRepository:
             "SELECT id, number, request_hash, status, total_minor, currency_code "
             "FROM orders WHERE idempotency_key = $1",
             key,
-        )
-        return _placed(r) if r else None
-
-    async def order_by_cart(self, cart_id: uuid.UUID) -> PlacedOrder | None:
-        r = await self._conn.fetchrow(
-            "SELECT id, number, request_hash, status, total_minor, currency_code "
-            "FROM orders WHERE cart_id = $1",
-            cart_id,
         )
         return _placed(r) if r else None
 
@@ -92,46 +84,6 @@ class PostgresOrderRepository:
             request_hash,
         )
         return _placed(r)
-
-    async def insert_line(
-        self, order_id: uuid.UUID, position: int, line: OrderLineDraft
-    ) -> uuid.UUID:
-        value: uuid.UUID = await self._conn.fetchval(
-            """INSERT INTO order_lines (order_id, position, variant_id, sku, quantity,
-                                        unit_price_minor, total_minor)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
-            order_id,
-            position,
-            line.variant_id,
-            line.sku,
-            line.quantity,
-            line.unit_price_minor,
-            line.unit_price_minor * line.quantity,
-        )
-        return value
-
-    async def insert_fulfillment(
-        self,
-        order_id: uuid.UUID,
-        method: str,
-        location_id: uuid.UUID,
-        status: str,
-        lines: list[tuple[uuid.UUID, int]],
-    ) -> uuid.UUID:
-        fulfillment_id: uuid.UUID = await self._conn.fetchval(
-            """INSERT INTO fulfillments (order_id, method, location_id, status)
-               VALUES ($1, $2, $3, $4) RETURNING id""",
-            order_id,
-            method,
-            location_id,
-            status,
-        )
-        await self._conn.executemany(
-            "INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity) "
-            "VALUES ($1, $2, $3)",
-            [(fulfillment_id, line_id, quantity) for line_id, quantity in lines],
-        )
-        return fulfillment_id
 
     async def insert_payment(
         self,
@@ -247,7 +199,8 @@ async def lines_by_order_ids(
 ) -> list[list[OrderLineRecord]]:
     rows = await db.fetch(
         """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.total_minor,
-                  o.currency_code, l.cancelled_quantity
+                  o.currency_code, l.cancelled_quantity, l.discount_minor, l.tax_minor,
+                  l.returned_quantity
            FROM order_lines l JOIN orders o ON o.id = l.order_id
            WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position""",
         list(order_ids),
@@ -264,6 +217,9 @@ async def lines_by_order_ids(
                 r["total_minor"],
                 r["currency_code"],
                 r["cancelled_quantity"],
+                r["discount_minor"],
+                r["tax_minor"],
+                r["returned_quantity"],
             )
         )
     return [grouped[i] for i in order_ids]

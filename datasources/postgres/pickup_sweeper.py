@@ -4,13 +4,16 @@ An in-process task of `ucg serve`, like the reservation sweeper. A session
 advisory lock on one pooled connection makes one instance sweep at a time;
 each fulfillment is then cancelled in its own transaction (a payment failure
 on one order does not undo the others), re-checked under its order's lock, so
-a pickup collected meanwhile is left alone.
+a pickup collected meanwhile is left alone. One that fails (any exception) is
+logged and skipped for the rest of the sweep, so it never blocks the others:
+the sweep pages on past every id it already tried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,25 +56,40 @@ class PickupSweeper:
                 return 0
             try:
                 repository = PostgresAfterSaleRepository(lock_conn)  # type: ignore[arg-type]
-                expired = await repository.expired_pickups(moment, self._batch)
+                tried: list[uuid.UUID] = []
                 cancelled = 0
-                for fulfillment_id in expired:
-                    try:
-                        async with UnitOfWork(self._pool) as uow:
-                            if await cancel_missed_pickup(
-                                uow, self._gateway, fulfillment_id, moment
-                            ):
-                                cancelled += 1
-                    except DomainError:
-                        # e.g. the payment service refused the void/refund: retried next sweep.
-                        log.warning(
-                            "missed pickup not cancelled",
-                            extra={"fulfillment_id": str(fulfillment_id)},
-                            exc_info=True,
-                        )
+                while page := await repository.expired_pickups(moment, self._batch, tried):
+                    tried += page
+                    for fulfillment_id in page:
+                        if await self._cancel(fulfillment_id, moment):
+                            cancelled += 1
                 return cancelled
             finally:
                 await lock_conn.execute("SELECT pg_advisory_unlock($1)", PICKUP_SWEEPER_LOCK_KEY)
+
+    async def _cancel(self, fulfillment_id: uuid.UUID, moment: datetime) -> bool:
+        """Cancel one expired pickup in its own transaction; False if it failed (logged,
+        retried next sweep) or no longer needed cancelling."""
+        try:
+            async with UnitOfWork(self._pool) as uow:
+                return (
+                    await cancel_missed_pickup(uow, self._gateway, fulfillment_id, moment)
+                    is not None
+                )
+        except DomainError:
+            # e.g. the payment service refused the void/refund: retried next sweep.
+            log.warning(
+                "missed pickup not cancelled",
+                extra={"fulfillment_id": str(fulfillment_id)},
+                exc_info=True,
+            )
+        except Exception:
+            # Anything else (a database error on this order's rows, a bug) must not stop
+            # the sweep of the other orders: logged, and this one is tried next sweep.
+            log.exception(
+                "missed pickup cancel failed", extra={"fulfillment_id": str(fulfillment_id)}
+            )
+        return False
 
     async def run(self) -> None:
         while not self._stopped.is_set():

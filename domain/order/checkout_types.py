@@ -36,6 +36,9 @@ class OrderLineRecord:
     total_minor: int
     currency_code: str
     cancelled_quantity: int = 0
+    discount_minor: int = 0  # of the whole line
+    tax_minor: int = 0  # added tax (exclusive rules); 0 where prices include it
+    returned_quantity: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,6 @@ class CheckoutStarted:
 class OrderRepository(Protocol):
     async def lock_idempotency_key(self, key: str) -> None: ...
     async def order_by_idempotency_key(self, key: str) -> PlacedOrder | None: ...
-    async def order_by_cart(self, cart_id: uuid.UUID) -> PlacedOrder | None: ...
     async def checkout_reservation(self, cart_id: uuid.UUID) -> uuid.UUID | None: ...
     async def save_checkout(
         self, cart_id: uuid.UUID, reservation_id: uuid.UUID, expires_at: datetime
@@ -89,17 +91,6 @@ class OrderRepository(Protocol):
         idempotency_key: str,
         request_hash: str,
     ) -> PlacedOrder: ...
-    async def insert_line(
-        self, order_id: uuid.UUID, position: int, line: OrderLineDraft
-    ) -> uuid.UUID: ...
-    async def insert_fulfillment(
-        self,
-        order_id: uuid.UUID,
-        method: str,
-        location_id: uuid.UUID,
-        status: str,
-        lines: list[tuple[uuid.UUID, int]],
-    ) -> uuid.UUID: ...
     async def insert_payment(
         self,
         order_id: uuid.UUID,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id
 from domain.models import OutboxEvent
-from domain.order.fulfillment import FulfillmentStatus, OrderStatus
+from domain.order.fulfillment import FulfillmentStatus, OrderStatus, check_working_target
 
 ORDERS_TOPIC = "ucg.orders.v1"
 ORDER_CREATED = "ucg.order.created.v1"
@@ -157,6 +157,7 @@ def parse_fulfillment_update(data: Mapping[str, object]) -> FulfillmentUpdate:
     if not isinstance(raw_status, str) or raw_status not in FulfillmentStatus.__members__:
         raise DomainError(ErrorCode.INVALID, f"Unknown status {raw_status!r}.", ["status"])
     status = FulfillmentStatus(raw_status)
+    check_working_target(status)  # a WMS neither holds, releases nor cancels (DLQ, with why)
     tracking = None
     raw_tracking = data.get("tracking")
     if raw_tracking is not None:

@@ -98,6 +98,42 @@ def transition(
     return target
 
 
+# What fulfillmentUpdate and a WMS may set: the work at the location and the hand-over.
+# PENDING / ON_HOLD / ALLOCATED belong to the fraud review (orderReview) and
+# CANCELLED to orderCancel, which also restock, settle the payment and record why.
+WORKING_TARGETS = frozenset(
+    {S.PICKING, S.PACKED, S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.READY_FOR_PICKUP}
+    | {S.PICKED_UP}
+)
+
+
+def check_working_target(target: FulfillmentStatus) -> None:
+    """Refuse, as INVALID_TRANSITION on `status`, a target fulfillmentUpdate may not set."""
+    if target in WORKING_TARGETS:
+        return
+    if target is S.CANCELLED:
+        hint = "cancel with orderCancel (it restocks and voids or refunds the payment)"
+    else:
+        hint = "holds and releases are decided with orderReview"
+    allowed = ", ".join(s.value for s in S if s in WORKING_TARGETS)
+    raise DomainError(
+        ErrorCode.INVALID_TRANSITION,
+        f"A fulfillment update cannot set {target}: {hint}. It may set: {allowed}.",
+        ["status"],
+    )
+
+
+def check_not_held(order_on_hold: bool, current: FulfillmentStatus | None = None) -> None:
+    """An order held for review (fraud) takes no fulfillment work until orderReview
+    approves it: shipping it would capture the payment before the review."""
+    if order_on_hold or current is S.ON_HOLD:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            "The order is on hold for review: approve or reject it with orderReview first.",
+            ["id"],
+        )
+
+
 class StockEffect(StrEnum):
     RELEASE = "RELEASE"  # never left the shelf: the allocation is given back
     RESTOCK = "RESTOCK"  # was picked: put back on the shelf (a stock movement)

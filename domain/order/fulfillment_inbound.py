@@ -18,7 +18,12 @@ from domain.auth import Principal, require_roles
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import OutboxEvent
 from domain.order.events import FulfillmentUpdate
-from domain.order.fulfillment import FulfillmentStatus, can_transition
+from domain.order.fulfillment import (
+    FulfillmentStatus,
+    can_transition,
+    check_not_held,
+    check_working_target,
+)
 from domain.order.fulfillment_service import (
     FULFILLMENT_ROLES,
     FulfillmentRecord,
@@ -50,7 +55,10 @@ def fulfillments_to_move(
 ) -> list[uuid.UUID]:
     """An update naming only the order applies to each of its fulfillments that is at
     `target` already (tracking may still change) or may move there; one that may not
-    (say, a cancelled one) is left alone. None at all is an INVALID_TRANSITION."""
+    (say, a cancelled one, or one held for review: ON_HOLD goes to no working status)
+    is left alone.
+    None at all is an INVALID_TRANSITION, as is a target outside `WORKING_TARGETS`."""
+    check_working_target(target)
     chosen = [
         f.id
         for f in fulfillments
@@ -95,8 +103,10 @@ async def apply_fulfillment_update(
     assert update.order_id is not None  # the parser requires one of the two
     # Locked before reading the fulfillments, so the choice below still holds when
     # update_fulfillment takes the same lock again (same transaction).
-    if await uow.orders.lock_order(update.order_id) is None:
+    order = await uow.orders.lock_order(update.order_id)
+    if order is None:
         raise NotFound("Order", ["orderId"])
+    check_not_held(order.on_hold)
     chosen = fulfillments_to_move(
         await uow.orders.fulfillments_of_order(update.order_id), update.status
     )

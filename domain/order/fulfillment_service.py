@@ -4,7 +4,12 @@ One transaction: the order row is locked (so two updates of one order's
 fulfillments serialize), the move is checked against the state-machine table
 (`fulfillment.transition`), the order status is re-derived, events go to the
 outbox, and the payment is captured when the first fulfillment is handed
-over (SHIPPED or PICKED_UP): what is owed, `settlement.capture_owed`. Setting the current status again changes nothing.
+over (SHIPPED or PICKED_UP): what is owed, `settlement.capture_owed`. Setting the
+current status again changes nothing.
+Only the working statuses may be set (`fulfillment.WORKING_TARGETS`): holds and
+releases are orderReview's, cancelling is orderCancel's (restock, payment, reason);
+and nothing moves while the order is held for review (`check_not_held`), else
+shipping a suspected fraud would capture its payment before the review.
 A pickup that becomes READY_FOR_PICKUP gets its pickup deadline (after it the
 missed-pickup sweeper cancels it: `cancel_service.cancel_missed_pickup`).
 """
@@ -24,6 +29,8 @@ from domain.order.fulfillment import (
     HANDED_OVER,
     FulfillmentStatus,
     OrderStatus,
+    check_not_held,
+    check_working_target,
     derive_order_status,
     pickup_deadline,
     transition,
@@ -93,6 +100,7 @@ async def update_fulfillment(
     now: datetime,
 ) -> FulfillmentRecord:
     require_roles(principal, *FULFILLMENT_ROLES)
+    check_working_target(target)
     found = await uow.orders.fulfillment(fulfillment_id)
     if found is None:
         raise NotFound("Fulfillment", ["id"])
@@ -101,6 +109,7 @@ async def update_fulfillment(
     if order is None or current is None:
         raise NotFound("Fulfillment", ["id"])
     previous = FulfillmentStatus(current.status)
+    check_not_held(order.on_hold, previous)
     tracking_text = None if tracking is None else f"{tracking.carrier} {tracking.number}"
     if previous is target and (tracking is None or tracking_text == current.tracking):
         return current

@@ -235,9 +235,13 @@ class Mutation:
         return CheckoutCompletePayload(order=order, user_errors=[])
 
     @strawberry.mutation(
-        description="Staff and store associates: move a fulfillment to its next status (the "
-        "lifecycle table; an illegal move is INVALID_TRANSITION). The order's status is "
-        "re-derived; the payment is captured when the first fulfillment ships or is picked up."
+        description="Staff and store associates: move a fulfillment to its next working status "
+        "(PICKING, PACKED, SHIPPED, DELIVERY_FAILED, DELIVERED, READY_FOR_PICKUP, PICKED_UP; "
+        "the lifecycle table decides, an illegal move is INVALID_TRANSITION). PENDING, "
+        "ON_HOLD and ALLOCATED are refused (use orderReview), CANCELLED too (use orderCancel, "
+        "which restocks and voids or refunds); an order on hold for review takes no update "
+        "until orderReview approves it. The order's status is re-derived; the payment is "
+        "captured when the first fulfillment ships or is picked up."
     )
     async def fulfillment_update(
         self,
@@ -245,7 +249,10 @@ class Mutation:
         id: Annotated[
             strawberry.ID, strawberry.argument(description="Global id of the Fulfillment.")
         ],
-        status: Annotated[FulfillmentStatus, strawberry.argument(description="The new status.")],
+        status: Annotated[
+            FulfillmentStatus,
+            strawberry.argument(description="The new status: one of the working statuses."),
+        ],
         tracking: Annotated[
             TrackingInput | None,
             strawberry.argument(description="Carrier tracking, typically with SHIPPED."),

@@ -88,11 +88,31 @@ class OrderLine:
     cancelled_quantity: int = strawberry.field(
         description="Units of this line cancelled since (not charged, back in stock)."
     )
+    returned_quantity: int = strawberry.field(
+        description="Units of this line returned since (received back and refunded)."
+    )
 
     @strawberry.field(description="Price of one unit at checkout (the snapshot).")
     def unit_price(self) -> Money:
         return money(self.unit_price_minor, self.currency_code)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Unit price times quantity.")
+    @strawberry.field(
+        description="Discount on the whole line at checkout (its share of line and order "
+        "discounts); zero if none."
+    )
+    def discount(self) -> Money:
+        return money(self.discount_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="Tax added to the line at checkout (tax-exclusive regions, e.g. US sales "
+        "tax); zero where prices include tax (e.g. EU VAT)."
+    )
+    def tax(self) -> Money:
+        return money(self.tax_minor, self.currency_code)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="What the line cost at checkout: unit price times quantity, less the "
+        "discount, plus the added tax. Not lowered by later cancellations or returns."
+    )
     def total(self) -> Money:
         return money(self.total_minor, self.currency_code)  # type: ignore[attr-defined]

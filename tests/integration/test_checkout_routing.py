@@ -35,6 +35,7 @@ mutation($cartId: ID!, $f: CheckoutFulfillmentInput!, $p: CheckoutPaymentInput!,
     order {
       id status total { amount } subtotal { amount } discount { amount } tax { amount }
       shipping { amount } risk { score }
+      lines { unitPrice { amount } discount { amount } tax { amount } total { amount } }
       fulfillments { status method locationId }
     }
     userErrors { code field message }
@@ -340,6 +341,16 @@ async def test_totals_with_a_discount_code_tax_and_shipping(
     assert line["discount_minor"] == 400
     assert line["total_minor"] == 3998 - 400 + line["tax_minor"]
     assert 0 < line["tax_minor"] < 363  # the rest is the shipping's tax
+    # Each line shows its own discount and added tax; its total is net of both.
+    tax = line["tax_minor"]
+    assert order["lines"] == [
+        {
+            "unitPrice": {"amount": "19.99"},
+            "discount": {"amount": "4.00"},
+            "tax": {"amount": f"{tax // 100}.{tax % 100:02d}"},
+            "total": {"amount": f"{(3598 + tax) // 100}.{(3598 + tax) % 100:02d}"},
+        }
+    ]
     assert await db.fetchval("SELECT amount_minor FROM payments") == 4456
     assert await db.fetchval("SELECT count(*) FROM discount_redemptions") == 1
 

@@ -114,8 +114,8 @@ async def test_wms_ships_the_order_once_per_event_and_the_payment_is_captured(
     tracking = {"carrier": "PostNL", "number": "3SABC1234567", "url": "https://t.example/3S"}
     picking = update("wms-2", fulfillmentId=gid, status="PICKING")
     messages = [
-        update("wms-1", fulfillmentId=gid, status="ALLOCATED"),  # already there: no change
-        picking,
+        update("wms-1", fulfillmentId=gid, status="PICKING"),
+        picking,  # already there: no change
         update(
             "wms-3", fulfillmentId=str(placed["fulfillment"]), status="SHIPPED", tracking=tracking
         ),
@@ -175,6 +175,8 @@ async def test_refused_and_malformed_updates_go_to_the_dlq_and_the_next_is_appli
         update("bad-4", fulfillmentId=gid, status="LOST_AT_SEA"),
         update("bad-5", status="PICKING"),  # names no fulfillment or order
         update("bad-6", fulfillmentId=to_global_id("Order", placed["order"]), status="PICKING"),
+        # Cancelling is orderCancel's (restock, payment, reason), not a WMS's.
+        update("bad-7", orderId=to_global_id("Order", placed["order"]), status="CANCELLED"),
     ]
     for value in poison:
         await producer.send_and_wait(topic, value, key=key)
@@ -195,6 +197,8 @@ async def test_refused_and_malformed_updates_go_to_the_dlq_and_the_next_is_appli
     assert parked[poison[3]].startswith("unparseable: schema violation at data/status")
     assert parked[poison[4]].startswith("unparseable: schema violation at data")
     assert parked[poison[5]].startswith("unparseable: INVALID_ID")
+    assert parked[poison[6]].startswith("unparseable: INVALID_TRANSITION: ")
+    assert "orderCancel" in parked[poison[6]]
     # Refused updates leave no trace: only the good one is recorded as processed.
     assert await db.fetchval("SELECT array_agg(event_id) FROM processed_events") == ["good-1"]
     assert (

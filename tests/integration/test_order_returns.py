@@ -107,12 +107,13 @@ async def test_return_of_a_picked_up_order_restocks_and_refunds_once(
     me = await graphql(
         client,
         "{ me { lifetimeValue { amount } orders(first: 5) { edges { node { id returns { "
-        "status refund { amount } } } } } } }",
+        "status refund { amount } } lines { quantity returnedQuantity } } } } } }",
         token=order.token,
     )
     assert me["data"]["me"]["lifetimeValue"] == {"amount": "19.99"}
     (edge,) = me["data"]["me"]["orders"]["edges"]
     assert edge["node"]["returns"] == [{"status": "RECEIVED", "refund": {"amount": "19.99"}}]
+    assert edge["node"]["lines"] == [{"quantity": 2, "returnedQuantity": 1}]
 
 
 async def test_damaged_return_is_refunded_but_not_restocked(

@@ -157,3 +157,14 @@ def test_poison_updates_are_typed_errors(
     with pytest.raises(DomainError) as caught:
         parse_fulfillment_update(data)
     assert (caught.value.code, caught.value.field) == (code, field)
+
+
+@pytest.mark.parametrize(
+    ("status", "owner"),
+    [("CANCELLED", "orderCancel"), ("PENDING", "orderReview"), ("ALLOCATED", "orderReview")],
+)
+def test_a_wms_may_not_hold_release_or_cancel(status: str, owner: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_fulfillment_update({"eventId": "e", "orderId": str(ORDER), "status": status})
+    assert (caught.value.code, caught.value.field) == (ErrorCode.INVALID_TRANSITION, ["status"])
+    assert owner in caught.value.message

@@ -14,12 +14,15 @@ from domain.order.fulfillment import (
     HANDED_OVER,
     TERMINAL,
     TRANSITIONS,
+    WORKING_TARGETS,
     FulfillmentStatus,
     OrderStatus,
     StockEffect,
     allowed_targets,
     can_transition,
     cancellation_stock_effect,
+    check_not_held,
+    check_working_target,
     derive_order_status,
     pickup_deadline,
     pickup_expired,
@@ -257,3 +260,41 @@ def test_pickup_deadline_and_expiry() -> None:
     # An expired pickup is cancelled and its goods restocked.
     assert transition(S.READY_FOR_PICKUP, S.CANCELLED, M.PICKUP) is S.CANCELLED
     assert cancellation_stock_effect(S.READY_FOR_PICKUP) is StockEffect.RESTOCK
+
+
+# What fulfillmentUpdate (staff or WMS) may set ----------------------------
+
+
+def test_updates_set_only_working_statuses_and_point_to_the_mutation_that_owns_the_rest() -> None:
+    assert WORKING_TARGETS == {
+        S.PICKING,
+        S.PACKED,
+        S.SHIPPED,
+        S.DELIVERY_FAILED,
+        S.DELIVERED,
+        S.READY_FOR_PICKUP,
+        S.PICKED_UP,
+    }
+    for target in WORKING_TARGETS:
+        check_working_target(target)
+    for target, owner in [
+        (S.CANCELLED, "orderCancel"),
+        (S.PENDING, "orderReview"),
+        (S.ALLOCATED, "orderReview"),
+        (S.ON_HOLD, "orderReview"),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            check_working_target(target)
+        assert refused.value.code is ErrorCode.INVALID_TRANSITION
+        assert refused.value.field == ["status"]
+        assert owner in refused.value.message
+
+
+def test_a_held_order_or_fulfillment_takes_no_update() -> None:
+    check_not_held(False, S.ALLOCATED)
+    check_not_held(False)
+    for on_hold, current in [(True, S.ALLOCATED), (False, S.ON_HOLD), (True, None)]:
+        with pytest.raises(DomainError) as refused:
+            check_not_held(on_hold, current)
+        assert refused.value.code is ErrorCode.INVALID_TRANSITION
+        assert "orderReview" in refused.value.message

@@ -62,6 +62,15 @@ def test_an_order_level_update_no_fulfillment_can_make_is_an_invalid_transition(
         fulfillments_to_move([], S.PICKING)
 
 
+def test_an_order_level_update_may_not_cancel_or_release() -> None:
+    # ALLOCATED -> CANCELLED is in the lifecycle table, but it is orderCancel's move.
+    for target in (S.CANCELLED, S.PENDING):
+        with pytest.raises(DomainError) as refused:
+            fulfillments_to_move([fulfillment(1, S.ALLOCATED), fulfillment(2, S.ON_HOLD)], target)
+        assert refused.value.code is ErrorCode.INVALID_TRANSITION
+        assert "orderCancel" in refused.value.message or "orderReview" in refused.value.message
+
+
 def test_the_consumer_acts_as_a_service_allowed_to_move_fulfillments() -> None:
     assert Role.SERVICE in FULFILLMENT_ROLES and PRINCIPAL.roles == {Role.SERVICE}
 
