@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import redis.asyncio as redis
 
+from api.gc_pauses import GcFreezer
 from api.settings import Settings
 from datasources.kafka import topics
 from datasources.kafka.adjustments import adjustments_consumer
@@ -86,6 +87,9 @@ class BackgroundTasks:
                 pool, PAYMENTS, interval_seconds=settings.pickup_sweep_interval_seconds
             )
             self._spawn(pickups.run(), pickups.stop)
+        if settings.gc_freeze_seconds > 0:
+            freezer = GcFreezer(settings.gc_freeze_seconds, settings.gc_full_collect_seconds)
+            self._spawn(freezer.run(), freezer.stop)
         if settings.consumers_enabled:
             for consumer in build_consumers(settings, pool, cache_client):
                 self._spawn(_supervised(consumer), consumer.stop)

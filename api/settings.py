@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     rate_limit_restore_rate: float = Field(
         500.0, gt=0, description="Points a second a client's bucket drains"
     )
+    gc_freeze_seconds: float = Field(
+        2.0, ge=0, description="Freeze surviving objects this often (api/gc_pauses.py); 0: off"
+    )
+    gc_full_collect_seconds: float = Field(
+        600.0, gt=0, description="Unfreeze and collect everything this often"
+    )
     introspection: bool = Field(
         True, description="Allow __schema/__type queries (GraphiQL and tools need it)"
     )

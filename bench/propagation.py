@@ -215,6 +215,14 @@ async def run_ours(
     result = summarize(latencies, n * args.events)
     result["commit_to_kafka_p50_ms"] = round(statistics.median(to_kafka), 1) if to_kafka else None
     result["commit_to_kafka_max_ms"] = round(max(to_kafka), 1) if to_kafka else None
+    # Per change: a tail from one slow change differs from a tail spread over all of them.
+    per_change: dict[int, list[float]] = {}
+    for s, t in arrivals:
+        if s in committed:
+            per_change.setdefault(s, []).append((t - committed[s]) * 1000)
+    result["per_change_p50_max_ms"] = [
+        (round(statistics.median(v), 1), round(max(v), 1)) for _, v in sorted(per_change.items())
+    ]
     return result
 
 
