@@ -11,7 +11,6 @@ the sweep pages on past every id it already tried.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
+from datasources.postgres.sweeper import PeriodicSweeper
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
 from domain.order.cancel_service import cancel_missed_pickup
@@ -30,7 +30,9 @@ log = logging.getLogger("ucg.pickup_sweeper")
 PICKUP_SWEEPER_LOCK_KEY = 0x0C6_0709
 
 
-class PickupSweeper:
+class PickupSweeper(PeriodicSweeper):
+    what = "cancelled missed pickups"
+
     def __init__(
         self,
         pool: asyncpg.Pool[Any],
@@ -39,11 +41,10 @@ class PickupSweeper:
         interval_seconds: float = 60.0,
         batch: int = 100,
     ) -> None:
+        super().__init__(interval_seconds)
         self._pool = pool
         self._gateway = gateway
-        self._interval = interval_seconds
         self._batch = batch
-        self._stopped = asyncio.Event()
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Cancel what is past its deadline at `now`; the number cancelled (0 when another
@@ -90,19 +91,3 @@ class PickupSweeper:
                 "missed pickup cancel failed", extra={"fulfillment_id": str(fulfillment_id)}
             )
         return False
-
-    async def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                cancelled = await self.sweep_once()
-                if cancelled:
-                    log.info("cancelled missed pickups", extra={"count": cancelled})
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.warning("pickup sweep failed; retrying", exc_info=True)
-            try:
-                await asyncio.wait_for(self._stopped.wait(), self._interval)
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stopped.set()

@@ -14,24 +14,27 @@ from domain.inventory.services import release_expired_reservations
 log = logging.getLogger("ucg.sweeper")
 
 
-class ReservationSweeper:
-    def __init__(self, pool: asyncpg.Pool[Any], *, interval_seconds: float = 5.0) -> None:
-        self._pool = pool
+class PeriodicSweeper:
+    """Runs `sweep_once` every `interval` seconds until stopped; a database fault is
+    logged and retried at the next tick, never fatal."""
+
+    what = "swept"  # for the log line: "<what> <count>"
+
+    def __init__(self, interval_seconds: float) -> None:
         self._interval = interval_seconds
         self._stopped = asyncio.Event()
 
     async def sweep_once(self) -> int:
-        async with UnitOfWork(self._pool) as uow:
-            return await release_expired_reservations(uow)
+        raise NotImplementedError
 
     async def run(self) -> None:
         while not self._stopped.is_set():
             try:
-                released = await self.sweep_once()
-                if released:
-                    log.info("released expired reservations", extra={"count": released})
+                count = await self.sweep_once()
+                if count:
+                    log.info(self.what, extra={"count": count})
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.warning("reservation sweep failed; retrying", exc_info=True)
+                log.warning("%s: sweep failed; retrying", self.what, exc_info=True)
             try:
                 await asyncio.wait_for(self._stopped.wait(), self._interval)
             except TimeoutError:
@@ -39,3 +42,15 @@ class ReservationSweeper:
 
     def stop(self) -> None:
         self._stopped.set()
+
+
+class ReservationSweeper(PeriodicSweeper):
+    what = "released expired reservations"
+
+    def __init__(self, pool: asyncpg.Pool[Any], *, interval_seconds: float = 5.0) -> None:
+        super().__init__(interval_seconds)
+        self._pool = pool
+
+    async def sweep_once(self) -> int:
+        async with UnitOfWork(self._pool) as uow:
+            return await release_expired_reservations(uow)
