@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
@@ -75,3 +77,10 @@ def user_errors(error: DomainError) -> list[UserError]:
     return [
         UserError(code=UserErrorCode[error.code.name], field=error.field, message=error.message)
     ]
+
+
+def user_errors_field() -> Any:
+    """The `userErrors` field every mutation payload has, described once."""
+    return strawberry.field(
+        description="Problems with the input; empty on success, and then nothing changed."
+    )

@@ -15,7 +15,7 @@ from domain.errors import DomainError, InvalidId
 from domain.ids import from_global_id
 from resolvers.common import Money, described_enum, money
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError, user_errors, user_errors_field
 
 DiscountKind = described_enum(
     DiscountKindEnum,
@@ -80,9 +80,7 @@ class DiscountCodeCreatePayload:
     discount_code: DiscountCode | None = strawberry.field(
         description="The new code; null on error."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type

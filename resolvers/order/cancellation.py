@@ -15,7 +15,7 @@ from domain.order.aftersale import LineQuantity
 from domain.order.cancel_service import CancelResult, cancel_order, review_order
 from resolvers.common import Money, money
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError, user_errors, user_errors_field
 from resolvers.order.cancel_enums import OrderCancelReason, OrderReviewDecision
 from resolvers.order.types import Order
 
@@ -41,9 +41,7 @@ class OrderCancelPayload:
         description="Of that, refunded now from captured money (the rest of the authorization "
         "is voided or simply not captured); null on error."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Result of orderReview.")
@@ -51,9 +49,7 @@ class OrderReviewPayload:
     order: Order | None = strawberry.field(
         description="The order after the decision; null on error."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 _OrderId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Order.")]

@@ -18,7 +18,7 @@ from domain.order import fulfillment as lifecycle
 from domain.order.fulfillment_service import parse_tracking, update_fulfillment
 from domain.order.routing import FulfillmentMethod as Method
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError, user_errors, user_errors_field
 from resolvers.order.checkout_options import (
     CheckoutFulfillmentMethod,
     FulfillmentOption,
@@ -70,9 +70,7 @@ class CheckoutBeginPayload:
         "with its plan, shipping price and promised time, or why it is unavailable; null on "
         "error.",
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Result of checkoutComplete.")
@@ -81,9 +79,7 @@ class CheckoutCompletePayload:
         description="The placed order (the same one on a replay of its idempotencyKey); "
         "null on error."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.input(description="A carrier's tracking of a shipment.")
@@ -100,9 +96,7 @@ class FulfillmentUpdatePayload:
     order: Order | None = strawberry.field(
         description="Its order, with the status derived from all its fulfillments; null on error."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 def _address(value: Any, field: list[str] | None = None) -> dict[str, Any] | None:

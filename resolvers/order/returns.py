@@ -13,7 +13,7 @@ from domain.errors import DomainError
 from domain.ids import local_id
 from domain.order import aftersale, returns
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError, user_errors, user_errors_field
 from resolvers.order.return_types import Return, ReturnReason
 from resolvers.order.types import Order
 
@@ -34,9 +34,7 @@ class OrderReturnPayload:
     order: Order | None = strawberry.field(
         description="Its order, with its lines and returns; null on error."
     )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 async def _payload(info: Info, record: returns.ReturnRecord) -> OrderReturnPayload:
