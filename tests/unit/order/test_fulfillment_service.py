@@ -1,5 +1,6 @@
-"""fulfillmentUpdate over an in-memory order store: a fulfillment whose order vanished,
-tracking-only updates, an order status outside the enum, and tracking parsing."""
+"""fulfillmentUpdate and inbound WMS updates over an in-memory order store: a fulfillment
+whose order vanished, tracking-only updates, an order status outside the enum, tracking
+parsing, and inbound updates naming a wrong order or an unknown one."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from domain.auth import Principal, PrincipalKind, Role
 from domain.errors import DomainError, ErrorCode
 from domain.models import OutboxEvent
-from domain.order.events import Tracking
+from domain.order.events import FulfillmentUpdate, Tracking
 from domain.order.fulfillment import FulfillmentStatus
+from domain.order.fulfillment_inbound import apply_fulfillment_update
 from domain.order.fulfillment_service import (
     FulfillmentRecord,
     OrderHead,
@@ -52,6 +54,9 @@ class FakeOrders:
 
     async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]:
         return [f.status for f in self.rows.values()]
+
+    async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
+        return [f for f in self.rows.values() if f.order_id == order_id]
 
     async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None:
         self.order_statuses.append(status)
@@ -141,3 +146,36 @@ def test_tracking_is_optional_but_needs_both_parts() -> None:
         with pytest.raises(DomainError) as caught:
             parse_tracking(carrier, number)
         assert (caught.value.code, caught.value.field) == (ErrorCode.INVALID, ["tracking"])
+
+
+async def inbound(
+    uow: FakeUow, fulfillment_id: uuid.UUID | None, order_id: uuid.UUID | None
+) -> None:
+    message = FulfillmentUpdate("evt-1", fulfillment_id, order_id, S.PACKED, None)
+    await apply_fulfillment_update(uow, ASSOCIATE, NoGateway(), message, NOW)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fulfillment_id", "order_id", "code", "field"),
+    [
+        (uuid.UUID(int=404), ORDER, ErrorCode.NOT_FOUND, ["fulfillmentId"]),
+        (FULFILLMENT, uuid.UUID(int=9), ErrorCode.INVALID, ["fulfillmentId"]),
+        (None, uuid.UUID(int=9), ErrorCode.NOT_FOUND, ["orderId"]),
+    ],
+)
+async def test_inbound_updates_naming_the_wrong_ids_are_refused_and_write_nothing(
+    fulfillment_id: uuid.UUID | None, order_id: uuid.UUID, code: ErrorCode, field: list[str]
+) -> None:
+    uow = FakeUow(head(), record(S.PICKING))
+    if fulfillment_id is None:
+        uow.orders.order = None  # the order named does not exist
+    with pytest.raises(DomainError) as caught:
+        await inbound(uow, fulfillment_id, order_id)
+    assert (caught.value.code, caught.value.field) == (code, field)
+    assert uow.orders.rows[FULFILLMENT].status == "PICKING" and uow.events == []
+
+
+async def test_an_inbound_update_naming_both_ids_of_one_order_moves_it() -> None:
+    uow = FakeUow(head(), record(S.PICKING))
+    await inbound(uow, FULFILLMENT, ORDER)
+    assert uow.orders.rows[FULFILLMENT].status == "PACKED"
