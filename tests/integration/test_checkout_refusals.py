@@ -1,5 +1,6 @@
 """checkoutBegin refusals and re-begins through GraphQL: unknown and empty carts, a line
-no longer for sale, an unknown pickup store, no stock anywhere, and a second begin."""
+no longer for sale, an unknown pickup store, no stock anywhere, and a second begin; and
+checkoutComplete with no stock left anywhere or a cart changed since checkoutBegin."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.helpers import graphql
-from tests.order_helpers import BEGIN, guest_carts, level, make_sale
+from tests.helpers import graphql, unique
+from tests.order_helpers import BEGIN, complete, guest_carts, level, make_sale
 
 
 async def begin_errors(client: httpx.AsyncClient, cart: str, store: str | None = None) -> Any:
@@ -76,3 +77,30 @@ async def test_a_second_begin_replaces_the_first_hold(
     assert await level(db, sale) == (5, 2)  # not 4: the first hold was released
     statuses = await db.fetch("SELECT status FROM reservations ORDER BY created_at")
     assert [r["status"] for r in statuses] == ["RELEASED", "ACTIVE"]
+
+
+async def test_complete_with_no_stock_left_anywhere_is_out_of_stock(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    sale = await make_sale(db, 1)
+    first, second = await guest_carts(db, sale, 2)
+    assert (await complete(client, first, unique("k-")))["userErrors"] == []
+    result = await complete(client, second, unique("k-"))
+    assert result["order"] is None
+    assert [e["code"] for e in result["userErrors"]] == ["OUT_OF_STOCK"]
+    assert await db.fetchval("SELECT count(*) FROM orders") == 1
+    assert await level(db, sale) == (0, 0)
+
+
+async def test_complete_after_the_cart_changed_replaces_the_begin_hold(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    sale = await make_sale(db, 5)
+    (cart,) = await guest_carts(db, sale, 1, qty=2)
+    assert await begin_errors(client, cart) == []
+    await db.execute("UPDATE cart_lines SET quantity = 3")
+    result = await complete(client, cart, unique("k-"))
+    assert result["userErrors"] == []
+    assert await level(db, sale) == (2, 0)  # 3 units shipped, the 2-unit hold released
+    statuses = await db.fetch("SELECT status FROM reservations ORDER BY created_at")
+    assert [r["status"] for r in statuses] == ["RELEASED", "COMMITTED"]
