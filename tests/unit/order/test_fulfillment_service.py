@@ -1,0 +1,181 @@
+"""fulfillmentUpdate and inbound WMS updates over an in-memory order store: a fulfillment
+whose order vanished, tracking-only updates, an order status outside the enum, tracking
+parsing, and inbound updates naming a wrong order or an unknown one."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.auth import Principal, PrincipalKind, Role
+from domain.errors import DomainError, ErrorCode
+from domain.models import OutboxEvent
+from domain.order.events import FulfillmentUpdate, Tracking
+from domain.order.fulfillment import FulfillmentStatus
+from domain.order.fulfillment_inbound import apply_fulfillment_update
+from domain.order.fulfillment_service import (
+    FulfillmentRecord,
+    OrderHead,
+    parse_tracking,
+    update_fulfillment,
+)
+from domain.order.hours import OpeningHours
+from domain.order.settlement import PaymentState
+
+S = FulfillmentStatus
+NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
+ORDER = uuid.UUID(int=1)
+FULFILLMENT = uuid.UUID(int=2)
+ASSOCIATE = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.STORE_ASSOCIATE}))
+
+
+class FakeOrders:
+    def __init__(self, order: OrderHead | None, fulfillment: FulfillmentRecord) -> None:
+        self.order = order
+        self.rows = {fulfillment.id: fulfillment}
+        self.order_statuses: list[str] = []
+
+    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
+        return self.rows.get(fulfillment_id)
+
+    async def lock_order(self, order_id: uuid.UUID) -> OrderHead | None:
+        return self.order
+
+    async def set_fulfillment(
+        self, fulfillment_id: uuid.UUID, status: str, tracking: str | None, now: datetime
+    ) -> FulfillmentRecord:
+        self.rows[fulfillment_id] = replace(
+            self.rows[fulfillment_id], status=status, tracking=tracking
+        )
+        return self.rows[fulfillment_id]
+
+    async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]:
+        return [f.status for f in self.rows.values()]
+
+    async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
+        return [f for f in self.rows.values() if f.order_id == order_id]
+
+    async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None:
+        self.order_statuses.append(status)
+
+
+class FakeAftersale:
+    async def location_hours(self, location_id: uuid.UUID) -> OpeningHours | None:
+        return None
+
+    async def set_pickup_deadline(self, fulfillment_id: uuid.UUID, deadline: datetime) -> None:
+        raise AssertionError("no pickup here")
+
+
+class FakePayments:
+    async def payments_for_update(self, order_id: uuid.UUID) -> list[PaymentState]:
+        return []
+
+    async def save_payment(self, payment: PaymentState) -> None:
+        raise AssertionError("nothing to capture")
+
+
+class FakeUow:
+    def __init__(self, order: OrderHead | None, fulfillment: FulfillmentRecord) -> None:
+        self.orders = FakeOrders(order, fulfillment)
+        self.aftersale = FakeAftersale()
+        self.payments = FakePayments()
+        self.events: list[OutboxEvent] = []
+
+    async def add_event(self, event: OutboxEvent) -> int:
+        self.events.append(event)
+        return len(self.events)
+
+
+class NoGateway:
+    """update_fulfillment must not reach the gateway in these cases."""
+
+
+def record(status: S, tracking: str | None = None) -> FulfillmentRecord:
+    return FulfillmentRecord(FULFILLMENT, ORDER, "SHIP", uuid.uuid4(), status.value, tracking, NOW)
+
+
+def head(status: str = "IN_PROGRESS") -> OrderHead:
+    return OrderHead(ORDER, 1001, None, status, on_hold=False)
+
+
+async def update(uow: FakeUow, target: S, tracking: Tracking | None = None) -> FulfillmentRecord:
+    return await update_fulfillment(
+        uow,  # type: ignore[arg-type]
+        ASSOCIATE,
+        NoGateway(),  # type: ignore[arg-type]
+        FULFILLMENT,
+        target,
+        tracking,
+        NOW,
+    )
+
+
+async def test_a_fulfillment_whose_order_is_gone_is_not_found() -> None:
+    uow = FakeUow(None, record(S.PICKING))
+    with pytest.raises(DomainError) as caught:
+        await update(uow, S.PACKED)
+    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["id"])
+    assert uow.orders.rows[FULFILLMENT].status == "PICKING" and uow.events == []
+
+
+async def test_new_tracking_on_the_same_status_is_saved_without_events() -> None:
+    uow = FakeUow(head("FULFILLED"), record(S.SHIPPED, "DHL 1"))
+    updated = await update(uow, S.SHIPPED, Tracking("UPS", "2"))
+    assert (updated.status, updated.tracking) == ("SHIPPED", "UPS 2")
+    assert uow.events == [] and uow.orders.order_statuses == []
+
+
+async def test_an_order_status_outside_the_enum_is_reported_as_no_previous_status() -> None:
+    uow = FakeUow(head("LEGACY"), record(S.PICKING))
+    await update(uow, S.PACKED)
+    assert uow.orders.order_statuses == ["IN_PROGRESS"]
+    changed = [e for e in uow.events if "orderNumber" in e.data]
+    assert [(e.data["previousStatus"], e.data["status"]) for e in changed] == [
+        (None, "IN_PROGRESS")
+    ]
+
+
+def test_tracking_is_optional_but_needs_both_parts() -> None:
+    assert parse_tracking(None, None) is None
+    assert parse_tracking("DHL", "123") == Tracking("DHL", "123")
+    for carrier, number in [("DHL", None), (None, "1"), ("", "1"), ("x" * 101, "1"), ("D", "")]:
+        with pytest.raises(DomainError) as caught:
+            parse_tracking(carrier, number)
+        assert (caught.value.code, caught.value.field) == (ErrorCode.INVALID, ["tracking"])
+
+
+async def inbound(
+    uow: FakeUow, fulfillment_id: uuid.UUID | None, order_id: uuid.UUID | None
+) -> None:
+    message = FulfillmentUpdate("evt-1", fulfillment_id, order_id, S.PACKED, None)
+    await apply_fulfillment_update(uow, ASSOCIATE, NoGateway(), message, NOW)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fulfillment_id", "order_id", "code", "field"),
+    [
+        (uuid.UUID(int=404), ORDER, ErrorCode.NOT_FOUND, ["fulfillmentId"]),
+        (FULFILLMENT, uuid.UUID(int=9), ErrorCode.INVALID, ["fulfillmentId"]),
+        (None, uuid.UUID(int=9), ErrorCode.NOT_FOUND, ["orderId"]),
+    ],
+)
+async def test_inbound_updates_naming_the_wrong_ids_are_refused_and_write_nothing(
+    fulfillment_id: uuid.UUID | None, order_id: uuid.UUID, code: ErrorCode, field: list[str]
+) -> None:
+    uow = FakeUow(head(), record(S.PICKING))
+    if fulfillment_id is None:
+        uow.orders.order = None  # the order named does not exist
+    with pytest.raises(DomainError) as caught:
+        await inbound(uow, fulfillment_id, order_id)
+    assert (caught.value.code, caught.value.field) == (code, field)
+    assert uow.orders.rows[FULFILLMENT].status == "PICKING" and uow.events == []
+
+
+async def test_an_inbound_update_naming_both_ids_of_one_order_moves_it() -> None:
+    uow = FakeUow(head(), record(S.PICKING))
+    await inbound(uow, FULFILLMENT, ORDER)
+    assert uow.orders.rows[FULFILLMENT].status == "PACKED"
