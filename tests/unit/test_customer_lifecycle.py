@@ -4,34 +4,22 @@ names the id at fault, and nothing is merged, erased or emitted when one is rais
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from domain.auth import Principal, PrincipalKind, Role
 from domain.customer.lifecycle import erase_customer, export_customer, merge_customers
-from domain.errors import DomainError, ErrorCode
-from domain.models import Customer, OutboxEvent
+from domain.errors import ErrorCode
+from tests.unit.customer_fakes import NOW, SUPPORT, FakeCustomerStore, refused
+from tests.unit.customer_fakes import FakeUow as BaseFakeUow
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-SUPPORT = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.SUPPORT}))
 ASSOCIATE = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.STORE_ASSOCIATE}))
 GONE = uuid.UUID(int=404)
 
 
-class FakeCustomers:
+class FakeCustomers(FakeCustomerStore):
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Customer] = {}
+        super().__init__()
         self.calls: list[str] = []
-
-    def add(self, **fields: Any) -> Customer:
-        customer = Customer(id=uuid.uuid4(), display_name="C", created_at=NOW, **fields)
-        self.rows[customer.id] = customer
-        return customer
-
-    async def get(self, customer_id: uuid.UUID, lock: bool = False) -> Customer | None:
-        return self.rows.get(customer_id)
 
     async def merge(self, survivor_id: uuid.UUID, merged_id: uuid.UUID) -> dict[str, int]:
         self.calls.append("merge")
@@ -46,20 +34,8 @@ class FakeCustomers:
         return {"id": str(customer_id)}
 
 
-class FakeUow:
-    def __init__(self) -> None:
-        self.customers = FakeCustomers()
-        self.events: list[OutboxEvent] = []
-
-    async def add_event(self, event: OutboxEvent) -> int:
-        self.events.append(event)
-        return len(self.events)
-
-
-async def refused(call: Any) -> tuple[ErrorCode, list[str] | None]:
-    with pytest.raises(DomainError) as caught:
-        await call
-    return caught.value.code, caught.value.field
+class FakeUow(BaseFakeUow):
+    customers_class = FakeCustomers
 
 
 async def test_merge_refusals_name_the_id_at_fault_and_change_nothing() -> None:

@@ -5,26 +5,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from domain.auth import Principal, PrincipalKind, Role
+from domain.auth import Principal, PrincipalKind
 from domain.customer import services
 from domain.customer.identity import IdentityKind
 from domain.customer.records import AddressFields, CustomerAddress, CustomerIdentity
 from domain.errors import DomainError, ErrorCode
-from domain.models import Customer, OutboxEvent
+from domain.models import Customer
+from tests.unit.customer_fakes import NOW, SUPPORT, FakeCustomerStore, refused
+from tests.unit.customer_fakes import FakeUow as BaseFakeUow
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-SUPPORT = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.SUPPORT}))
 HOME = AddressFields("Ann", "Damrak 1", "", "Amsterdam", "1012", "", "nl", None)
 
 
-class FakeCustomers:
+class FakeCustomers(FakeCustomerStore):
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Customer] = {}
+        super().__init__()
         self.identities: dict[tuple[str, str], uuid.UUID] = {}
         self.addresses: dict[uuid.UUID, CustomerAddress] = {}
         self.updates: list[dict[str, Any]] = []
@@ -33,9 +32,6 @@ class FakeCustomers:
         customer = Customer(id=uuid.uuid4(), display_name="", created_at=NOW, **fields)
         self.rows[customer.id] = customer
         return customer
-
-    async def get(self, customer_id: uuid.UUID, lock: bool = False) -> Customer | None:
-        return self.rows.get(customer_id)
 
     async def update(self, customer_id: uuid.UUID, fields: dict[str, Any]) -> Customer:
         self.updates.append(fields)
@@ -74,20 +70,8 @@ class FakeCustomers:
         )
 
 
-class FakeUow:
-    def __init__(self) -> None:
-        self.customers = FakeCustomers()
-        self.events: list[OutboxEvent] = []
-
-    async def add_event(self, event: OutboxEvent) -> int:
-        self.events.append(event)
-        return len(self.events)
-
-
-async def refused(call: Any) -> tuple[ErrorCode, list[str] | None]:
-    with pytest.raises(DomainError) as caught:
-        await call
-    return caught.value.code, caught.value.field
+class FakeUow(BaseFakeUow):
+    customers_class = FakeCustomers
 
 
 def test_staff_must_name_the_customer_they_act_on() -> None:

@@ -4,8 +4,7 @@ survivors, erased and unknown customers, and reversals that find nothing to take
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,26 +13,16 @@ from domain.customer import points
 from domain.customer.loyalty import LedgerKind
 from domain.customer.records import LedgerEntry
 from domain.errors import DomainError, ErrorCode
-from domain.models import Customer, OutboxEvent
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-SUPPORT = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.SUPPORT}))
+from tests.unit.customer_fakes import NOW, SUPPORT, FakeCustomerStore
+from tests.unit.customer_fakes import FakeUow as BaseFakeUow
 
 
-class FakeCustomers:
+class FakeCustomers(FakeCustomerStore):
     """Just the ledger half of CustomerRepository the loyalty use-cases call."""
 
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Customer] = {}
+        super().__init__()
         self.entries: list[LedgerEntry] = []
-
-    def add(self, **fields: Any) -> Customer:
-        customer = Customer(id=uuid.uuid4(), display_name="C", created_at=NOW, **fields)
-        self.rows[customer.id] = customer
-        return customer
-
-    async def get(self, customer_id: uuid.UUID, lock: bool = False) -> Customer | None:
-        return self.rows.get(customer_id)
 
     async def ledger(self, customer_id: uuid.UUID) -> list[LedgerEntry]:
         return [e for e in self.entries if e.customer_id == customer_id]
@@ -59,14 +48,8 @@ class FakeCustomers:
         return entry
 
 
-class FakeUow:
-    def __init__(self) -> None:
-        self.customers = FakeCustomers()
-        self.events: list[OutboxEvent] = []
-
-    async def add_event(self, event: OutboxEvent) -> int:
-        self.events.append(event)
-        return len(self.events)
+class FakeUow(BaseFakeUow):
+    customers_class = FakeCustomers
 
 
 async def test_staff_adjust_changes_the_balance_and_records_why() -> None:
