@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from datasources.postgres import idempotency
 from domain.inventory.models import Reservation, ReservationStatus, ReservedLine
 from domain.inventory.rules import MovementReason
 from domain.models import StockLevel
@@ -91,36 +92,12 @@ class PostgresInventoryRepository:
     async def claim_idempotency_key(
         self, scope: str, key: str, request_hash: str
     ) -> tuple[str, dict[str, object]] | None:
-        """None when this transaction now owns the key; else the earlier (hash, response).
-
-        A concurrent first use blocks on the INSERT until it commits, then reads its result.
-        """
-        inserted = await self._conn.fetchval(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, response) "
-            "VALUES ($1, $2, $3, '{}'::jsonb) ON CONFLICT DO NOTHING RETURNING 1",
-            scope,
-            key,
-            request_hash,
-        )
-        if inserted:
-            return None
-        row = await self._conn.fetchrow(
-            "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
-            scope,
-            key,
-        )
-        assert row is not None
-        return row["request_hash"], dict(row["response"])
+        return await idempotency.claim(self._conn, scope, key, request_hash)
 
     async def save_idempotent_response(
         self, scope: str, key: str, response: dict[str, object]
     ) -> None:
-        await self._conn.execute(
-            "UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2",
-            scope,
-            key,
-            response,
-        )
+        await idempotency.save(self._conn, scope, key, response)
 
     async def available_by_location(self, skus: list[str]) -> dict[uuid.UUID, Mapping[str, int]]:
         rows = await self._conn.fetch(
