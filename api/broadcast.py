@@ -52,6 +52,7 @@ from datasources.kafka.fanout import EventHub, Subscriber
 from domain.errors import InvalidId
 from domain.ids import from_global_id
 from resolvers.live import OVERFLOW_CLOSE_CODE, OVERFLOW_CLOSE_REASON
+from resolvers.shared_events import frozen, viewer_class
 
 log = logging.getLogger("ucg.broadcast")
 SHARED_FIELD = "stockChanged"
@@ -86,14 +87,6 @@ class Plan:
     group_key: Hashable
 
 
-def _frozen(value: Any) -> Hashable:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value  # type: ignore[no-any-return]
-
-
 def plan(schema: GraphQLSchema, payload: dict[str, Any], context: Any) -> Plan | None:
     """How to serve this subscribe message from a shared group, or None for the ordinary path."""
     query = payload.get("query")
@@ -125,11 +118,9 @@ def plan(schema: GraphQLSchema, payload: dict[str, Any], context: Any) -> Plan |
         )
     except InvalidId:
         return None
-    principal = getattr(context, "principal", None)
-    staff = bool(principal is not None and principal.is_staff_like)
     name = payload.get("operationName")
     coerced = getattr(variables, "coerced", variables)  # graphql-core 3.3: VariableValues
-    key = (id(schema), query, name, _frozen(coerced), staff)
+    key = (id(schema), query, name, frozen(coerced), viewer_class(context))
     return Plan(document, raw, name, None if skus is None else tuple(skus), locations, key)
 
 

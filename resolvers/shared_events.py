@@ -29,16 +29,18 @@ def share(record: Any) -> Any:
     return record
 
 
-def _viewer(context: Any) -> bool:
+def viewer_class(context: Any) -> bool:
+    """The only thing shared subscription fields read from the context: staff-like or not."""
     principal = getattr(context, "principal", None)
     return bool(principal is not None and principal.is_staff_like)
 
 
-def _frozen(value: Any) -> Any:
+def frozen(value: Any) -> Any:
+    """A hashable copy of (coerced) variables, for grouping identical subscriptions."""
     if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
     if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
+        return tuple(frozen(v) for v in value)
     return value
 
 
@@ -52,8 +54,8 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         key = (
             id(self.operation),
-            _frozen(self.variable_values.coerced),
-            _viewer(self.context_value),
+            frozen(self.variable_values.coerced),
+            viewer_class(self.context_value),
         )
         cached = results.get(key)
         if cached is not None:
