@@ -11,16 +11,18 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api import persisted_queries
 from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
 from api.broadcast import SharedFanoutHandler
+from api.legacy_ws import LegacyGraphQLWSHandler
 from api.logging import request_id_var
 from api.resources import Resources
 from domain.errors import DomainError
@@ -68,8 +70,21 @@ def _is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
+    """Both WebSocket protocols speak JSON in *text* frames; clients (graphql-ws, gql)
+    refuse binary ones. Strawberry sends bytes when `encode_json` returns bytes."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL):  # type: ignore[type-arg]
     graphql_transport_ws_handler_class = SharedFanoutHandler
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
+    websocket_adapter_class = TextFrameWebSocketAdapter
 
     def __init__(self, resources: Resources, schema: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)

@@ -32,12 +32,16 @@ from resolvers.shared_events import SharedEventExecutionContext
 
 MAX_QUERY_DEPTH = 12
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
+# The highest Federation 2 version that Apollo's composition, The Guild's (Hive) and
+# Cosmo's all accept (The Guild's refuses 2.10+); the SDLs use only @key and @shareable.
+FEDERATION_VERSION = "2.9"
 
 
 class FederatedSchema(strawberry.federation.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Live events shared by many subscribers execute once per distinct selection.
         kwargs.setdefault("execution_context_class", SharedEventExecutionContext)
+        kwargs.setdefault("federation_version", FEDERATION_VERSION)
         super().__init__(*args, **kwargs)
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:

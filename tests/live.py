@@ -121,6 +121,12 @@ async def read_topic(
         await consumer.stop()
 
 
+def text_frame(frame: str | bytes) -> str:
+    """Both protocols' messages are JSON text: graphql-ws, Apollo and gql refuse binary frames."""
+    assert isinstance(frame, str), f"binary WebSocket frame: {frame[:80]!r}"
+    return frame
+
+
 class GraphQLSocket:
     """A GraphQL client over one WebSocket, speaking either subscription protocol."""
 
@@ -136,7 +142,7 @@ class GraphQLSocket:
         ws = await connect(url.replace("http", "ws", 1) + "/graphql", subprotocols=[protocol])  # type: ignore[list-item]
         payload = {"authorization": f"Bearer {token}"} if token else {}
         await ws.send(orjson.dumps({"type": "connection_init", "payload": payload}).decode())
-        ack = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+        ack = orjson.loads(text_frame(await asyncio.wait_for(ws.recv(), 10)))
         if ack["type"] != "connection_ack":
             raise ConnectionRefusedError(str(ack))
         return cls(ws, protocol)
@@ -151,7 +157,8 @@ class GraphQLSocket:
     async def receive(self, within: float = 10) -> dict[str, Any]:
         """The next message that is not a keep-alive."""
         while True:
-            message: dict[str, Any] = orjson.loads(await asyncio.wait_for(self.ws.recv(), within))
+            frame = await asyncio.wait_for(self.ws.recv(), within)
+            message: dict[str, Any] = orjson.loads(text_frame(frame))
             if message["type"] not in ("ka", "ping", "pong"):
                 return message
 

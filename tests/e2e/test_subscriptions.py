@@ -309,3 +309,35 @@ async def test_a_subscriber_that_falls_behind_is_closed_with_4429_and_others_go_
     while (await bystander.next_data())["stockChanged"]["available"] != 42:
         pass
     await bystander.close()
+
+
+@pytest.mark.slow
+async def test_legacy_protocol_answers_queries_and_mutations_over_start(
+    env: TestEnv, serve: Any, pool: asyncpg.Pool[Any]
+) -> None:
+    """subscriptions-transport-ws carried every operation type: one `data`, then `complete`."""
+    server = serve()
+    socket = await GraphQLSocket.open(server.url, protocol=LEGACY_WS)
+    query_id = await socket.subscribe("{ __typename locations { code } }")
+    answer = await socket.receive()
+    assert answer["type"] == "data" and answer["id"] == query_id, answer
+    assert answer["payload"]["data"] == {"__typename": "Query", "locations": []}
+    assert answer["payload"]["extensions"]["cost"]["requestedQueryCost"] >= 1
+    assert await socket.receive() == {"type": "complete", "id": query_id}
+
+    email = f"legacy-{uuid.uuid4().hex[:8]}@example.com"
+    mutation_id = await socket.subscribe(
+        """mutation($input: CustomerRegisterInput!) {
+             customerRegister(input: $input) { customer { displayName } userErrors { code } }
+           }""",
+        {"input": {"email": email, "password": "correct horse battery"}},
+    )
+    registered = await socket.receive()
+    assert registered["type"] == "data" and registered["id"] == mutation_id, registered
+    assert registered["payload"]["data"]["customerRegister"]["userErrors"] == []
+    assert await socket.receive() == {"type": "complete", "id": mutation_id}
+    stored = await pool.fetchval(
+        "SELECT count(*) FROM customer_identities WHERE kind = 'EMAIL' AND normalized = $1", email
+    )
+    assert stored == 1
+    await socket.close()
