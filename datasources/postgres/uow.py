@@ -36,9 +36,16 @@ class UnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> UnitOfWork:
-        self._conn = await self._pool.acquire()
-        self._tx = self._conn.transaction()
-        await self._tx.start()
+        conn = await self._pool.acquire()
+        try:
+            tx = conn.transaction()
+            await tx.start()
+        except BaseException:
+            # Cancelled (or failed) between acquire and BEGIN: give the connection back, or
+            # the pool waits for it forever when it closes.
+            await self._pool.release(conn)
+            raise
+        self._conn, self._tx = conn, tx
         return self
 
     async def __aexit__(

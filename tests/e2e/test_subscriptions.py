@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -161,6 +162,8 @@ async def test_stock_subscriber_filtered_to_two_skus_sees_only_those(
     first_anon = (await anonymous.next_data(within=15))["stockChanged"]
     first_staff = (await at_here.next_data(within=15))["stockChanged"]
     prober.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await prober
     assert first_anon["sku"] == first_staff["sku"] == sku_a
 
     for sku, location, on_hand in (
