@@ -21,18 +21,8 @@ from datasources.postgres.customer import (
 from domain.customer.records import AddressFields, CustomerAddress, CustomerIdentity, LedgerEntry
 from domain.errors import DomainError, ErrorCode
 from domain.models import Customer
+from domain.personal_data import Link, deleted_on_erasure, erased_in_place
 
-# Columns holding personal data, wherever another area's tables have them (carts, orders and
-# their address tables). Erase anonymizes every one that exists; export dumps whole rows.
-PII_COLUMNS = frozenset(
-    {
-        "email", "phone", "name", "first_name", "last_name", "full_name", "company",
-        "line1", "line2", "address1", "address2", "street", "city", "postal_code", "zip",
-        "region", "province", "shipping_address", "billing_address", "buyer_email",
-        "buyer_phone", "buyer_name", "note", "notes", "ip_address", "user_agent",
-    }
-)  # fmt: skip
-_OWNED_TABLES = ("carts", "orders")
 _UPDATABLE_CUSTOMER_FIELDS = frozenset(
     {
         "first_name", "last_name", "display_name", "marketing_consent",
@@ -266,24 +256,14 @@ class PostgresCustomerRepository:
                 record_ids,
             )
         )
-        touched["customer_identities"] = _count(
-            await self.conn.execute(
-                "DELETE FROM customer_identities WHERE customer_id = ANY($1)", record_ids
+        for table, link in deleted_on_erasure():
+            touched[table] = _count(
+                await self.conn.execute(
+                    f"DELETE FROM {table} WHERE {_linked(link)}", record_ids
+                )
             )
-        )
-        touched["customer_addresses"] = _count(
-            await self.conn.execute(
-                "DELETE FROM customer_addresses WHERE customer_id = ANY($1)", record_ids
-            )
-        )
-        for table in _OWNED_TABLES:
-            touched[table] = await self._anonymize(table, "customer_id = ANY($1)", record_ids)
-        for table, link, parent in await self._address_tables():
-            touched[table] = await self._anonymize(
-                table,
-                f"{link} IN (SELECT id FROM {parent} WHERE customer_id = ANY($1))",
-                record_ids,
-            )
+        for table, link, personal in erased_in_place():
+            touched[table] = await self._anonymize(table, _linked(link), personal, record_ids)
         touched["refresh_tokens"] = 0
         for record_id in record_ids:
             touched["refresh_tokens"] += await _revoke_refresh_tokens(self.conn, record_id)
@@ -296,22 +276,13 @@ class PostgresCustomerRepository:
             table,
         )
 
-    async def _address_tables(self) -> list[tuple[str, str, str]]:
-        """Tables of other areas holding cart or order addresses (e.g. order_addresses)."""
-        rows = await self.conn.fetch(
-            """SELECT table_name, column_name FROM information_schema.columns
-               WHERE table_schema = current_schema() AND table_name LIKE '%address%'
-                 AND table_name <> 'customer_addresses'
-                 AND column_name IN ('cart_id', 'order_id')"""
-        )
-        parents = {"cart_id": "carts", "order_id": "orders"}
-        return [(r["table_name"], r["column_name"], parents[r["column_name"]]) for r in rows]
-
-    async def _anonymize(self, table: str, where: str, ids: list[uuid.UUID]) -> int:
+    async def _anonymize(
+        self, table: str, where: str, personal: frozenset[str], ids: list[uuid.UUID]
+    ) -> int:
         assignments = []
         for column in await self._columns(table):
             name = column["column_name"]
-            if name not in PII_COLUMNS:
+            if name not in personal:
                 continue
             if column["is_nullable"] == "YES":
                 assignments.append(f"{name} = NULL")
@@ -362,12 +333,20 @@ class PostgresCustomerRepository:
                    FROM refresh_tokens WHERE subject_id = ANY($1) ORDER BY created_at"""
             ),
         }
-        for table, link, parent in await self._address_tables():
+        for table in ("returns",):
             document[table] = await rows(
-                f"""SELECT to_jsonb(x) FROM {table} x WHERE {link} IN
-                    (SELECT id FROM {parent} WHERE customer_id = ANY($1))"""
+                f"SELECT to_jsonb(x) FROM {table} x WHERE {_linked(Link.ORDER)}"
             )
         return document
+
+
+def _linked(link: Link) -> str:
+    """The WHERE clause selecting a table's rows that belong to the customers in $1."""
+    if link is Link.CART:
+        return "cart_id IN (SELECT id FROM carts WHERE customer_id = ANY($1))"
+    if link is Link.ORDER:
+        return "order_id IN (SELECT id FROM orders WHERE customer_id = ANY($1))"
+    return f"{link.value} = ANY($1)"
 
 
 def _address_values(fields: AddressFields) -> tuple[Any, ...]:
