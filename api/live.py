@@ -11,12 +11,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from api.resources import Resources
+from api.settings import Settings
+from datasources.events.cloudevents import CloudEvent
+from datasources.events.invalidation import Invalidator
 from datasources.kafka.fanout import EventHub
 from datasources.kafka.relay import OutboxRelay
+from datasources.redis.cache import ReadThroughCache
+from domain.inventory.services import STOCK_CHANGED
+from resolvers.inventory.cache import AVAILABILITY
 
 log = logging.getLogger("ucg.live")
+
+
+def availability_invalidator(settings: Settings) -> Invalidator:
+    """Drop `availability:<sku>` for every stock change, whichever process or path made it
+    (checkout, cancel and return restocks, reservation expiry, inbound adjustments)."""
+    cache_prefix, ttl = settings.cache_key_prefix, settings.cache_ttl_seconds
+
+    async def drop(event: CloudEvent, redis: Any) -> None:
+        await ReadThroughCache(redis, cache_prefix, ttl).invalidate(
+            AVAILABILITY, [str(event.data["sku"])]
+        )
+
+    return drop
 
 
 class LiveServices:
@@ -28,7 +48,9 @@ class LiveServices:
 
     async def start(self) -> None:
         settings = self.resources.settings
-        self.hub = EventHub(settings, self.resources.redis)
+        self.hub = EventHub(
+            settings, self.resources.redis, {STOCK_CHANGED: [availability_invalidator(settings)]}
+        )
         await self.hub.start()
         self.resources.event_hub = self.hub
         if settings.relay_enabled:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,18 +32,28 @@ async def graphql(
 
 
 @asynccontextmanager
-async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The ASGI app with these settings, in process, spoken to over httpx."""
+async def app_client(
+    settings: Settings, *, lifespan: bool = False
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app with these settings, in process, spoken to over httpx.
+
+    With `lifespan`, the app's whole lifespan runs too (outbox relay, event hub, background
+    tasks), as under `ucg serve`; otherwise only its resources are opened. The lifespan holds
+    an anyio task group, so enter and leave it in one task (the test, not a fixture)."""
     from api.app import create_app
 
     app = create_app(settings)
-    await app.state.resources.open()
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        if lifespan:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        else:
+            await app.state.resources.open()
+            stack.push_async_callback(app.state.resources.close)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as client:
-            yield client
-    finally:
-        await app.state.resources.close()
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://ucg.test")
+        )
+        yield client
 
 
 def unique(prefix: str = "") -> str:

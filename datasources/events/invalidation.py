@@ -7,14 +7,15 @@ notification never gets the stale copy from this instance's caches.
 
     register_invalidator("ucg.inventory.stock_changed.v1", drop_availability)
 
-where `async def drop_availability(event: CloudEvent, redis: Redis) -> None`
+or hands them to its hub (`EventHub(settings, redis, {event_type: [invalidator]})`; the API
+process does this for `availability:<sku>`, `api/live.py`), where `async def drop_availability(event: CloudEvent, redis: Redis) -> None`
 deletes its Redis keys and in-process entries for `event.data["sku"]`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from datasources.events.cloudevents import CloudEvent
@@ -41,9 +42,12 @@ def invalidators_for(event_type: str) -> list[Invalidator]:
     return list(_INVALIDATORS.get(event_type, ()))
 
 
-async def invalidate(event: CloudEvent, redis: Any) -> None:
-    """Run the event's invalidators; one failing is logged and does not stop the others."""
-    for invalidator in invalidators_for(event.type):
+async def invalidate(
+    event: CloudEvent, redis: Any, own: Mapping[str, Sequence[Invalidator]] | None = None
+) -> None:
+    """Run the event's invalidators (registered ones, then `own`, a hub's); one failing is
+    logged and does not stop the others."""
+    for invalidator in [*invalidators_for(event.type), *(own or {}).get(event.type, ())]:
         try:
             await invalidator(event, redis)
         except Exception:

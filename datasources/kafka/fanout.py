@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from datasources.events.cloudevents import CloudEvent, decode
-from datasources.events.invalidation import invalidate
+from datasources.events.invalidation import Invalidator, invalidate
 from datasources.events.schemas import InvalidEvent
 from datasources.kafka import topics
 
@@ -89,9 +89,15 @@ class HubStats:
 
 
 class EventHub:
-    def __init__(self, settings: HubSettings, redis: Any = None) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        redis: Any = None,
+        invalidators: Mapping[str, Sequence[Invalidator]] | None = None,
+    ) -> None:
         self.settings = settings
         self.redis = redis
+        self.invalidators = dict(invalidators or {})
         self.stats = HubStats()
         self._index: dict[Key, set[Subscriber]] = {}
         self._recent: OrderedDict[Any, None] = OrderedDict()
@@ -172,7 +178,7 @@ class EventHub:
             if self._first_time(event):
                 events.append(event)
         if self.redis is not None:
-            await asyncio.gather(*(invalidate(e, self.redis) for e in events))
+            await asyncio.gather(*(invalidate(e, self.redis, self.invalidators) for e in events))
         for event in events:
             self.dispatch(event)
 

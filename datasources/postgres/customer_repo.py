@@ -258,9 +258,7 @@ class PostgresCustomerRepository:
         )
         for table, link in deleted_on_erasure():
             touched[table] = _count(
-                await self.conn.execute(
-                    f"DELETE FROM {table} WHERE {_linked(link)}", record_ids
-                )
+                await self.conn.execute(f"DELETE FROM {table} WHERE {_linked(link)}", record_ids)
             )
         for table, link, personal in erased_in_place():
             touched[table] = await self._anonymize(table, _linked(link), personal, record_ids)
