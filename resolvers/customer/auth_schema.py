@@ -18,6 +18,7 @@ from api.auth import (
     refresh_claims,
 )
 from datasources.postgres import auth_store
+from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.uow import UnitOfWork
 from datasources.redis.auth import AuthStore
 from domain.auth import Principal, PrincipalKind, Role
@@ -104,6 +105,7 @@ async def _session(
     principal: Principal,
     family_id: uuid.UUID | None = None,
     customer: CustomerRecord | None = None,
+    db: auth_store.Executor | None = None,
 ) -> AuthPayload:
     settings = info.context.settings
     access = issue_access_token(settings, principal)
@@ -111,7 +113,7 @@ async def _session(
         settings, principal.kind, principal.id, family_id or uuid.uuid4()
     )
     await auth_store.insert_refresh_token(
-        info.context.pool,
+        db or info.context.pool,
         claims.token_id,
         claims.family_id,
         principal.kind.value,
@@ -272,28 +274,31 @@ class AuthMutation:
             claims = refresh_claims(settings, refresh_token)
         except AuthenticationFailed:
             return _failed(error)
-        pool = info.context.pool
-        token, first_use = await auth_store.use_refresh_token(pool, claims.token_id)
-        if token is None or not first_use:
-            if token is not None and token.revoked_at is None:
-                # Reuse of a rotated token: someone else has it. End the whole session.
-                await auth_store.revoke_refresh_family(pool, token.family_id)
-                log.warning("refresh token reused", extra={"subjectId": str(token.subject_id)})
-            return _failed(error)
-        if token.subject_kind == PrincipalKind.CUSTOMER.value:
-            async with UnitOfWork(pool) as uow:
-                customer = await uow.customers.get(token.subject_id)
-            if customer is None or customer.merged_into or customer.erased_at:
+        # Marking the old token used and storing its successor is one transaction: a failure
+        # in between leaves the old token usable instead of signing the session out.
+        async with info.context.pool.acquire() as conn, conn.transaction():
+            token, first_use = await auth_store.use_refresh_token(conn, claims.token_id)
+            if token is None or not first_use:
+                if token is not None and token.revoked_at is None:
+                    # Reuse of a rotated token: someone else has it. End the whole session.
+                    await auth_store.revoke_refresh_family(conn, token.family_id)
+                    log.warning(
+                        "refresh token reused", extra={"subjectId": str(token.subject_id)}
+                    )
                 return _failed(error)
-            principal = Principal(PrincipalKind.CUSTOMER, customer.id)
-            return await _session(info, principal, token.family_id, customer)
-        staff = await auth_store.staff_user_by_id(pool, token.subject_id)
-        if staff is None or not staff.active:
-            return _failed(error)
-        principal = Principal(
-            PrincipalKind.STAFF, staff.id, frozenset(Role(r) for r in staff.roles)
-        )
-        return await _session(info, principal, token.family_id)
+            customer = None
+            if token.subject_kind == PrincipalKind.CUSTOMER.value:
+                customer = await PostgresCustomerRepository(conn).get(token.subject_id)
+                if customer is None or customer.merged_into or customer.erased_at:
+                    return _failed(error)
+                principal = Principal(PrincipalKind.CUSTOMER, customer.id)
+            else:
+                staff = await auth_store.staff_user_by_id(conn, token.subject_id)
+                if staff is None or not staff.active:
+                    return _failed(error)
+                roles = frozenset(Role(r) for r in staff.roles)
+                principal = Principal(PrincipalKind.STAFF, staff.id, roles)
+            return await _session(info, principal, token.family_id, customer, db=conn)
 
     @strawberry.mutation(
         description="Sign out: revoke the access token of this request and the refresh token."

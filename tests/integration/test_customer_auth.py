@@ -88,6 +88,27 @@ async def test_refresh_rotates_and_reuse_ends_the_session(client: httpx.AsyncCli
     assert response.status_code == 401
 
 
+async def test_a_refresh_that_fails_to_store_the_new_token_leaves_the_old_one_usable(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    session = await register(client)
+    # A real failure between "old token used" and "new token stored": the insert is refused.
+    await db.execute(
+        """CREATE FUNCTION refuse_token() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+           CREATE TRIGGER refuse_token BEFORE INSERT ON refresh_tokens
+           FOR EACH ROW EXECUTE FUNCTION refuse_token()"""
+    )
+    failed = await gql(client, REFRESH, {"t": session["refreshToken"]})
+    assert failed["data"] is None or failed["data"]["tokenRefresh"] is None
+    assert failed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    await db.execute("DROP TRIGGER refuse_token ON refresh_tokens")
+    # Nothing was half-done: the old token still works once, and is not taken for a theft.
+    retried = (await gql(client, REFRESH, {"t": session["refreshToken"]}))["data"]["tokenRefresh"]
+    assert retried["userErrors"] == [] and retried["refreshToken"]
+    assert (await gql(client, ME, token=retried["accessToken"]))["data"]["me"] is not None
+
+
 async def test_logout_revokes_access_and_refresh(client: httpx.AsyncClient) -> None:
     session = await register(client)
     other = await login(client, session["email"])
