@@ -282,9 +282,7 @@ class AuthMutation:
                 if token is not None and token.revoked_at is None:
                     # Reuse of a rotated token: someone else has it. End the whole session.
                     await auth_store.revoke_refresh_family(conn, token.family_id)
-                    log.warning(
-                        "refresh token reused", extra={"subjectId": str(token.subject_id)}
-                    )
+                    log.warning("refresh token reused", extra={"subjectId": str(token.subject_id)})
                 return _failed(error)
             customer = None
             if token.subject_kind == PrincipalKind.CUSTOMER.value:
