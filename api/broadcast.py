@@ -14,7 +14,11 @@ with 4429, as on the ordinary path.
 
 Anything else (other fields, several root fields, invalid documents or
 arguments, the legacy graphql-ws protocol) takes Strawberry's ordinary path,
-which also reports the errors.
+which also reports the errors. Before a subscribe joins a group it passes the
+checks the schema's extensions make on the ordinary path (`admitted`: depth
+limit, introspection switch, cost limit, and the cost taken from the client's
+rate-limit bucket); one that fails is handed to the ordinary path, whose
+extensions refuse it with their usual coded error.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
     GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
     execute,
@@ -42,6 +48,7 @@ from graphql import (
 from graphql.error import GraphQLError
 from graphql.execution.values import get_argument_values, get_variable_values
 from starlette.websockets import WebSocket
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -52,7 +59,9 @@ from datasources.kafka.fanout import EventHub, Subscriber
 from domain.errors import InvalidId
 from domain.ids import from_global_id
 from resolvers.live import OVERFLOW_CLOSE_CODE, OVERFLOW_CLOSE_REASON
+from resolvers.query_cost import DEFAULT_MAX_COST, client_key, operation_cost, rate_limiter
 from resolvers.shared_events import frozen, viewer_class
+from resolvers.subgraphs import MAX_QUERY_DEPTH
 
 log = logging.getLogger("ucg.broadcast")
 SHARED_FIELD = "stockChanged"
@@ -122,6 +131,26 @@ def plan(schema: GraphQLSchema, payload: dict[str, Any], context: Any) -> Plan |
     coerced = getattr(variables, "coerced", variables)  # graphql-core 3.3: VariableValues
     key = (id(schema), query, name, frozen(coerced), viewer_class(context))
     return Plan(document, raw, name, None if skus is None else tuple(skus), locations, key)
+
+
+async def admitted(schema: GraphQLSchema, plan: Plan, context: Any) -> bool:
+    """Whether the ordinary path's extensions would let this subscription run; takes its cost
+    from the client's bucket when they would."""
+    settings = getattr(context, "settings", None)
+    rules = [create_validator(MAX_QUERY_DEPTH, None)]
+    if settings is not None and not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    if validate(schema, plan.document, rules):
+        return False
+    operation = next(d for d in plan.document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {
+        d.name.value: d for d in plan.document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    cost = operation_cost(schema, operation, fragments, plan.variables)
+    if cost > getattr(settings, "max_query_cost", DEFAULT_MAX_COST):
+        return False
+    limiter = rate_limiter(context)
+    return limiter is None or (await limiter.take(client_key(context), cost)).allowed
 
 
 class ConnectionWriter:
@@ -258,7 +287,7 @@ class SharedFanoutHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-a
             )
             else None
         )
-        if shared is None:
+        if shared is None or not await admitted(self.schema._schema, shared, self.context):
             await super().handle_subscribe(message)
             return
         if self._writer is None:

@@ -145,6 +145,20 @@ def client_key(context: Any) -> str:
     return f"ip:{host}" if host else "anonymous"
 
 
+def rate_limiter(context: Any) -> RateLimiter | None:
+    """The client buckets of this request's settings, or None when rate limiting is off."""
+    settings = getattr(context, "settings", None)
+    redis = getattr(context, "redis", None)
+    if redis is None or settings is None or not settings.rate_limit_enabled:
+        return None
+    return RateLimiter(
+        redis,
+        settings.cache_key_prefix,
+        settings.rate_limit_capacity,
+        settings.rate_limit_restore_rate,
+    )
+
+
 class QueryCost(SchemaExtension):
     """Computes the operation's cost once, refuses it above the limit or when the client's
     bucket is full, reports both."""
@@ -194,15 +208,9 @@ class QueryCost(SchemaExtension):
 
     async def _take_from_bucket(self, settings: Any) -> None:
         context = self.execution_context
-        redis = getattr(context.context, "redis", None)
-        if redis is None or settings is None or not settings.rate_limit_enabled:
+        self.limiter = rate_limiter(context.context)
+        if self.limiter is None:
             return
-        self.limiter = RateLimiter(
-            redis,
-            settings.cache_key_prefix,
-            settings.rate_limit_capacity,
-            settings.rate_limit_restore_rate,
-        )
         assert self.cost is not None
         self.throttle = await self.limiter.take(client_key(context.context), self.cost)
         if self.throttle.allowed:
@@ -217,7 +225,9 @@ class QueryCost(SchemaExtension):
             )
         ]
         response = getattr(context.context, "response", None)
-        if response is not None and hasattr(response, "headers"):
+        # Over HTTP the response's headers are writable; over a WebSocket the "response" is
+        # the socket itself, whose headers are the request's and read-only.
+        if hasattr(getattr(response, "headers", None), "__setitem__"):
             response.status_code = 429
             response.headers["retry-after"] = str(max(1, math.ceil(wait)))
 

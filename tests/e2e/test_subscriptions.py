@@ -344,3 +344,22 @@ async def test_legacy_protocol_answers_queries_and_mutations_over_start(
     )
     assert stored == 1
     await socket.close()
+
+
+@pytest.mark.slow
+async def test_shared_stock_subscriptions_are_charged_to_the_clients_rate_limit(
+    env: TestEnv, serve: Any
+) -> None:
+    # A bucket of 2 points that hardly refills; each stockChanged subscription costs 1.
+    server = serve(
+        UCG_MAX_QUERY_COST="2", UCG_RATE_LIMIT_CAPACITY="2", UCG_RATE_LIMIT_RESTORE_RATE="0.001"
+    )
+    socket = await GraphQLSocket.open(server.url)
+    for sku in ("A", "B"):
+        await socket.subscribe(STOCK_SUB, {"skus": [f"{sku}-{uuid.uuid4().hex[:6]}"]})
+    await socket.nothing_within(0.3)  # both accepted, silently waiting for changes
+    await socket.subscribe(STOCK_SUB, {"skus": ["C"]})
+    refused = await socket.receive()
+    assert refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"]["code"] == "THROTTLED"
+    await socket.close()

@@ -53,3 +53,27 @@ def test_other_operations_take_the_ordinary_path() -> None:
     assert _plan("subscription { stockChanged { nope } }") is None  # invalid: errors reported
     assert _plan("subscription { stockChanged { sku } ") is None  # syntax error
     assert _plan(STOCK, {"s": ["A"]}, Ctx(events=None)) is None  # live updates off
+
+
+@dataclass
+class Limits:
+    max_query_cost: int = 5000
+    introspection: bool = True
+
+
+@dataclass
+class LimitedCtx(Ctx):
+    settings: Limits | None = None
+
+
+async def test_a_shared_subscription_passes_the_cost_limit_like_the_ordinary_path() -> None:
+    from api.broadcast import admitted
+
+    within = LimitedCtx(settings=Limits())
+    over = LimitedCtx(settings=Limits(max_query_cost=0))
+    shared = _plan(STOCK, {"s": ["A"]}, within)
+    assert shared is not None
+    # No Redis on these contexts: the rate limit is off, only the static checks run.
+    assert await admitted(SCHEMA, shared, within) is True
+    assert await admitted(SCHEMA, shared, over) is False
+    assert await admitted(SCHEMA, shared, LimitedCtx(settings=Limits(introspection=False)))
