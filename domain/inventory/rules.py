@@ -134,6 +134,18 @@ def sellable_total(availables: Iterable[int]) -> int:
     return sum(max(0, a) for a in availables)
 
 
+def channel_sellable(
+    channel_code: str | None, per_location: Iterable[tuple[int, bool, bool]]
+) -> int:
+    """A variant's sellable units on a channel from (available, can_ship, can_pickup) per
+    active location: the sum over the locations that serve the channel."""
+    return sellable_total(
+        units
+        for units, ships, pickup in per_location
+        if serves_channel(channel_code, Capabilities(ships, pickup, 0.0))
+    )
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a location can do for a buyer."""

@@ -14,7 +14,13 @@ from domain.catalog import services
 from domain.errors import DomainError
 from domain.ids import from_global_id
 from resolvers.catalog.cache import invalidate_products
-from resolvers.catalog.types import Product, ProductStatus, ProductVariant, VariantPrice
+from resolvers.catalog.types import (
+    Product,
+    ProductStatus,
+    ProductVariant,
+    SelectedOptionInput,
+    VariantPrice,
+)
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
 
@@ -55,12 +61,6 @@ class ProductUpdateInput:
     )
     seo_title: str | None = strawberry.field(default=None, description="New SEO title.")
     seo_description: str | None = strawberry.field(default=None, description="New SEO description.")
-
-
-@strawberry.input(description="One option value, e.g. Size = M.")
-class SelectedOptionInput:
-    name: str = strawberry.field(description="Option name.")
-    value: str = strawberry.field(description="Option value.")
 
 
 @strawberry.input(description="A new variant of a product.")

@@ -9,7 +9,14 @@ import strawberry
 
 from domain import models
 from domain.catalog import models as catalog_models
+from domain.catalog.options import (
+    OptionValue,
+    in_stock,
+    product_options,
+    variant_by_selected_options,
+)
 from domain.ids import from_global_id, to_global_id
+from domain.inventory.rules import channel_sellable
 from resolvers.common import (
     VARIANT_DESCRIPTION,
     Money,
@@ -48,6 +55,47 @@ class SelectedOption:
 
     name: str = strawberry.field(description='Option name, e.g. "Size".')
     value: str = strawberry.field(description='Option value, e.g. "M".')
+
+
+@strawberry.input(description="One option value, e.g. Size = M.")
+class SelectedOptionInput:
+    name: str = strawberry.field(description="Option name.")
+    value: str = strawberry.field(description="Option value.")
+
+
+@strawberry.type(
+    description="One value of a product option, with whether any variant having it sells now."
+)
+class ProductOptionValue:
+    value: str = strawberry.field(description='The value, e.g. "M".')
+    skus: strawberry.Private[tuple[str, ...]]
+
+    @strawberry.field(
+        description=(
+            "Whether a variant with this value can be sold now on the caller's channel "
+            "(units available at a location serving it); false means sold out."
+        )
+    )
+    async def in_stock(self, info: Info) -> bool:
+        code = getattr(info.context.principal, "channel", None)
+        rows = await info.context.loaders.SellableStockBySkuLoader.load_many(list(self.skus))
+        available = {
+            sku: channel_sellable(code, per_location)
+            for sku, per_location in zip(self.skus, rows, strict=True)
+        }
+        return in_stock(OptionValue(self.value, self.skus), available)
+
+    @strawberry.field(description="SKUs of the variants having this value, in display order.")
+    def variant_skus(self) -> list[str]:
+        return list(self.skus)
+
+
+@strawberry.type(description='An option a product comes in, e.g. "Size" with S, M, L.')
+class ProductOption:
+    name: str = strawberry.field(description='Option name, e.g. "Size".')
+    values: list[ProductOptionValue] = strawberry.field(
+        description="Its values, in the order the variants show them."
+    )
 
 
 @strawberry.type(description="The price of a variant on one channel.")
@@ -155,6 +203,40 @@ class Product(Node):
     @strawberry.field(description="The variants of the product, in display order.")
     async def variants(self, info: Info) -> list[ProductVariant]:
         return await info.context.loaders.VariantsByProductIdLoader.load(self.id)  # type: ignore[arg-type,no-any-return]
+
+    @strawberry.field(
+        description=(
+            "The options the product comes in (Size, Colour...), built from its variants, with "
+            "each value's stock."
+        )
+    )
+    async def options(self, info: Info) -> list[ProductOption]:
+        variants = await info.context.loaders.VariantsByProductIdLoader.load(self.id)  # type: ignore[arg-type]
+        return [
+            ProductOption(
+                name=o.name,
+                values=[ProductOptionValue(value=v.value, skus=v.skus) for v in o.values],
+            )
+            for o in product_options(variants)
+        ]
+
+    @strawberry.field(
+        description=(
+            "The variant having exactly these option values (one per option); null when that "
+            "combination is not made. An unknown option name is an INVALID error."
+        )
+    )
+    async def variant_by_selected_options(
+        self,
+        info: Info,
+        selected_options: Annotated[
+            list[SelectedOptionInput],
+            strawberry.argument(description="One value per option, e.g. Size = M, Colour = Red."),
+        ],
+    ) -> ProductVariant | None:
+        variants = await info.context.loaders.VariantsByProductIdLoader.load(self.id)  # type: ignore[arg-type]
+        wanted = [models.SelectedOption(o.name, o.value) for o in selected_options]
+        return variant_by_selected_options(variants, wanted)  # type: ignore[return-value]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Product | None:

@@ -10,7 +10,7 @@ import strawberry
 from domain import models
 from domain.ids import from_global_id, to_global_id
 from domain.inventory import rules
-from domain.inventory.rules import Capabilities, sellable_total, serves_channel
+from domain.inventory.rules import channel_sellable
 from resolvers.common import VARIANT_DESCRIPTION, Node, described_enum, record_type_check
 from resolvers.context import Info
 
@@ -107,11 +107,7 @@ class ProductVariant:
     ) -> int:
         code = channel or getattr(info.context.principal, "channel", None)
         rows = await info.context.loaders.SellableStockBySkuLoader.load(self.sku)
-        return sellable_total(
-            units
-            for units, ships, pickup in rows
-            if serves_channel(code, Capabilities(ships, pickup, 0.0))
-        )
+        return channel_sellable(code, rows)
 
     @classmethod
     def resolve_reference(cls, sku: str) -> VariantRef:
