@@ -166,6 +166,7 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "reservations": _policy(_N, Link.NONE, not_personal="reference status"),
     "reservation_lines": _policy(_N, Link.NONE, not_personal="sku"),
     "return_lines": _policy(_N, Link.NONE, not_personal="sku"),
+    "search_terms": _policy(_N, Link.NONE, not_personal="term", why="words of the catalog"),
     "schema_migrations": _policy(_N, Link.NONE, not_personal="checksum name"),
     "stock_levels": _policy(_N, Link.NONE, not_personal="sku"),
     "stock_movements": _policy(_N, Link.NONE, not_personal="reason sku source source_event_id"),

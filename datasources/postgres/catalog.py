@@ -169,6 +169,41 @@ async def search_products_page(
     return [(_product(r), r[sort_value]) for r in rows]
 
 
+async def spelling_corrections(db: Executor, words: Sequence[str]) -> dict[str, str | None]:
+    """For each word that starts no catalog word, the closest catalog word (or None).
+
+    Closest: fewest edits (at most 1 for words of 3 letters, 2 from 4; a swapped pair is 2), then trigram
+    similarity, then the word most products have. One statement for all the words."""
+    rows = await db.fetch(
+        """SELECT w.word,
+                  (SELECT t.term FROM search_terms t
+                    WHERE t.products > 0
+                      AND abs(length(t.term) - length(w.word)) <= 2
+                      AND levenshtein(t.term, w.word)
+                          <= CASE WHEN length(w.word) >= 4 THEN 2 ELSE 1 END
+                    ORDER BY levenshtein(t.term, w.word), similarity(t.term, w.word) DESC,
+                             t.products DESC, t.term
+                    LIMIT 1) AS correction
+             FROM unnest($1::text[]) AS w(word)
+            WHERE length(w.word) >= 3
+              AND NOT EXISTS (SELECT 1 FROM search_terms k
+                               WHERE k.products > 0 AND k.term LIKE w.word || '%')""",
+        list(words),
+    )
+    return {r["word"]: r["correction"] for r in rows}
+
+
+async def term_completions(db: Executor, prefix: str, limit: int) -> list[str]:
+    """Catalog words starting with `prefix`, the most common first."""
+    rows = await db.fetch(
+        """SELECT term FROM search_terms WHERE products > 0 AND term LIKE $1 || '%'
+           ORDER BY products DESC, term LIMIT $2""",
+        prefix,
+        limit,
+    )
+    return [r["term"] for r in rows]
+
+
 async def prices_by_variant_ids(
     db: Executor, variant_ids: Sequence[uuid.UUID]
 ) -> list[list[Price]]:

@@ -10,8 +10,8 @@ from datasources.postgres import catalog as catalog_db
 from datasources.postgres.uow import UnitOfWork
 from domain.catalog import services
 from domain.catalog.models import ProductSortKey as ProductSortKey_
-from domain.catalog.search import prefix_tsquery
-from domain.errors import DomainError
+from domain.catalog.search import corrected_tsquery, search_words, suggestion
+from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id
 from resolvers.catalog.admin import CatalogAdminMutation
 from resolvers.catalog.cache import product_by_handle
@@ -41,6 +41,29 @@ class ChannelCreatePayload:
     )
 
 
+@strawberry.type(description="A search-box suggestion: a whole query to run.")
+class SearchQuerySuggestion:
+    text: str = strawberry.field(description='The suggested query, e.g. "rain jacket".')
+
+
+@strawberry.type(description="What a search box shows while the shopper types.")
+class PredictiveSearchResult:
+    products: list[Product] = strawberry.field(description="The best-matching products.")
+    queries: list[SearchQuerySuggestion] = strawberry.field(
+        description="Queries completing the last word with the catalog's commonest words."
+    )
+
+
+MAX_PREDICTIONS = 10
+
+
+async def _search_query(info: Info, text: str) -> str | None:
+    """The tsquery for the search text, each word accepting its spelling correction."""
+    words = search_words(text)
+    corrections = await catalog_db.spelling_corrections(info.context.pool, words) if words else {}
+    return corrected_tsquery(words, corrections)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A product by global id or by handle (give exactly one).")
@@ -66,7 +89,9 @@ class Query:
     @strawberry.field(
         description=(
             "Products a page at a time (Relay connection). `query` searches title, tags, "
-            "vendor, type and description (every word must match, as a prefix); `channel` "
+            "vendor, type and description (every word must match, as a prefix or, for a "
+            "word that starts no catalog word, as its closest spelling; accents ignored); "
+            "`channel` "
             "keeps products priced on that channel. Shoppers see ACTIVE products only; "
             "merchandisers and admins see every status."
         )
@@ -90,7 +115,7 @@ class Query:
         ] = None,
     ) -> Connection[Product]:
         check_page_size(first)
-        tsquery = prefix_tsquery(query) if query else None
+        tsquery = await _search_query(info, query) if query else None
         if sort_key is None:
             key = ProductSortKey_.RELEVANCE if tsquery else ProductSortKey_.TITLE
         else:
@@ -109,6 +134,47 @@ class Query:
         )
         cursors = {id(p): encode_product_cursor(key, value, p.id) for p, value in rows}
         return connection([p for p, _ in rows], first, lambda p: cursors[id(p)])
+
+    @strawberry.field(
+        description=(
+            "Suggestions for a search box as the shopper types: the best-matching products "
+            "(typos forgiven, as in `products(query:)`) and whole queries completing the last "
+            "word. An empty query suggests nothing."
+        )
+    )
+    async def predictive_search(
+        self,
+        info: Info,
+        query: Annotated[str, strawberry.argument(description='What was typed, e.g. "rain jac".')],
+        limit: Annotated[
+            int,
+            strawberry.argument(description=f"Products and queries each, 1 to {MAX_PREDICTIONS}."),
+        ] = 5,
+    ) -> PredictiveSearchResult:
+        if not 1 <= limit <= MAX_PREDICTIONS:
+            raise DomainError(
+                ErrorCode.INVALID, f"`limit` must be between 1 and {MAX_PREDICTIONS}.", ["limit"]
+            )
+        words = search_words(query)
+        if not words:
+            return PredictiveSearchResult(products=[], queries=[])
+        pool = info.context.pool
+        corrections = await catalog_db.spelling_corrections(pool, words)
+        rows = await catalog_db.search_products_page(
+            pool,
+            limit=limit,
+            sort_key=ProductSortKey_.RELEVANCE,
+            after=None,
+            tsquery=corrected_tsquery(words, corrections),
+            channel_code=None,
+            active_only=not sees_unpublished(info.context.principal),
+        )
+        last = words[-1]
+        completions = await catalog_db.term_completions(pool, corrections.get(last) or last, limit)
+        return PredictiveSearchResult(
+            products=[p for p, _ in rows],  # type: ignore[misc]
+            queries=[SearchQuerySuggestion(text=suggestion(words, c)) for c in completions],
+        )
 
     @strawberry.field(description="A variant by its SKU.")
     async def variant(
