@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from datasources.kafka import topics
 from datasources.kafka.consumer import InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
+from datasources.payments.gateway import build_payment_gateway
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
 from tests.helpers import unique
@@ -51,9 +52,11 @@ async def producer(env: TestEnv) -> AsyncIterator[AIOKafkaProducer]:
 
 @pytest.fixture
 async def running(env: TestEnv) -> AsyncIterator[InboundConsumer]:
-    async with running_consumer(
-        env, fulfillment_updates_consumer, backoff_initial=0.05
-    ) as consumer:
+    def factory(pool: asyncpg.Pool[Any], **config: Any) -> InboundConsumer:
+        # Its own gateway on its own pool: the authorization the API made is in Postgres.
+        return fulfillment_updates_consumer(pool, build_payment_gateway(pool), **config)
+
+    async with running_consumer(env, factory, backoff_initial=0.05) as consumer:
         yield consumer
 
 
