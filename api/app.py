@@ -58,7 +58,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await resources.open()
         live = LiveServices(resources)
-        await background.start(settings, resources.pool, resources.redis)
+        await background.start(settings, resources.pool, resources.redis, resources.payments)
         try:
             await live.start()
             async with mcp.session_manager.run():

@@ -62,6 +62,7 @@ class UcgTools:
             request_id=uuid.uuid4().hex,
             principal=await self.principal_for(ctx),
             settings=self.resources.settings,
+            payments=self.resources.payments,
         )
         result = await supergraph_schema().execute(
             document, variable_values=variables, context_value=context

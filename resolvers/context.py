@@ -177,6 +177,8 @@ class Context:
     events: Any = None
     # The graphql-ws / graphql-transport-ws connection_init payload (WebSocket only).
     connection_params: Any = None
+    # The process's payment port (domain.order.payments.PaymentGateway), from settings.
+    payments: Any = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.pool)
