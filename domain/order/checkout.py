@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.auth import Principal
+from domain.authz import may_use_cart
 from domain.cart.models import CartStatus, VariantOffer
 from domain.cart.validation import check_can_read
 from domain.customer.points import earn_points
@@ -107,12 +108,16 @@ def request_hash(
 
 
 async def _open_cart(
-    uow: CheckoutUnitOfWork, principal: Principal | None, cart_id: uuid.UUID, now: datetime
+    uow: CheckoutUnitOfWork,
+    principal: Principal | None,
+    cart_id: uuid.UUID,
+    now: datetime,
+    held: frozenset[uuid.UUID] = frozenset(),
 ) -> Cart:
     cart: Cart | None = await uow.carts.cart_for_update(cart_id)
     if cart is None:
         raise NotFound("Cart", ["cartId"])
-    check_can_read(principal, cart, now)
+    check_can_read(principal, cart, now, held)
     if cart.status != CartStatus.ACTIVE:
         raise DomainError(ErrorCode.INVALID, "The cart is not active.", ["cartId"])
     return cart
@@ -177,13 +182,14 @@ async def begin_checkout(
     *,
     location_id: uuid.UUID | None = None,
     address: Mapping[str, Any] | None = None,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> CheckoutStarted:
     """Hold the cart's stock for CHECKOUT_TTL and list the fulfillment options.
 
     The hold follows the plan of the chosen pickup store, else of the first available
     method (SHIP, SHIP_FROM_STORE, SAME_DAY, PICKUP); with no available method it
     falls back to the best locations. A second call replaces the earlier hold."""
-    cart = await _open_cart(uow, principal, cart_id, now)
+    cart = await _open_cart(uow, principal, cart_id, now, held_carts)
     drafts = await _priced_lines(uow, cart)
     destination = destination_of(address, ["address"])
     earlier = await uow.orders.checkout_reservation(cart.id)
@@ -264,9 +270,16 @@ async def complete_checkout(
     now: datetime,
     provider: str = "test",
     billing_address: Mapping[str, Any] | None = None,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> PlacedOrder:
     _check_choice(choice, idempotency_key)
     request = request_hash(cart_id, choice, card_token, billing_address)
+    # The replay is bound to the caller before the key is looked up: only who may use the
+    # cart gets its order back (a key's stored request names its cart), so a guessed key
+    # answers NOT_FOUND like any cart of someone else.
+    bound: Cart | None = await uow.carts.cart_for_update(cart_id)
+    if bound is None or not may_use_cart(principal, bound.customer_id, cart_id in held_carts):
+        raise NotFound("Cart", ["cartId"])
     await uow.orders.lock_idempotency_key(idempotency_key)
     earlier = await uow.orders.order_by_idempotency_key(idempotency_key)
     if earlier is not None:
@@ -277,7 +290,7 @@ async def complete_checkout(
                 ["idempotencyKey"],
             )
         return earlier
-    cart = await _open_cart(uow, principal, cart_id, now)
+    cart = await _open_cart(uow, principal, cart_id, now, held_carts)
     drafts = await _priced_lines(uow, cart)
     plan = await take_plan(uow, cart, drafts, choice, now)
     # Usage limits: count redemptions only once the codes are ours until commit.
