@@ -78,6 +78,7 @@ class UcgTools:
             error = result.errors[0]
             original = getattr(error, "original_error", None)
             code = getattr(getattr(original, "code", None), "value", None)
+            code = code or (error.extensions or {}).get("code")  # e.g. THROTTLED
             if code is None and original is not None:
                 raise ToolError(f"INTERNAL_SERVER_ERROR: request id {context.request_id}")
             raise ToolError(f"{code or 'INVALID'}: {getattr(original, 'message', error.message)}")
