@@ -22,8 +22,9 @@ async def graphql(
     variables: dict[str, Any] | None = None,
     path: str = "/graphql",
     token: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    headers = {**({"authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
     response = await client.post(
         path, json={"query": query, "variables": variables or {}}, headers=headers
     )
