@@ -16,7 +16,6 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as redis
-from datasources.postgres.authorization_sweeper import AuthorizationSweeper
 
 from api.gc_pauses import GcFreezer
 from api.settings import Settings, payment_gateway
@@ -25,6 +24,7 @@ from datasources.kafka.adjustments import adjustments_consumer
 from datasources.kafka.client import ensure_topics
 from datasources.kafka.consumer import Inbound, InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
+from datasources.postgres.authorization_sweeper import AuthorizationSweeper
 from datasources.postgres.pickup_sweeper import PickupSweeper
 from datasources.postgres.sweeper import ReservationSweeper
 from datasources.redis.cache import ReadThroughCache

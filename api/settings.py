@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "Return unworn items within 30 days, in store or by post, for a full refund.",
         description="Returns policy text served to agents",
     )
+    public_stock_detail: bool = Field(
+        False,
+        description="Show StockLevel onHand/reserved/safetyStock to everyone, not only to "
+        "the INVENTORY scope (available is always public)",
+    )
     mcp_token: str | None = Field(
         None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
     )

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.auth import Principal
+from domain.authz import may_use_cart
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.inventory.models import Reservation, ReservationStatus
 from domain.inventory.rules import ReservationLine
@@ -146,13 +147,14 @@ async def begin_checkout(
     *,
     location_id: uuid.UUID | None = None,
     address: Mapping[str, Any] | None = None,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> CheckoutStarted:
     """Hold the cart's stock for CHECKOUT_TTL and list the fulfillment options.
 
     The hold follows the plan of the chosen pickup store, else of the first available
     method (SHIP, SHIP_FROM_STORE, SAME_DAY, PICKUP); with no available method it
     falls back to the best locations. A second call replaces the earlier hold."""
-    cart = await open_cart(uow, principal, cart_id, now)
+    cart = await open_cart(uow, principal, cart_id, now, held_carts)
     drafts = await priced_lines(uow, cart)
     destination = destination_of(address, ["address"])
     earlier = await uow.orders.checkout_reservation(cart.id)
@@ -236,6 +238,7 @@ async def complete_checkout(
     now: datetime,
     provider: str = "test",
     billing_address: Mapping[str, Any] | None = None,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> PlacedOrder:
     """Place the order in three steps, with no network call inside a transaction:
     (a) price and validate, recording the authorization attempt; (b) authorize with
@@ -246,10 +249,16 @@ async def complete_checkout(
     request = request_hash(cart_id, choice, card_token, billing_address)
     key = f"checkout:{idempotency_key}"
     async with uows() as uow:  # (a)
+        # The replay is bound to the caller before the key is looked up: only who may use
+        # the cart gets its order back (a key's stored request names its cart), so a
+        # guessed key answers NOT_FOUND like any cart of someone else.
+        bound = await uow.carts.cart_for_update(cart_id)
+        if bound is None or not may_use_cart(principal, bound.customer_id, cart_id in held_carts):
+            raise NotFound("Cart", ["cartId"])
         earlier = await replay_order(uow, idempotency_key, request)
         if earlier is not None:
             return earlier
-        amount = await quote_total(uow, principal, cart_id, choice, now)
+        amount = await quote_total(uow, principal, cart_id, choice, now, held_carts)
         attempt = await uow.payments.start_authorization(key, provider, amount)
     result = await payments.authorize(amount, card_token, attempt.provider_key)  # (b)
     if not isinstance(result, Authorized):
@@ -273,6 +282,7 @@ async def complete_checkout(
                 provider=provider,
                 billing_address=billing_address,
                 authorized=result,
+                held_carts=held_carts,
             )
     except BaseException:
         # Best effort: a void that fails now is retried by the authorization sweeper.

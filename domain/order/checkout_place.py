@@ -32,12 +32,16 @@ from domain.order.routing import FulfillmentMethod as Method
 
 
 async def open_cart(
-    uow: CheckoutUnitOfWork, principal: Principal | None, cart_id: uuid.UUID, now: datetime
+    uow: CheckoutUnitOfWork,
+    principal: Principal | None,
+    cart_id: uuid.UUID,
+    now: datetime,
+    held: frozenset[uuid.UUID] = frozenset(),
 ) -> Cart:
     cart: Cart | None = await uow.carts.cart_for_update(cart_id)
     if cart is None:
         raise NotFound("Cart", ["cartId"])
-    check_can_read(principal, cart, now)
+    check_can_read(principal, cart, now, held)
     if cart.status != CartStatus.ACTIVE:
         raise DomainError(ErrorCode.INVALID, "The cart is not active.", ["cartId"])
     return cart
@@ -82,11 +86,12 @@ async def quote_total(
     cart_id: uuid.UUID,
     choice: FulfillmentChoice,
     now: datetime,
+    held: frozenset[uuid.UUID] = frozenset(),
 ) -> PaymentAmount:
     """What the buyer will be charged, from the cart as it is now, with the plan's stock
     held (step a): a checkout without a live hold (no checkoutBegin, or it expired) is
     refused OUT_OF_STOCK here, before any payment is asked for."""
-    cart = await open_cart(uow, principal, cart_id, now)
+    cart = await open_cart(uow, principal, cart_id, now, held)
     drafts = await priced_lines(uow, cart)
     await hold_chosen_plan(uow, cart, drafts, choice, now)
     pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
@@ -106,6 +111,7 @@ async def place_order(
     provider: str,
     billing_address: Mapping[str, Any] | None,
     authorized: Authorized,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> PlacedOrder:
     """Step (c): the order, its lines and fulfillments, the held stock committed, the
     authorization recorded, points, cart COMPLETED, events; in the caller's transaction."""
@@ -120,7 +126,7 @@ async def place_order(
             "The payment authorization was released; retry with a new idempotencyKey.",
             ["payment", "token"],
         )
-    cart = await open_cart(uow, principal, cart_id, now)
+    cart = await open_cart(uow, principal, cart_id, now, held_carts)
     drafts = await priced_lines(uow, cart)
     plan = await take_plan(uow, cart, drafts, choice, now)
     # Usage limits: count redemptions only once the codes are ours until commit.

@@ -151,6 +151,7 @@ class Mutation:
                     datetime.now(UTC),
                     location_id=location,
                     address=_address(address, ["address"]),
+                    held_carts=info.context.held_carts,
                 )
         except DomainError as error:
             return CheckoutBeginPayload(
@@ -213,6 +214,7 @@ class Mutation:
                 idempotency_key=idempotency_key,
                 now=datetime.now(UTC),
                 billing_address=billing,
+                held_carts=info.context.held_carts,
             )
         except DomainError as error:
             if error.code in (ErrorCode.PAYMENT_DECLINED, ErrorCode.PAYMENT_FAILED):
