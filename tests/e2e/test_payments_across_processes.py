@@ -16,7 +16,7 @@ import httpx
 from datasources.kafka import topics
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
-from tests.helpers import unique
+from tests.helpers import keep_cart_tokens, unique
 from tests.integration.test_fulfillment_kafka import update
 from tests.kafka_helpers import kafka_producer, wait_for
 from tests.order_helpers import complete, guest_carts, make_sale
@@ -29,6 +29,7 @@ async def test_authorized_in_serve_captured_by_consume_after_a_restart(
     (cart,) = await guest_carts(db, sale, 1)
     api = serve()
     async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
+        keep_cart_tokens(client, env.settings().jwt_secret)
         placed = await complete(client, cart, unique("k-"))
     assert placed["userErrors"] == []
     order_id = uuid.UUID(placed["order"]["id"].rsplit("/", 1)[1])

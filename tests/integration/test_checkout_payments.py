@@ -87,15 +87,17 @@ class Faulty:
 async def place(
     pool: asyncpg.Pool[Any], gateway: Any, cart: str, key: str, token: str = "tok_visa"
 ) -> checkout.PlacedOrder:
+    cart_id = uuid.UUID(cart.rsplit("/", 1)[1])
     return await checkout.complete_checkout(
         lambda: UnitOfWork(pool),
         None,
         gateway,
-        cart_id=uuid.UUID(cart.rsplit("/", 1)[1]),
+        cart_id=cart_id,
         choice=SHIP,
         card_token=token,
         idempotency_key=key,
         now=datetime.now(UTC),
+        held_carts=frozenset({cart_id}),  # the guest who created the cart holds its token
     )
 
 
