@@ -14,7 +14,7 @@ from datasources.postgres import auth_store
 from domain.auth import Role
 from domain.authz import cart_token
 from tests.conftest import TestEnv
-from tests.helpers import app_client, customer_token, graphql, staff_token
+from tests.helpers import app_client, customer_token, graphql, staff_token, unique
 from tests.integration.cart_support import add_customer, gid
 from tests.order_helpers import COMPLETE, SHIP, VISA, make_sale
 
@@ -209,7 +209,7 @@ async def test_an_idempotent_replay_answers_only_who_may_use_the_cart(
 ) -> None:
     _, owner, cart = await _customer_cart(client, env, db)
     mine = _bearer(customer_token(env.settings(), owner))
-    buy = {"cartId": cart["id"], "f": SHIP, "p": VISA, "key": "first-order-1"}
+    buy = {"cartId": cart["id"], "f": SHIP, "p": VISA, "key": unique("first-order-")}
     placed = await _post(client, COMPLETE, buy, mine)
     order = placed["data"]["checkoutComplete"]["order"]
     assert order is not None, placed
