@@ -15,6 +15,13 @@ import pytest
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
 from tests.helpers import staff_token, unique
+from tests.interop.snippets.gql_client import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    GraphQLRequest,
+    http_client,
+    ws_client,
+)
 from tests.order_helpers import Sale, complete, guest_carts, make_sale
 
 INTEROP = ROOT / "tests" / "interop"
@@ -108,3 +115,52 @@ async def test_graphql_ws_apollo_and_urql_query_mutate_and_subscribe(
         assert result["query"]["variant"]["sku"] == sku
         assert result["mutation"]["inventorySet"]["userErrors"] == []
         assert result["stock"]["stockChanged"]["sku"] == sku
+
+
+QUERY = "query($sku: String!) { variant(sku: $sku) { sku } }"
+SET = """mutation($sku: String!, $location: ID!, $onHand: Int!, $key: String!) {
+  inventorySet(sku: $sku, locationId: $location, onHand: $onHand, reason: CYCLE_COUNT,
+               idempotencyKey: $key) { stockLevel { onHand available } userErrors { code } } }"""
+STOCK_SUB = "subscription($skus: [String!]) { stockChanged(skus: $skus) { sku onHand } }"
+
+
+async def gql_query_and_set(session: Any, store: Store, on_hand: int) -> dict[str, Any]:
+    sku = store.sale.sku
+    found = await session.execute(GraphQLRequest(QUERY, variable_values={"sku": sku}))
+    assert found == {"variant": {"sku": sku}}
+    variables = {
+        "sku": sku,
+        "location": to_global_id("Location", store.sale.location),
+        "onHand": on_hand,
+        "key": unique("gql-"),
+    }
+    result: dict[str, Any] = await session.execute(GraphQLRequest(SET, variable_values=variables))
+    return result["inventorySet"]
+
+
+@pytest.mark.slow
+async def test_python_gql_over_http_and_both_websocket_protocols(store: Store) -> None:
+    async with http_client(store.url, store.token) as session:
+        assert await gql_query_and_set(session, store, 4) == {
+            "stockLevel": {"onHand": 4, "available": 4},
+            "userErrors": [],
+        }
+    counted = [4]
+    for protocol, on_hand in ((TRANSPORT_WS, 100), (LEGACY_WS, 200)):
+        async with ws_client(store.url, store.token, protocol) as session:
+            request = GraphQLRequest(STOCK_SUB, variable_values={"skus": [store.sale.sku]})
+            events = session.subscribe(request)
+            first = asyncio.ensure_future(anext(events))
+            # No protocol ack says when a subscription is live: repeat the change until it is seen.
+            async with asyncio.timeout(15):
+                while not first.done():
+                    on_hand += 1
+                    counted.append(on_hand)
+                    payload = await gql_query_and_set(session, store, on_hand)
+                    assert payload["userErrors"] == [], payload
+                    await asyncio.wait({first}, timeout=0.3)
+            change = first.result()["stockChanged"]
+            await events.aclose()
+        assert change["sku"] == store.sale.sku, protocol
+        # the event of a change just before the subscription went live may come first
+        assert change["onHand"] in counted, (protocol, change, counted)
