@@ -66,6 +66,14 @@ ACCURACY_SQL = """SELECT count(*) AS total,
               GROUP BY sku, location_id) m
     ON m.sku = s.sku AND m.location_id = s.location_id"""
 
+DISAGREEING_SQL = """SELECT s.sku, s.location_id, s.on_hand, coalesce(m.ledger, 0) AS ledger
+  FROM stock_levels s
+  LEFT JOIN (SELECT sku, location_id, sum(delta) AS ledger FROM stock_movements
+              GROUP BY sku, location_id) m
+    ON m.sku = s.sku AND m.location_id = s.location_id
+ WHERE s.on_hand <> coalesce(m.ledger, 0)
+ LIMIT 20"""
+
 
 def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -91,8 +99,16 @@ async def reconcile_inventory(pool: asyncpg.Pool[Any]) -> float:
     INVENTORY_ACCURACY.set(accuracy)
     INVENTORY_ROWS_DISAGREEING.set(disagreeing)
     if disagreeing:
-        log.warning("stock rows disagree with their ledger", extra={"count": disagreeing})
+        rows = await pool.fetch(DISAGREEING_SQL)
+        log.warning(
+            "stock rows disagree with their ledger",
+            extra={"count": disagreeing, "rows": [_describe(r) for r in rows]},
+        )
     return accuracy
+
+
+def _describe(row: Any) -> str:
+    return f"{row['sku']}@{row['location_id']}: on_hand {row['on_hand']}, ledger {row['ledger']}"
 
 
 class InventoryReconciler:

@@ -7,6 +7,8 @@ that `/metrics` of any worker reports the sum over all workers (api/metrics.py).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prometheus_client import Counter, Histogram
 
 CACHE_LOOKUPS = Counter(
@@ -24,7 +26,14 @@ SWEPT_ITEMS = Counter(
 )
 PROPAGATION_SECONDS = Histogram(
     "ucg_event_propagation_seconds",
-    "From the commit that wrote an event to its delivery to a subscriber, by event type",
+    "From the transaction that wrote an event (its outbox created_at, the CloudEvent time) "
+    "to its hand-over to the subscribers of this process, by event type",
     ["type"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+
+def observe_propagation(event_type: str, committed_at: datetime) -> None:
+    """An event reached its subscribers: record how long after its transaction."""
+    elapsed = (datetime.now(UTC) - committed_at).total_seconds()
+    PROPAGATION_SECONDS.labels(event_type).observe(max(elapsed, 0.0))

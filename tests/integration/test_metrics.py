@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
+from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.metrics import reconcile_inventory
+from datasources.events.cloudevents import encode, envelope
+from datasources.kafka.fanout import EventHub
 from datasources.postgres.pool import create_pool
 from tests.conftest import TestEnv
 from tests.helpers import app_client
@@ -76,7 +84,7 @@ async def test_metrics_endpoint_can_want_a_token_or_be_off(env: TestEnv) -> None
 
 
 async def test_inventory_accuracy_is_the_share_of_rows_agreeing_with_their_ledger(
-    env: TestEnv, db: asyncpg.Connection[Any]
+    env: TestEnv, db: asyncpg.Connection[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     location = await make_location(db)
     skus = [await make_variant(db) for _ in range(4)]
@@ -91,10 +99,51 @@ async def test_inventory_accuracy_is_the_share_of_rows_agreeing_with_their_ledge
             skus[0],
             location,
         )
-        assert await reconcile_inventory(pool) == 0.75
+        with caplog.at_level(logging.WARNING, logger="ucg.metrics"):
+            assert await reconcile_inventory(pool) == 0.75
+        (warning,) = [r for r in caplog.records if r.name == "ucg.metrics"]
+        assert warning.rows == [f"{skus[0]}@{location}: on_hand 7, ledger 5"]  # type: ignore[attr-defined]
     finally:
         await pool.close()
     async with app_client(env.settings()) as client:
         text = (await client.get("/metrics")).text
     assert value(text, "ucg_inventory_accuracy_ratio") == 0.75
     assert value(text, "ucg_inventory_rows_disagreeing") == 1
+
+
+async def test_propagation_latency_is_measured_from_the_event_time_to_the_subscriber(
+    env: TestEnv,
+) -> None:
+    hub = EventHub(env.settings())
+    subscriber = hub.subscribe([("sku", "PROP-A")])
+    hub.subscribe([("sku", "PROP-B")])
+    name = "ucg_event_propagation_seconds"
+    labels = {"type": "ucg.inventory.stock_changed.v1"}
+    before = generate_latest(REGISTRY).decode()
+    raw = envelope(
+        event_id=uuid.uuid4(),
+        event_type=labels["type"],
+        subject="PROP-A@x",
+        sequence=1,
+        time=datetime.now(UTC) - timedelta(milliseconds=150),
+        data={
+            "sku": "PROP-A",
+            "locationId": str(uuid.uuid4()),
+            "onHand": 1,
+            "reserved": 0,
+            "available": 1,
+        },
+    )
+    unheard = {
+        **raw,
+        "id": str(uuid.uuid4()),
+        "subject": "NOBODY@x",
+        "data": {**raw["data"], "sku": "NOBODY"},
+    }
+    await hub.handle([encode(raw), encode(unheard)])
+    assert (await asyncio.wait_for(subscriber.get(), 1)).data["sku"] == "PROP-A"
+    after = generate_latest(REGISTRY).decode()
+    count = value(after, f"{name}_count", **labels) - value(before, f"{name}_count", **labels)
+    assert count == 1, "an event nobody listens to is not measured"
+    total = value(after, f"{name}_sum", **labels) - value(before, f"{name}_sum", **labels)
+    assert 0.15 <= total < 5
