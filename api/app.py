@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -14,6 +15,7 @@ from api.background import BackgroundTasks
 from api.graphql_view import GraphQLView
 from api.live import LiveServices
 from api.mcp import UcgTools, build_mcp_server, principal_from_http
+from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
@@ -48,6 +50,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         return JSONResponse(body, status_code=503 if down else 200)
 
     routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
+    routes += metrics_routes(settings, lambda: resources.pool)
     mcp = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)
     routes.append(Mount("/mcp", app=mcp_app))
@@ -59,15 +62,17 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         await resources.open()
         live = LiveServices(resources)
         await background.start(settings, resources.pool, resources.redis, resources.payments)
+        reconciler = InventoryReconciler(settings, resources.pool)
         try:
             await live.start()
             async with mcp.session_manager.run():
                 yield
         finally:
             await live.stop()
+            await reconciler.stop()
             await background.stop()
             await resources.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(WebSocketMetrics)])
     app.state.resources = resources
     return app

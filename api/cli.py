@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api import cli_auth
 
     cli_auth.add_parsers(sub)
+    from api import doctor
+
+    doctor.add_parser(sub)
     return parser
 
 
@@ -237,6 +240,9 @@ def _auth_commands() -> None:
 
     COMMANDS["apikey"] = cli_auth.cmd_apikey
     COMMANDS["staff"] = cli_auth.cmd_staff
+    from api import doctor
+
+    COMMANDS["doctor"] = doctor.cmd_doctor
 
 
 _auth_commands()

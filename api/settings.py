@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(5, ge=1, description="Failures before a lockout")
     login_failures_per_address: int = Field(30, ge=1, description="Per client IP, all accounts")
     login_failure_window_seconds: int = Field(900, ge=1, description="Lockout/count window")
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics")
+    metrics_token: str | None = Field(
+        None, description="When set, /metrics wants `Authorization: Bearer <token>`"
+    )
+    inventory_reconcile_interval_seconds: float = Field(
+        60.0, ge=0, description="How often stock rows are compared with their ledger; 0: off"
+    )
 
     @field_validator("database_url")
     @classmethod

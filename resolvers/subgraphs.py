@@ -20,6 +20,7 @@ from resolvers.inventory import schema as inventory
 from resolvers.inventory import subscriptions as inventory_subscriptions
 from resolvers.inventory.types import Location, StockLevel
 from resolvers.inventory.types import ProductVariant as StockVariant
+from resolvers.metrics import OperationMetrics
 from resolvers.order import cancellation as order_cancellation
 from resolvers.order import checkout as order_checkout
 from resolvers.order import listing as order_listing
@@ -58,6 +59,7 @@ def schema_extensions() -> list[Any]:
         lambda: ValidationCache(maxsize=1000),
         IntrospectionSwitch,
         QueryCost,
+        OperationMetrics,
     ]
 
 

@@ -24,6 +24,7 @@ from datasources.events.cloudevents import CloudEvent, decode
 from datasources.events.invalidation import Invalidator, invalidate
 from datasources.events.schemas import InvalidEvent
 from datasources.kafka import topics
+from datasources.metrics import observe_propagation
 
 log = logging.getLogger("ucg.fanout")
 
@@ -180,7 +181,8 @@ class EventHub:
         if self.redis is not None:
             await asyncio.gather(*(invalidate(e, self.redis, self.invalidators) for e in events))
         for event in events:
-            self.dispatch(event)
+            if self.dispatch(event):
+                observe_propagation(event.type, event.time)
 
     # -- the consumer ----------------------------------------------------------
 

@@ -32,6 +32,7 @@ PICKUP_SWEEPER_LOCK_KEY = 0x0C6_0709
 
 class PickupSweeper(PeriodicSweeper):
     what = "cancelled missed pickups"
+    metric_name = "pickups"
 
     def __init__(
         self,

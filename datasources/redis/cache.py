@@ -14,6 +14,8 @@ import orjson
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from datasources.metrics import CACHE_LOOKUPS
+
 log = logging.getLogger("ucg.cache")
 
 Loader = Callable[[list[str]], Awaitable[dict[str, Any]]]
@@ -40,6 +42,8 @@ class ReadThroughCache:
         except RedisError:
             log.warning("cache read failed; reading the database", exc_info=True)
         missing = [k for k in unique_keys if k not in found]
+        CACHE_LOOKUPS.labels(kind, "hit").inc(len(found))
+        CACHE_LOOKUPS.labels(kind, "miss").inc(len(missing))
         if missing:
             loaded = await load(missing)
             found.update(loaded)

@@ -1,0 +1,177 @@
+"""`/metrics` in the Prometheus text format, and what only the API process measures.
+
+Per process by default. With several worker processes behind one port, set
+PROMETHEUS_MULTIPROC_DIR to an empty directory shared by the workers (wiped at each
+deploy): prometheus-client then keeps every instrument in files there and `/metrics`
+of any worker reports all of them (docs/OPERATIONS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+from typing import Any
+
+import asyncpg
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Gauge,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.settings import Settings
+
+log = logging.getLogger("ucg.metrics")
+
+WEBSOCKET_CONNECTIONS = Gauge(
+    "ucg_websocket_connections", "Open WebSocket connections", multiprocess_mode="livesum"
+)
+OUTBOX_BACKLOG = Gauge(
+    "ucg_outbox_unpublished", "Outbox rows not yet published to Kafka", multiprocess_mode="livemax"
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "ucg_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest unpublished outbox row (0 when none)",
+    multiprocess_mode="livemax",
+)
+INVENTORY_ACCURACY = Gauge(
+    "ucg_inventory_accuracy_ratio",
+    "Share of stock rows whose on_hand equals the sum of their ledger movements",
+    multiprocess_mode="livemin",
+)
+INVENTORY_ROWS_DISAGREEING = Gauge(
+    "ucg_inventory_rows_disagreeing",
+    "Stock rows whose on_hand differs from their ledger sum",
+    multiprocess_mode="livemax",
+)
+
+OUTBOX_SQL = """SELECT count(*) AS backlog,
+       coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+  FROM outbox WHERE published_at IS NULL"""
+# The ledger rule of docs/INVENTORY.md: on_hand is the sum of the row's movements.
+ACCURACY_SQL = """SELECT count(*) AS total,
+       count(*) FILTER (WHERE s.on_hand <> coalesce(m.ledger, 0)) AS disagreeing
+  FROM stock_levels s
+  LEFT JOIN (SELECT sku, location_id, sum(delta) AS ledger FROM stock_movements
+              GROUP BY sku, location_id) m
+    ON m.sku = s.sku AND m.location_id = s.location_id"""
+
+DISAGREEING_SQL = """SELECT s.sku, s.location_id, s.on_hand, coalesce(m.ledger, 0) AS ledger
+  FROM stock_levels s
+  LEFT JOIN (SELECT sku, location_id, sum(delta) AS ledger FROM stock_movements
+              GROUP BY sku, location_id) m
+    ON m.sku = s.sku AND m.location_id = s.location_id
+ WHERE s.on_hand <> coalesce(m.ledger, 0)
+ LIMIT 20"""
+
+
+def registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        return merged
+    return REGISTRY
+
+
+async def refresh_outbox(pool: asyncpg.Pool[Any]) -> None:
+    row = await pool.fetchrow(OUTBOX_SQL)
+    assert row is not None
+    OUTBOX_BACKLOG.set(row["backlog"])
+    OUTBOX_OLDEST_AGE.set(row["oldest"])
+
+
+async def reconcile_inventory(pool: asyncpg.Pool[Any]) -> float:
+    """Compare every stock row with its ledger; export and return the share that agree."""
+    row = await pool.fetchrow(ACCURACY_SQL)
+    assert row is not None
+    total, disagreeing = row["total"], row["disagreeing"]
+    accuracy = 1.0 if total == 0 else (total - disagreeing) / total
+    INVENTORY_ACCURACY.set(accuracy)
+    INVENTORY_ROWS_DISAGREEING.set(disagreeing)
+    if disagreeing:
+        rows = await pool.fetch(DISAGREEING_SQL)
+        log.warning(
+            "stock rows disagree with their ledger",
+            extra={"count": disagreeing, "rows": [_describe(r) for r in rows]},
+        )
+    return accuracy
+
+
+def _describe(row: Any) -> str:
+    return f"{row['sku']}@{row['location_id']}: on_hand {row['on_hand']}, ledger {row['ledger']}"
+
+
+class InventoryReconciler:
+    """The periodic accuracy check; started and stopped by the app lifespan."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool[Any]) -> None:
+        self._interval = settings.inventory_reconcile_interval_seconds
+        self._pool = pool
+        self._task: asyncio.Task[None] | None = None
+        if settings.metrics_enabled and self._interval > 0:
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await reconcile_inventory(self._pool)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("inventory reconciliation failed; retrying", exc_info=True)
+            await asyncio.sleep(self._interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def metrics_routes(settings: Settings, pool: Any) -> list[Route]:
+    """`/metrics`, unless UCG_METRICS_ENABLED=false; `pool()` gives the open pool."""
+    if not settings.metrics_enabled:
+        return []
+    expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else None
+
+    async def metrics(request: Request) -> Response:
+        if expected is not None and not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), expected.encode()
+        ):
+            return PlainTextResponse(
+                "metrics need the bearer token of UCG_METRICS_TOKEN",
+                status_code=401,
+                headers={"www-authenticate": "Bearer"},
+            )
+        try:
+            await refresh_outbox(pool())
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("outbox gauges not refreshed", exc_info=True)
+        return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/metrics", metrics)]
+
+
+class WebSocketMetrics:
+    """ASGI middleware counting open WebSocket connections."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        WEBSOCKET_CONNECTIONS.inc()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            WEBSOCKET_CONNECTIONS.dec()

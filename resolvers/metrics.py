@@ -1,0 +1,104 @@
+"""A schema extension that times every GraphQL operation and counts its errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from prometheus_client import Counter, Gauge, Histogram
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from domain.errors import DomainError
+
+OPERATION_SECONDS = Histogram(
+    "ucg_graphql_operation_seconds",
+    "Time to answer a GraphQL query or mutation, by operation name and type",
+    ["operation", "type"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+GRAPHQL_ERRORS = Counter(
+    "ucg_graphql_errors_total", "GraphQL errors sent to clients, by extensions.code", ["code"]
+)
+RATE_LIMIT_REFUSALS = Counter(
+    "ucg_rate_limit_refusals_total", "Operations refused by the cost rate limit (THROTTLED)"
+)
+ACTIVE_SUBSCRIPTIONS = Gauge(
+    "ucg_graphql_subscriptions", "Open GraphQL subscriptions", multiprocess_mode="livesum"
+)
+# Operation names come from clients: past this many distinct ones, the rest share a label.
+MAX_OPERATION_NAMES = 500
+_seen_names: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if name in _seen_names:
+        return name
+    if len(_seen_names) >= MAX_OPERATION_NAMES or len(name) > 100:
+        return "other"
+    _seen_names.add(name)
+    return name
+
+
+def error_code(error: GraphQLError) -> str:
+    """The `extensions.code` a client sees (api/graphql_view.py format_error)."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code.value
+    if original is None or isinstance(original, GraphQLError):
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "INTERNAL_SERVER_ERROR"
+
+
+class OperationMetrics(SchemaExtension):
+    """ucg_graphql_operation_seconds by operation name and type; errors by code."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        self._subscription_open = False
+        try:
+            yield  # a subscription's operation lasts as long as the subscription
+        finally:
+            context = self.execution_context
+            if self._subscription_open:
+                ACTIVE_SUBSCRIPTIONS.dec()
+            else:
+                kind = _operation_type(context)
+                OPERATION_SECONDS.labels(operation_label(context.operation_name), kind).observe(
+                    time.perf_counter() - started
+                )
+                self._count_errors()
+
+    def on_execute(self) -> Iterator[None]:
+        if _operation_type(self.execution_context) == "subscription":
+            ACTIVE_SUBSCRIPTIONS.inc()
+            self._subscription_open = True
+        yield
+
+    def _count_errors(self) -> None:
+        context = self.execution_context
+        errors: list[Any] = list(context.pre_execution_errors or [])
+        result = context.result
+        if result is not None and not isinstance(result, list) and result.errors:
+            errors += [e for e in result.errors if e not in errors]
+        for error in errors:
+            if isinstance(error, GraphQLError):
+                code = error_code(error)
+                GRAPHQL_ERRORS.labels(code).inc()
+                if code == "THROTTLED":
+                    RATE_LIMIT_REFUSALS.inc()
+
+
+def _operation_type(context: Any) -> str:
+    try:
+        kind = context.operation_type
+    except Exception:  # noqa: BLE001 - unparsable document or unknown operation name
+        return "unknown"
+    return kind.value if isinstance(kind, OperationType) else "unknown"
