@@ -10,7 +10,7 @@ import httpx
 
 from domain.ids import to_global_id
 from tests.conftest import TestEnv
-from tests.helpers import staff_token
+from tests.helpers import keep_cart_tokens, staff_token
 from tests.order_helpers import SHIP, VISA, guest_carts, make_sale
 from tests.prometheus_server import prometheus_scraping
 
@@ -40,6 +40,7 @@ async def test_prometheus_scrapes_serve_after_a_checkout_and_a_stock_change(
     )
     admin = staff_token(env.settings())
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        keep_cart_tokens(http, env.settings().jwt_secret)
         placed = await http.post(
             "/graphql",
             json={
