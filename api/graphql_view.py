@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -11,11 +12,15 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -118,6 +123,21 @@ def _is_request_error(result: ExecutionResult) -> bool:
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """Both WebSocket protocols speak JSON in *text* frames; clients (graphql-ws, gql)
     refuse binary ones. Strawberry sends bytes when `encode_json` returns bytes."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncIterator[object]:
+        """Messages decoded within the body limits; a frame beyond them is not JSON here."""
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                try:
+                    yield decode_json(text)
+                except BadInput as exc:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from exc
+        except KeyError as exc:
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
 
     async def send_json(self, message: Any) -> None:
         try:
