@@ -98,3 +98,15 @@ def test_unencodable_response_is_masked() -> None:
     view = GraphQLView.__new__(GraphQLView)
     encoded = view.encode_json({"data": {"n": 10**30}})
     assert b"INTERNAL_SERVER_ERROR" in encoded and b"10000000000" not in encoded
+
+
+async def test_parse_and_validation_errors_have_apollo_codes(client: httpx.AsyncClient) -> None:
+    from api.error_codes import REQUEST_ERROR_CODES
+
+    syntax = (await client.post("/graphql", json={"query": "{"})).json()
+    assert syntax["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    unknown = (await client.post("/graphql", json={"query": "{ nope }"})).json()
+    assert unknown["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"} <= (
+        REQUEST_ERROR_CODES
+    )
