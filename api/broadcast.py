@@ -54,6 +54,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 
+from api.ws_messages import INVALID_MESSAGE, transport_ws_problem
 from datasources.events.live import MAX_LOCATIONS, MAX_SKUS, STOCK_CHANGED, stock_change, stock_keys
 from datasources.kafka.fanout import EventHub, Subscriber
 from domain.errors import InvalidId
@@ -274,6 +275,13 @@ class SharedFanoutHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-a
     """graphql-transport-ws with `stockChanged` served from shared groups."""
 
     _writer: ConnectionWriter | None = None
+
+    async def handle_message(self, message: Any) -> None:
+        problem = transport_ws_problem(message)
+        if problem is not None:
+            await self.websocket.close(code=INVALID_MESSAGE, reason=problem)
+            return
+        await super().handle_message(message)
 
     async def handle_subscribe(self, message: Any) -> None:
         payload = message.get("payload") or {}

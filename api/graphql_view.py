@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api import persisted_queries
 from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
 from api.broadcast import SharedFanoutHandler
+from api.input_limits import BadInput, decode_json
 from api.legacy_ws import LegacyGraphQLWSHandler
 from api.logging import request_id_var
 from api.resources import Resources
@@ -32,30 +38,74 @@ log = logging.getLogger("ucg.graphql")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
+def request_error_code(error: GraphQLError) -> str:
+    """The code of an error GraphQL itself raised (no resolver ran), as Apollo names them."""
+    message = error.message
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith(("Variable '$", "Argument '")):
+        return "BAD_USER_INPUT"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    # e.g. "Cannot return null for non-nullable field": a resolver broke its contract.
+    return "INTERNAL_SERVER_ERROR"
+
+
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
-    """A DomainError shows its code; graphql's own errors pass; anything else is masked."""
+    """A DomainError shows its code; graphql's own errors pass with a code; anything else
+    is masked and logged once."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return error.formatted  # type: ignore[return-value]
     if isinstance(original, DomainError):
         formatted = dict(error.formatted)
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code.value, "field": original.field}
+        return formatted
+    if original is None or isinstance(original, GraphQLError) or error.path is None:
+        formatted = dict(error.formatted)
+        if original is not None and not isinstance(original, GraphQLError):
+            # A scalar refused a variable: say which, not what Python said.
+            formatted["message"] = error.message.split(";")[0] + "; the value is not valid."
+        extensions = dict(formatted.get("extensions") or {})
+        extensions.setdefault("code", request_error_code(error))
+        formatted["extensions"] = extensions
         return formatted
     log.error(
         "unexpected error in resolver",
         exc_info=(type(original), original, original.__traceback__),
         extra={"path": error.path},
     )
-    masked: dict[str, Any] = {
-        "message": f"Internal error. Quote request id {request_id} to support.",
-        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-    }
+    masked = _internal_error(request_id)
     if error.path is not None:
         masked["path"] = error.path
     if error.locations is not None:
         masked["locations"] = [loc._asdict() for loc in error.locations]
     return masked
+
+
+def _internal_error(request_id: str) -> dict[str, Any]:
+    return {
+        "message": f"Internal error. Quote request id {request_id} to support.",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    }
+
+
+def refusal(status: int, code: str, message: str) -> Response:
+    """An HTTP-level refusal (nothing executed), as a GraphQL response with a code."""
+    response = JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
+    response.headers["x-request-id"] = request_id_var.get() or ""
+    return response
+
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "BAD_REQUEST",
+}
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -73,6 +123,21 @@ def _is_request_error(result: ExecutionResult) -> bool:
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """Both WebSocket protocols speak JSON in *text* frames; clients (graphql-ws, gql)
     refuse binary ones. Strawberry sends bytes when `encode_json` returns bytes."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncIterator[object]:
+        """Messages decoded within the body limits; a frame beyond them is not JSON here."""
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                try:
+                    yield decode_json(text)
+                except BadInput as exc:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from exc
+        except KeyError as exc:
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
 
     async def send_json(self, message: Any) -> None:
         try:
@@ -173,8 +238,20 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             )
         return await super().execute_single(*args, **kwargs)  # type: ignore[no-any-return]
 
+    def decode_json(self, data: str | bytes) -> object:
+        value = decode_json(data)
+        if not isinstance(value, (dict, list)):
+            raise BadInput("BAD_REQUEST", "The request body must be a JSON object.")
+        return value
+
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+        try:
+            return orjson.dumps(data)
+        except TypeError as exc:
+            # A value JSON cannot carry (an int beyond 64 bits): a bug, never a 500.
+            request_id = request_id_var.get() or uuid.uuid4().hex
+            log.error("response not encodable", exc_info=exc)
+            return orjson.dumps({"errors": [_internal_error(request_id)]})
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         kwargs: dict[str, Any] = {}
@@ -182,11 +259,16 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             kwargs["context"] = context
         try:
             response = await super().run(request, **kwargs)
+        except BadInput as exc:
+            return refusal(exc.status, exc.code, exc.message)
         except HTTPException as exc:
-            if exc.status_code == 400 and "not allowed when using GET" in exc.reason:
+            status = exc.status_code
+            if status == 400 and "not allowed when using GET" in exc.reason:
                 # GraphQL-over-HTTP: a mutation over GET is a method problem.
-                raise HTTPException(405, exc.reason) from None
-            raise
+                status = 405
+            if status == 404 or not isinstance(request, Request):
+                raise
+            return refusal(status, _HTTP_CODES.get(status, "BAD_REQUEST"), exc.reason)
         if isinstance(request, Request) and isinstance(response, Response):
             accept = request.headers.get("accept", "")
             if GRAPHQL_RESPONSE_JSON in accept and response.media_type == "application/json":

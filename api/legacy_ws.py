@@ -15,8 +15,17 @@ from typing import Any
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from api.ws_messages import INVALID_MESSAGE, legacy_ws_problem
+
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler):  # type: ignore[type-arg]
+    async def handle_message(self, message: Any) -> None:
+        problem = legacy_ws_problem(message)
+        if problem is not None:
+            await self.websocket.close(code=INVALID_MESSAGE, reason=problem)
+            return
+        await super().handle_message(message)
+
     async def handle_async_results(
         self,
         operation_id: str,

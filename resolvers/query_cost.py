@@ -38,6 +38,9 @@ from strawberry.extensions import SchemaExtension
 from datasources.redis.rate_limit import RateLimiter, Throttle
 
 MUTATION_COST = 10
+# Costs are reported in JSON: keep them far inside 64 bits whatever the arguments say.
+MAX_REPORTED_COST = 10**15
+MAX_MULTIPLIER = 2**31 - 1
 
 
 class _Coster:
@@ -91,8 +94,8 @@ class _Coster:
             for argument in node.arguments or ():
                 if argument.name.value == "first":
                     value = value_from_ast(argument.value, first_arg.type, self.variables)
-            if isinstance(value, int) and value > 0:
-                multiplier = value
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                multiplier = min(value, MAX_MULTIPLIER)
         return 1 + multiplier * self.selection_cost(returns, node.selection_set, seen)
 
 
@@ -115,7 +118,7 @@ def operation_cost(
         cost += MUTATION_COST * sum(
             1 for s in operation.selection_set.selections if isinstance(s, FieldNode)
         )
-    return cost
+    return min(cost, MAX_REPORTED_COST)
 
 
 DEFAULT_MAX_COST = 5000
