@@ -18,7 +18,7 @@ import hmac
 import uuid
 from enum import StrEnum
 
-from domain.auth import Principal, PrincipalKind, Role
+from domain.auth import Principal, PrincipalKind, Role, may_see_owned
 
 
 class Scope(StrEnum):
@@ -95,6 +95,17 @@ def may_follow_order(principal: Principal | None, owner_id: uuid.UUID | None) ->
     if principal.kind is PrincipalKind.CUSTOMER:
         return owner_id is not None and principal.id == owner_id
     return has_scope(principal, Scope.ORDERS)
+
+
+def may_read_order(
+    principal: Principal | None, owner_id: uuid.UUID | None, holds_cart_token: bool
+) -> bool:
+    """Read an order (or its returns): its customer, or the ORDERS / CUSTOMERS scope; a
+    guest order by the token of the cart it was checked out from (the id alone is not
+    enough, as for carts)."""
+    if owner_id is None:
+        return holds_cart_token or has_scope(principal, Scope.ORDERS)
+    return may_see_owned(principal, owner_id)
 
 
 def may_see_unpublished(principal: Principal | None) -> bool:

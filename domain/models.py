@@ -152,6 +152,7 @@ class Order:
     risk_reasons: list[dict[str, object]] = field(default_factory=list)
     cancelled_at: datetime | None = None  # set when the whole order became CANCELLED
     cancel_reason: str | None = None
+    cart_id: uuid.UUID | None = None  # the cart it was checked out from: a guest's holds it
 
 
 @dataclass

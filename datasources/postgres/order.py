@@ -14,7 +14,8 @@ from domain.models import Order
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
 _COLUMNS = (
     "id, number, customer_id, status, currency_code, total_minor, created_at, subtotal_minor, "
-    "discount_minor, tax_minor, shipping_minor, on_hold, risk_score, risk_reasons, cancelled_at, cancel_reason"
+    "discount_minor, tax_minor, shipping_minor, on_hold, risk_score, risk_reasons, cancelled_at, cancel_reason, "
+    "cart_id"
 )
 
 
@@ -36,6 +37,7 @@ def _order(r: asyncpg.Record) -> Order:
         r["risk_reasons"],
         r["cancelled_at"],
         r["cancel_reason"],
+        r["cart_id"],
     )
 
 

@@ -18,7 +18,7 @@ _DELIVERED = [FulfillmentStatus.DELIVERED.value, FulfillmentStatus.PICKED_UP.val
 _HANDED_OVER = sorted(status.value for status in HANDED_OVER)
 _R_COLUMNS = """r.id, r.order_id, o.customer_id, r.status, r.reason, r.note, r.currency_code,
                 r.refund_minor, r.refunded_minor, r.location_id, r.request_hash, r.created_at,
-                r.received_at"""
+                r.received_at, o.cart_id"""
 
 
 class PostgresReturnRepository:
@@ -192,6 +192,7 @@ async def _returns(db: Any, where: str, *args: Any, lock: str = "") -> list[Retu
             created_at=r["created_at"],
             received_at=r["received_at"],
             lines=tuple(_line(item) for item in _json(r["lines"])),
+            cart_id=r["cart_id"],
         )
         for r in rows
     ]

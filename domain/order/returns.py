@@ -84,6 +84,7 @@ class ReturnRecord:
     created_at: datetime
     received_at: datetime | None
     lines: tuple[ReturnLineRecord, ...]
+    cart_id: uuid.UUID | None = None  # the order's cart: a guest who holds its token sees it
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from domain.auth import PrincipalKind, may_access_customer, may_see_owned
-from domain.authz import may_use_cart
+from domain.auth import PrincipalKind, may_access_customer
+from domain.authz import may_read_order, may_use_cart
 from resolvers.context import Info
 
 _MAX_HOPS = 10
@@ -29,10 +29,12 @@ async def visible_customer(info: Info, customer_id: uuid.UUID) -> Any:
 
 
 def visible_owned(info: Info, record: Any) -> Any:
-    """A cart or order, if the caller owns it or is staff; guest ones by their id."""
+    """An order or return, if domain.authz.may_read_order lets this caller read it (its
+    customer, a scope, or for a guest's the token of the cart it came from)."""
     if record is None:
         return None
-    return record if may_see_owned(info.context.principal, record.customer_id) else None
+    held = record.cart_id is not None and record.cart_id in info.context.held_carts
+    return record if may_read_order(info.context.principal, record.customer_id, held) else None
 
 
 def visible_cart(info: Info, record: Any) -> Any:

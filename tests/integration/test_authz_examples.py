@@ -16,7 +16,7 @@ from domain.authz import cart_token
 from tests.conftest import TestEnv
 from tests.helpers import app_client, customer_token, graphql, staff_token, unique
 from tests.integration.cart_support import add_customer, gid
-from tests.order_helpers import COMPLETE, SHIP, VISA, make_sale
+from tests.order_helpers import COMPLETE, SHIP, VISA, guest_carts, make_sale
 
 NO_TOKEN = {"x-cart-token": ""}  # the test client presents no cart token of its own
 
@@ -282,3 +282,22 @@ async def test_stock_internals_are_hidden_from_the_public_unless_published(
     async with app_client(env.settings(public_stock_detail=True)) as client:
         published = await graphql(client, query)
     assert published["data"] == staff["data"]
+
+
+async def test_a_guest_order_is_held_by_its_carts_token_not_its_id(
+    client: httpx.AsyncClient, env: TestEnv, db: asyncpg.Connection[Any]
+) -> None:
+    sale = await make_sale(db, 5)
+    (cart_gid,) = await guest_carts(db, sale, 1)
+    token = {"x-cart-token": cart_token(env.settings().jwt_secret, uuid.UUID(cart_gid[-36:]))}
+    buy = {"cartId": cart_gid, "f": SHIP, "p": VISA, "key": unique("guest-")}
+    placed = await _post(client, COMPLETE, buy, token)
+    order = placed["data"]["checkoutComplete"]["order"]
+    assert order is not None, placed
+    read = "query($id: ID!) { order(id: $id) { id } node(id: $id) { id } }"
+    for caller in (NO_TOKEN, _bearer(customer_token(env.settings(), await add_customer(db, "E")))):
+        seen = await _post(client, read, {"id": order["id"]}, caller)
+        assert seen["data"] == {"order": None, "node": None}, caller
+    for caller in (token, _bearer(staff_token(env.settings(), Role.SUPPORT))):
+        seen = await _post(client, read, {"id": order["id"]}, caller)
+        assert seen["data"] == {"order": {"id": order["id"]}, "node": {"id": order["id"]}}
