@@ -58,13 +58,15 @@ def percentile(values: list[float], p: float) -> float:
 class Clients:
     """The Node load generator, N sockets split over `processes` processes."""
 
-    def __init__(self, url: str, n: int, processes: int, variables: dict[str, Any]) -> None:
+    def __init__(
+        self, url: str, n: int, processes: int, variables: dict[str, Any], script: str
+    ) -> None:
         shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
         self.procs = [
             subprocess.Popen(
                 [
                     "node",
-                    str(ROOT / "bench" / "clients.mjs"),
+                    str(ROOT / "bench" / script),
                     url,
                     str(share),
                     QUERY,
@@ -171,7 +173,9 @@ async def run_ours(
     pool: asyncpg.Pool[Any], url: str, kafka: str, topic: str, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
     sku = f"BENCH-{uuid.uuid4().hex[:8]}"
-    clients = Clients(url.replace("http", "ws", 1) + "/graphql", n, args.processes, {"skus": [sku]})
+    clients = Clients(
+        url.replace("http", "ws", 1) + "/graphql", n, args.processes, {"skus": [sku]}, args.script
+    )
     kafka_seen: dict[int, float] = {}
     consumer = AIOKafkaConsumer(
         topic,
@@ -243,7 +247,7 @@ async def run_baseline(n: int, args: argparse.Namespace) -> dict[str, Any]:
                     if time.monotonic() > deadline:
                         raise
                     await asyncio.sleep(0.1)
-            clients = Clients(f"ws://127.0.0.1:{port}/graphql", n, args.processes, {})
+            clients = Clients(f"ws://127.0.0.1:{port}/graphql", n, args.processes, {}, args.script)
             await asyncio.to_thread(clients.wait_for, "connected", 120)
             warm = asyncio.create_task(asyncio.to_thread(clients.wait_for, "warm", 120))
             while not warm.done():
@@ -287,7 +291,14 @@ async def main() -> None:
     )
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--client",
+        choices=("ws", "graphql-ws"),
+        default="ws",
+        help="load generator: raw `ws` sockets (clients.mjs) or the graphql-ws client library",
+    )
     args = parser.parse_args()
+    args.script = "clients.mjs" if args.client == "ws" else "clients-graphql-ws.mjs"
     counts = [int(x) for x in args.subscribers.split(",")]
 
     workdir = Path(tempfile.mkdtemp(prefix="ucg-bench-"))
