@@ -61,7 +61,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await resources.open()
         live = LiveServices(resources)
-        await background.start(settings, resources.pool, resources.redis)
+        await background.start(settings, resources.pool, resources.redis, resources.payments)
         reconciler = InventoryReconciler(settings, resources.pool)
         try:
             await live.start()

@@ -18,16 +18,17 @@ import asyncpg
 import redis.asyncio as redis
 
 from api.gc_pauses import GcFreezer
-from api.settings import Settings
+from api.settings import Settings, payment_gateway
 from datasources.kafka import topics
 from datasources.kafka.adjustments import adjustments_consumer
 from datasources.kafka.client import ensure_topics
 from datasources.kafka.consumer import Inbound, InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
-from datasources.payments.gateway import PAYMENTS
+from datasources.postgres.authorization_sweeper import AuthorizationSweeper
 from datasources.postgres.pickup_sweeper import PickupSweeper
 from datasources.postgres.sweeper import ReservationSweeper
 from datasources.redis.cache import ReadThroughCache
+from domain.order.payments import PaymentGateway
 from resolvers.inventory.cache import AVAILABILITY
 
 log = logging.getLogger("ucg.background")
@@ -45,6 +46,7 @@ def build_consumers(
     pool: asyncpg.Pool[Any],
     cache_client: redis.Redis,
     only: Collection[str] | None = None,
+    payments: PaymentGateway | None = None,
 ) -> list[InboundConsumer]:
     """One consumer per inbound topic; `only` (CONSUMER_TOPICS keys) picks some."""
     assert settings.kafka_bootstrap_servers
@@ -64,7 +66,8 @@ def build_consumers(
     if "inventory" in wanted:
         consumers.append(adjustments_consumer(pool, after_commit=invalidate, **common))
     if "fulfillment" in wanted:
-        consumers.append(fulfillment_updates_consumer(pool, **common))
+        gateway = payments if payments is not None else payment_gateway(settings, pool)
+        consumers.append(fulfillment_updates_consumer(pool, gateway, **common))
     return consumers
 
 
@@ -76,7 +79,11 @@ class BackgroundTasks:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(
-        self, settings: Settings, pool: asyncpg.Pool[Any], cache_client: redis.Redis
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool[Any],
+        cache_client: redis.Redis,
+        payments: PaymentGateway,
     ) -> None:
         if settings.reservation_sweeper_enabled:
             sweeper = ReservationSweeper(
@@ -84,14 +91,23 @@ class BackgroundTasks:
             )
             self._spawn(sweeper.run(), sweeper.stop)
             pickups = PickupSweeper(
-                pool, PAYMENTS, interval_seconds=settings.pickup_sweep_interval_seconds
+                pool, payments, interval_seconds=settings.pickup_sweep_interval_seconds
             )
             self._spawn(pickups.run(), pickups.stop)
+            # Authorizations whose order never committed (a crash between authorize and
+            # commit): voided on the same schedule as missed pickups.
+            orphans = AuthorizationSweeper(
+                pool,
+                payments,
+                interval_seconds=settings.pickup_sweep_interval_seconds,
+                grace_seconds=2 * settings.payment_timeout_seconds + 60,
+            )
+            self._spawn(orphans.run(), orphans.stop)
         if settings.gc_freeze_seconds > 0:
             freezer = GcFreezer(settings.gc_freeze_seconds, settings.gc_full_collect_seconds)
             self._spawn(freezer.run(), freezer.stop)
         if settings.consumers_enabled:
-            for consumer in build_consumers(settings, pool, cache_client):
+            for consumer in build_consumers(settings, pool, cache_client, payments=payments):
                 self._spawn(_supervised(consumer), consumer.stop)
 
     def _spawn(self, coroutine: Any, stop: Any) -> None:

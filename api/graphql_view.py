@@ -114,6 +114,7 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             request=request,
             response=response,
             events=self.resources.event_hub,
+            payments=self.resources.payments,
         )
 
     async def on_ws_connect(self, context: Context) -> Any:

@@ -53,7 +53,11 @@ class UcgTools:
         self.principal_for = principal_for
 
     async def run(
-        self, ctx: Context | None, document: str, variables: dict[str, Any]
+        self,
+        ctx: Context | None,
+        document: str,
+        variables: dict[str, Any],
+        cart_token: str | None = None,
     ) -> dict[str, Any]:
         context = GraphQLContext(
             pool=self.resources.pool,
@@ -62,6 +66,11 @@ class UcgTools:
             request_id=uuid.uuid4().hex,
             principal=await self.principal_for(ctx),
             settings=self.resources.settings,
+            payments=self.resources.payments,
+            # The HTTP request: anonymous callers are rate-limited by client address,
+            # as over GraphQL, rather than sharing one bucket.
+            request=_http_request(ctx),
+            cart_tokens=[cart_token] if cart_token else None,
         )
         result = await supergraph_schema().execute(
             document, variable_values=variables, context_value=context
@@ -70,11 +79,22 @@ class UcgTools:
             error = result.errors[0]
             original = getattr(error, "original_error", None)
             code = getattr(getattr(original, "code", None), "value", None)
+            code = code or (error.extensions or {}).get("code")  # e.g. THROTTLED
             if code is None and original is not None:
                 raise ToolError(f"INTERNAL_SERVER_ERROR: request id {context.request_id}")
             raise ToolError(f"{code or 'INVALID'}: {getattr(original, 'message', error.message)}")
         assert result.data is not None
         return result.data
+
+
+def _http_request(ctx: Context | None) -> Any:
+    """The Starlette request of a streamable-HTTP tool call; None on stdio."""
+    if ctx is None:
+        return None
+    try:
+        return getattr(ctx.request_context, "request", None)
+    except ValueError:  # outside a request
+        return None
 
 
 def principal_from_http(
@@ -195,15 +215,14 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
     async def check_availability(ctx: Context, skus: list[str]) -> dict[str, Any]:
         if not 1 <= len(skus) <= 50:
             raise ToolError("INVALID: give 1 to 50 skus")
-        results = []
-        for sku in skus:
-            data = await tools.run(
-                ctx,
-                "query($sku: String!) { variant(sku: $sku) { sku title availability "
-                "stockLevels { available location { id code name kind latitude longitude } } } }",
-                {"sku": sku},
-            )
-            results.append({"sku": sku, "variant": data["variant"]})
+        # One operation for all the skus (the variant field is batched by a DataLoader).
+        fields = "sku title availability stockLevels { available location { id code name kind latitude longitude } }"
+        aliases = " ".join(f"v{i}: variant(sku: $s{i}) {{ {fields} }}" for i in range(len(skus)))
+        params = ", ".join(f"$s{i}: String!" for i in range(len(skus)))
+        data = await tools.run(
+            ctx, f"query({params}) {{ {aliases} }}", {f"s{i}": sku for i, sku in enumerate(skus)}
+        )
+        results = [{"sku": sku, "variant": data[f"v{i}"]} for i, sku in enumerate(skus)]
         return {"availability": results}
 
     @server.resource(
@@ -236,7 +255,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
 
     M = "{ amount currencyCode }"
     cart_fields = (
-        "id currencyCode status totalQuantity expiresAt "
+        "id accessToken currencyCode status totalQuantity expiresAt "
         "lines(first: 100) { edges { node { id sku quantity cost { unitPrice "
         + M
         + " total "
@@ -266,7 +285,9 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
             "Create a cart on a sales channel (default AGENT) with optional first lines "
             "[{variantId, quantity}]. Variant ids come from search_products or get_product. "
             "Returns the priced cart (totals, per-line stock warnings) and userErrors with "
-            "stable codes. Keep the cart id: it is the key to a guest cart."
+            "stable codes, and cartToken: keep it with the cart id and pass it as cart_token to "
+            "every other cart tool. The token, not the id, is the key to the cart; a shopper "
+            "can hand you the token of their own cart (Cart.accessToken) the same way."
         )
     )
     async def create_cart(
@@ -281,7 +302,9 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
             "mutation($input: CartInput!) { cartCreate(input: $input) " + payload + " }",
             {"input": {"channel": channel_id, "lines": _cart_lines(lines or [])}},
         )
-        return cart_result(data, "cartCreate")
+        result = cart_result(data, "cartCreate")
+        result["cartToken"] = (result["cart"] or {}).get("accessToken")
+        return result
 
     @server.tool(
         description=(
@@ -290,13 +313,14 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         )
     )
     async def add_to_cart(
-        ctx: Context, cart_id: str, lines: list[dict[str, Any]]
+        ctx: Context, cart_id: str, lines: list[dict[str, Any]], cart_token: str | None = None
     ) -> dict[str, Any]:
         data = await tools.run(
             ctx,
             "mutation($id: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $id, "
             "lines: $lines) " + payload + " }",
             {"id": cart_id, "lines": _cart_lines(lines)},
+            cart_token=cart_token,
         )
         return cart_result(data, "cartLinesAdd")
 
@@ -311,6 +335,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         cart_id: str,
         lines: list[dict[str, Any]] | None = None,
         remove_line_ids: list[str] | None = None,
+        cart_token: str | None = None,
     ) -> dict[str, Any]:
         if not lines and not remove_line_ids:
             raise ToolError("INVALID: give lines to change or remove_line_ids")
@@ -322,6 +347,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
                 "mutation($id: ID!, $lines: [CartLineUpdateInput!]!) { cartLinesUpdate("
                 "cartId: $id, lines: $lines) " + payload + " }",
                 {"id": cart_id, "lines": changes},
+                cart_token=cart_token,
             )
             result = cart_result(data, "cartLinesUpdate")
             if result["userErrors"]:
@@ -332,6 +358,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
                 "mutation($id: ID!, $ids: [ID!]!) { cartLinesRemove(cartId: $id, "
                 "lineIds: $ids) " + payload + " }",
                 {"id": cart_id, "ids": remove_line_ids},
+                cart_token=cart_token,
             )
             result = cart_result(data, "cartLinesRemove")
         return result
@@ -340,9 +367,12 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         description="A cart with its lines, totals and live stock warnings.",
         annotations=READ_ONLY,
     )
-    async def get_cart(ctx: Context, cart_id: str) -> dict[str, Any]:
+    async def get_cart(ctx: Context, cart_id: str, cart_token: str | None = None) -> dict[str, Any]:
         data = await tools.run(
-            ctx, "query($id: ID!) { cart(id: $id) { " + cart_fields + " } }", {"id": cart_id}
+            ctx,
+            "query($id: ID!) { cart(id: $id) { " + cart_fields + " } }",
+            {"id": cart_id},
+            cart_token=cart_token,
         )
         return {"cart": data["cart"]}
 
@@ -353,20 +383,26 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
             "to the shopper; complete_checkout only accepts that token, before it expires."
         )
     )
-    async def begin_checkout(ctx: Context, cart_id: str) -> dict[str, Any]:
+    async def begin_checkout(
+        ctx: Context, cart_id: str, cart_token: str | None = None
+    ) -> dict[str, Any]:
         data = await tools.run(
             ctx,
             "mutation($id: ID!) { checkoutBegin(cartId: $id) { reservedUntil subtotalMinor "
             "options { method available price { amount currencyCode } promisedAt reason } "
             "userErrors { code field message } } }",
             {"id": cart_id},
+            cart_token=cart_token,
         )
         result = data["checkoutBegin"]
         if result["userErrors"]:
             return {"quote": None, "userErrors": result["userErrors"]}
         cart = (
             await tools.run(
-                ctx, "query($id: ID!) { cart(id: $id) { " + cart_fields + " } }", {"id": cart_id}
+                ctx,
+                "query($id: ID!) { cart(id: $id) { " + cart_fields + " } }",
+                {"id": cart_id},
+                cart_token=cart_token,
             )
         )["cart"]
         token = issue_quote_token(tools.resources.settings, cart_id, cart["cost"]["total"])
@@ -402,6 +438,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         method: str = "SHIP",
         location_id: str | None = None,
         address: dict[str, Any] | None = None,
+        cart_token: str | None = None,
     ) -> dict[str, Any]:
         check_quote_token(tools.resources.settings, confirmation_token, cart_id)
         fulfillment: dict[str, Any] = {"method": method}
@@ -421,6 +458,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
                 "p": {"token": payment_token},
                 "key": idempotency_key,
             },
+            cart_token=cart_token,
         )
         result = data["checkoutComplete"]
         return {"order": result["order"], "userErrors": result["userErrors"]}

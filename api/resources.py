@@ -13,12 +13,13 @@ import redis.asyncio as redis
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from api.settings import Settings
+from api.settings import Settings, payment_gateway
 from datasources.kafka import topics
 from datasources.kafka.client import create_producer, ensure_topics
 from datasources.postgres.cart_cleanup import run_cart_cleanup
 from datasources.postgres.pool import create_pool
 from datasources.redis.client import create_redis
+from domain.order.payments import PaymentGateway
 
 log = logging.getLogger("ucg.resources")
 
@@ -28,6 +29,7 @@ class Resources:
     settings: Settings
     pool: asyncpg.Pool[Any] = field(init=False)
     redis: redis.Redis = field(init=False)
+    payments: PaymentGateway = field(init=False)
     producer: AIOKafkaProducer = field(init=False)
     # Set by api/live.py in the app lifespan: this process's event consumer and fan-out.
     event_hub: Any = field(default=None, init=False)
@@ -38,6 +40,7 @@ class Resources:
         self.pool = await create_pool(
             s.database_url, min_size=s.db_pool_min, max_size=s.db_pool_max
         )
+        self.payments = payment_gateway(s, self.pool)
         self.redis = create_redis(s.redis_url)
         await ensure_topics(s.kafka_bootstrap_servers, [s.topic(t) for t in topics.ALL])
         self.producer = create_producer(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from domain.order.payments import PaymentGateway
 
 
 class SettingsError(Exception):
@@ -41,6 +44,11 @@ class Settings(BaseSettings):
         "Return unworn items within 30 days, in store or by post, for a full refund.",
         description="Returns policy text served to agents",
     )
+    public_stock_detail: bool = Field(
+        False,
+        description="Show StockLevel onHand/reserved/safetyStock to everyone, not only to "
+        "the INVENTORY scope (available is always public)",
+    )
     mcp_token: str | None = Field(
         None, description="Bearer token `ucg mcp` (stdio) acts with: an agent's API key or JWT"
     )
@@ -57,6 +65,15 @@ class Settings(BaseSettings):
     )
     gc_full_collect_seconds: float = Field(
         600.0, gt=0, description="Unfreeze and collect everything this often"
+    )
+    payment_provider: Literal["test"] = Field(
+        "test", description="Payment service adapter (datasources/payments/gateway.py)"
+    )
+    payment_timeout_seconds: float = Field(
+        10.0, gt=0, description="A payment call not answered this fast is PROVIDER_TIMEOUT"
+    )
+    payment_test_latency_ms: int = Field(
+        0, ge=0, description="Test provider: wait this long per call (a PSP round trip)"
     )
     introspection: bool = Field(
         True, description="Allow __schema/__type queries (GraphiQL and tools need it)"
@@ -169,3 +186,15 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "UCG_" + "_".join(str(p) for p in first["loc"]).upper()
         raise SettingsError(f"invalid configuration: {name}: {first['msg']}") from None
+
+
+def payment_gateway(settings: Settings, pool: Any) -> PaymentGateway:
+    """The payment port this process uses, built from its settings on its pool."""
+    from datasources.payments.gateway import build_payment_gateway
+
+    return build_payment_gateway(
+        pool,
+        provider=settings.payment_provider,
+        timeout_seconds=settings.payment_timeout_seconds,
+        test_latency_seconds=settings.payment_test_latency_ms / 1000,
+    )

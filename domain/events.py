@@ -12,7 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.auth import Principal, require_customer_or_staff
+from domain.auth import Principal
+from domain.authz import may_follow_order
+from domain.errors import NotFound
 
 ORDERS_TOPIC = "ucg.orders.v1"
 INVENTORY_TOPIC = "ucg.inventory.v1"
@@ -195,13 +197,17 @@ class StockChanged:
 
 
 def check_order_visible(principal: Principal | None, owner_id: uuid.UUID | None) -> Principal:
-    """A customer sees only their own orders; staff, POS and services see any."""
-    return require_customer_or_staff(principal, owner_id)
+    """A customer sees only their own orders; an ORDERS scope sees any. Anyone else gets
+    NOT_FOUND, exactly as for an order that does not exist."""
+    if not may_follow_order(principal, owner_id):
+        raise NotFound("Order", ["orderId"])
+    assert principal is not None
+    return principal
 
 
 def order_change_visible(principal: Principal, change: OrderStatusChanged) -> bool:
     """Checked again on every delivery: the event itself must name the caller's order."""
-    return principal.is_staff_like or change.customer_id == principal.id
+    return may_follow_order(principal, change.customer_id)
 
 
 # Types that outside systems send to us; their schemas live with their consumers

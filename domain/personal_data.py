@@ -117,6 +117,24 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "payments": _policy(
         _A, Link.ORDER, not_personal="authorization_id currency_code provider status"
     ),
+    "payment_transactions": _policy(
+        _A,
+        Link.ORDER,
+        not_personal=(
+            "authorization_id currency_code failure_code idempotency_key kind provider "
+            "provider_key provider_reference state"
+        ),
+        why="provider references and amounts, kept for the books",
+    ),
+    "test_provider_authorizations": _policy(
+        _N, Link.NONE, not_personal="id currency_code", why="the built-in test provider's state"
+    ),
+    "test_provider_replies": _policy(
+        _N,
+        Link.NONE,
+        not_personal="operation idempotency_key request reply",
+        why="the built-in test provider's answers: references and amounts only",
+    ),
     "loyalty_ledger": _policy(_A, Link.CUSTOMER, not_personal="kind reason"),
     "idempotency_keys": _policy(
         _E,

@@ -23,6 +23,7 @@ from datasources.postgres import (
     return_repository,
 )
 from domain.auth import Principal
+from domain.authz import held_carts
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -177,9 +178,34 @@ class Context:
     events: Any = None
     # The graphql-ws / graphql-transport-ws connection_init payload (WebSocket only).
     connection_params: Any = None
+    # The process's payment port (domain.order.payments.PaymentGateway), from settings.
+    payments: Any = None
+    # Cart tokens the caller presented: MCP's cart_token argument; over HTTP the
+    # X-Cart-Token header (comma-separated), read on first use.
+    cart_tokens: list[str] | None = None
+    _held_carts: frozenset[Any] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.pool)
+
+    @property
+    def held_carts(self) -> frozenset[Any]:
+        """The carts whose valid token this caller presented (domain.authz)."""
+        if self._held_carts is None:
+            tokens = list(self.cart_tokens or [])
+            headers = getattr(self.request, "headers", None)
+            if headers is not None:
+                tokens += [t.strip() for t in headers.get("x-cart-token", "").split(",")]
+            params = self.connection_params
+            if isinstance(params, dict) and isinstance(params.get("cartToken"), str):
+                tokens.append(params["cartToken"])
+            secret = getattr(self.settings, "jwt_secret", None)
+            self._held_carts = held_carts(secret, tokens[:20]) if secret else frozenset()
+        return self._held_carts
+
+    def hold_cart(self, cart_id: Any) -> None:
+        """A cart created in this request is held by its creator for the rest of it."""
+        self._held_carts = self.held_carts | {cart_id}
 
 
 Info = StrawberryInfo[Context, None]

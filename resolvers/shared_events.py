@@ -20,6 +20,8 @@ from typing import Any
 from graphql import ExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from domain.authz import may_see_stock_detail
+
 _SHARED: weakref.WeakKeyDictionary[Any, dict[Any, ExecutionResult]] = weakref.WeakKeyDictionary()
 
 
@@ -30,9 +32,11 @@ def share(record: Any) -> Any:
 
 
 def viewer_class(context: Any) -> bool:
-    """The only thing shared subscription fields read from the context: staff-like or not."""
-    principal = getattr(context, "principal", None)
-    return bool(principal is not None and principal.is_staff_like)
+    """The only thing shared subscription fields read from the context: whether the caller
+    sees stock detail (domain.authz.may_see_stock_detail)."""
+    settings = getattr(context, "settings", None)
+    public = bool(getattr(settings, "public_stock_detail", False))
+    return may_see_stock_detail(getattr(context, "principal", None), public)
 
 
 def frozen(value: Any) -> Any:

@@ -33,9 +33,10 @@ from graphql import (
 )
 
 from domain.ids import from_global_id
+from resolvers.catalog.visibility import published_product, published_variant
 from resolvers.common import Node
 from resolvers.context import Info
-from resolvers.customer.access import visible_customer, visible_owned
+from resolvers.customer.access import visible_cart, visible_customer, visible_owned
 from resolvers.subgraphs import SUBGRAPH_NAMES, FederatedSchema, schema_extensions, subgraph_schema
 
 _NODE_LOADERS = {
@@ -68,7 +69,13 @@ class NodeQuery:
         if type_name == "Customer":
             return await visible_customer(info, local)  # type: ignore[no-any-return]
         record = await getattr(info.context.loaders, loader_name).load(local)
-        if type_name in ("Cart", "Order", "Return"):
+        if type_name == "Product":
+            return await published_product(info, record)  # type: ignore[no-any-return]
+        if type_name == "ProductVariant":
+            return await published_variant(info, record)  # type: ignore[no-any-return]
+        if type_name == "Cart":
+            return visible_cart(info, record)  # type: ignore[no-any-return]
+        if type_name in ("Order", "Return"):
             return visible_owned(info, record)  # type: ignore[no-any-return]
         return record  # type: ignore[no-any-return]
 

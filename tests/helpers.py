@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ import httpx
 from api.auth import issue_access_token
 from api.settings import Settings
 from domain.auth import Principal, PrincipalKind, Role
+from domain.authz import cart_token
 
 
 async def graphql(
@@ -21,8 +23,9 @@ async def graphql(
     variables: dict[str, Any] | None = None,
     path: str = "/graphql",
     token: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    headers = {**({"authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
     response = await client.post(
         path, json={"query": query, "variables": variables or {}}, headers=headers
     )
@@ -53,7 +56,28 @@ async def app_client(
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://ucg.test")
         )
+        keep_cart_tokens(client, settings.jwt_secret)
         yield client
+
+
+_CART_GID = re.compile(rb"gid://ucg/Cart/([0-9a-fA-F-]{36})")
+
+
+def keep_cart_tokens(client: httpx.AsyncClient, secret: str) -> None:
+    """Make the client stand in for the storefront that created the carts it names
+    (some tests insert carts directly): each request presents the token of every cart
+    id in its body (X-Cart-Token), unless it sets its own header (empty for none)."""
+
+    async def send_tokens(request: httpx.Request) -> None:
+        if "x-cart-token" in request.headers:
+            return
+        body = request.content if request.method == "POST" else request.url.query
+        ids = dict.fromkeys(m.group(1).decode() for m in _CART_GID.finditer(body))
+        tokens = [cart_token(secret, uuid.UUID(i)) for i in list(ids)[:20]]
+        if tokens:
+            request.headers["x-cart-token"] = ",".join(tokens)
+
+    client.event_hooks["request"].append(send_tokens)
 
 
 def unique(prefix: str = "") -> str:

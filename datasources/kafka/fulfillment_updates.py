@@ -38,7 +38,6 @@ from datasources.kafka.consumer import (
     PoisonMessage,
     TransientFault,
 )
-from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
 from domain.auth import Principal, PrincipalKind, Role
 from domain.order.events import FulfillmentUpdate, parse_fulfillment_update
@@ -101,6 +100,9 @@ class RetryableFailuresRaise:
     ) -> Authorized | PaymentFailure:
         return _raise_retryable(await self._gateway.authorize(amount, card_token, idempotency_key))
 
+    async def authorization_for(self, idempotency_key: str) -> Authorized | None:
+        return await self._gateway.authorization_for(idempotency_key)
+
     async def capture(
         self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
     ) -> Captured | PaymentFailure:
@@ -137,13 +139,13 @@ def fulfillment_updates_apply(gateway: PaymentGateway) -> Apply:
 
 def fulfillment_updates_consumer(
     pool: asyncpg.Pool[Any],
+    gateway: PaymentGateway,
     *,
     bootstrap_servers: str,
     topic_prefix: str = "",
     group_id: str = "ucg-fulfillment-updates",
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
-    gateway: PaymentGateway = PAYMENTS,
     after_commit: AfterCommit | None = None,
 ) -> InboundConsumer:
     config = ConsumerConfig(

@@ -1,11 +1,32 @@
-"""The payment gateway this process uses (one instance, shared by every use-case).
+"""Build the payment gateway a process uses, from its settings (no process-global one).
 
-Today the built-in test provider (docs/ORDERS.md "Payments"); a real PSP
-adapter implementing `domain.order.payments.PaymentGateway` replaces it here.
+`ucg serve` builds it in the lifespan (api/resources.py) and puts it on every
+request's context; `ucg consume` and the sweepers get the same from their wiring
+(api/background.py). Today the only provider is `test` (datasources/payments/
+postgres_provider.py); a real PSP adapter is one more branch here (docs/PAYMENTS.md).
 """
 
 from __future__ import annotations
 
-from datasources.payments.test_provider import TestPaymentProvider
+from typing import Any
 
-PAYMENTS = TestPaymentProvider()
+import asyncpg
+
+from datasources.payments.postgres_provider import PostgresTestProvider
+from datasources.payments.timeouts import TimeLimitedGateway
+from domain.order.payments import PaymentGateway
+
+PROVIDERS = ("test",)
+
+
+def build_payment_gateway(
+    pool: asyncpg.Pool[Any],
+    *,
+    provider: str = "test",
+    timeout_seconds: float = 10.0,
+    test_latency_seconds: float = 0.0,
+) -> TimeLimitedGateway:
+    if provider != "test":
+        raise ValueError(f"unknown payment provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    inner: PaymentGateway = PostgresTestProvider(pool, latency_seconds=test_latency_seconds)
+    return TimeLimitedGateway(inner, timeout_seconds)

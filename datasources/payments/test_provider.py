@@ -2,7 +2,8 @@
 
 It stands in for an external payment service in dev and tests (like a PSP's
 sandbox), so the declined and failing paths of checkout can be exercised. It
-keeps authorizations in memory, per process, and enforces the same rules a
+keeps authorizations in memory, per instance (unit tests; processes use
+`postgres_provider`, the same rules with the state in Postgres), and enforces the same rules a
 real service does: no capture above the authorized amount, no refund above
 the captured amount, no capture after a void or after expiry, and the same
 idempotency key with the same request returns the first answer.
@@ -147,6 +148,10 @@ class TestPaymentProvider:
         auth = _Authorization(f"auth_{uuid.uuid4().hex}", amount, self._clock())
         self._authorizations[auth.id] = auth
         return Authorized(auth.id, amount)
+
+    async def authorization_for(self, idempotency_key: str) -> Authorized | None:
+        seen = self._replies.get(("authorize", idempotency_key))
+        return seen[1] if seen is not None and isinstance(seen[1], Authorized) else None
 
     async def capture(
         self, authorization_id: str, amount: PaymentAmount, idempotency_key: str

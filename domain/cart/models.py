@@ -75,3 +75,5 @@ class CartPolicy:
     max_line_quantity: int = 999
     max_lines: int = 250
     max_discount_codes: int = 5
+    # The carts whose token the caller presented (domain.authz.held_carts).
+    held_carts: frozenset[uuid.UUID] = frozenset()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.auth import Principal, PrincipalKind, require_principal
+from domain.authz import may_act_for_customer
 from domain.cart.models import BuyerIdentityInput, CartLine, CartPolicy, LineInput, LineUpdate
 from domain.cart.ports import CartUnitOfWork
 from domain.cart.rates import FulfillmentMethod
@@ -50,7 +51,7 @@ async def _open_cart(
     cart = await uow.carts.cart_for_update(cart_id)
     if cart is None:
         raise NotFound("Cart", ["cartId"])
-    check_can_change(principal, cart, policy.now)
+    check_can_change(principal, cart, policy.now, policy.held_carts)
     return cart
 
 
@@ -151,13 +152,14 @@ async def _merge(uow: CartUnitOfWork, survivor: Cart, other: Cart, policy: CartP
 def _customer_to_attach(
     principal: Principal | None, requested: uuid.UUID | None, field: list[str]
 ) -> uuid.UUID | None:
-    """A customer attaches only themself; staff and services may attach anyone."""
+    """A customer attaches only themself; only a CARTS scope attaches someone else."""
     if requested is None:
         if principal is not None and principal.kind is PrincipalKind.CUSTOMER:
             return principal.id
         return None
     caller = require_principal(principal)
-    if caller.kind is PrincipalKind.CUSTOMER and caller.id != requested:
+    if not may_act_for_customer(caller, requested):
+        # Before any lookup, so the answer is the same whether the customer exists.
         raise DomainError(ErrorCode.FORBIDDEN, "You can only attach yourself to a cart.", field)
     return requested
 

@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain.auth import Principal, PrincipalKind
+from domain.auth import Principal
+from domain.authz import may_use_cart
 from domain.cart.discounts import normalize_code
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy
 from domain.errors import DomainError, ErrorCode, NotFound
@@ -90,13 +91,19 @@ def check_buyer_identity(buyer: BuyerIdentityInput, field: list[str]) -> None:
         )
 
 
-def check_can_read(principal: Principal | None, cart: Cart, now: datetime) -> None:
-    """Owner (or staff) only for a customer's cart; the id is the bearer of a guest cart.
+def check_can_read(
+    principal: Principal | None,
+    cart: Cart,
+    now: datetime,
+    held: frozenset[uuid.UUID] = frozenset(),
+) -> None:
+    """Who may use a cart is domain.authz.may_use_cart; `held` are the carts whose token
+    the caller presented.
 
     Someone else's cart answers exactly like a cart that does not exist, so an error
     never tells a caller that a cart id belongs to somebody.
     """
-    if cart.customer_id is not None and not may_see_cart(principal, cart.customer_id):
+    if not may_use_cart(principal, cart.customer_id, cart.id in held):
         raise NotFound("Cart", ["cartId"])
     if cart.status == "ACTIVE" and cart.expires_at is not None and cart.expires_at <= now:
         raise DomainError(
@@ -104,14 +111,13 @@ def check_can_read(principal: Principal | None, cart: Cart, now: datetime) -> No
         )
 
 
-def may_see_cart(principal: Principal | None, owner_id: uuid.UUID) -> bool:
-    if principal is None:
-        return False
-    return principal.kind is not PrincipalKind.CUSTOMER or principal.id == owner_id
-
-
-def check_can_change(principal: Principal | None, cart: Cart, now: datetime) -> None:
-    check_can_read(principal, cart, now)
+def check_can_change(
+    principal: Principal | None,
+    cart: Cart,
+    now: datetime,
+    held: frozenset[uuid.UUID] = frozenset(),
+) -> None:
+    check_can_read(principal, cart, now, held)
     if cart.status != "ACTIVE":
         into = f" into {cart.merged_into}" if cart.merged_into else ""
         raise DomainError(

@@ -2,54 +2,56 @@
 
 `begin_checkout` holds the cart's stock for a TTL (at the best locations, or
 at the chosen pickup store) and returns the fulfillment options.
-`complete_checkout` turns a cart into an order in ONE transaction: order,
-lines (price snapshot), fulfillments (one per location the stock is held
-at), committed stock, payment authorization, loyalty points, cart COMPLETED,
-outbox events. Any failure rolls it all back. A declined payment is a
-PAYMENT_DECLINED error; the caller then releases the checkout's reservation
-in a separate transaction (`release_checkout`).
+`complete_checkout` turns a cart into an order: it prices the cart, asks the
+payment service for an authorization outside any transaction, then writes in
+ONE short transaction the order, lines (price snapshot), fulfillments (one per
+location the stock is held at), committed stock, the payment, loyalty points,
+cart COMPLETED, outbox events. No row lock is held while the payment service
+is called. A failure after the authorization voids it. A declined payment is a
+PAYMENT_DECLINED error; the caller then releases the checkout's reservation in
+a separate transaction (`release_checkout`).
 
-Idempotency: checkouts with the same key are serialized by a transaction
-advisory lock; a replay returns the stored order (same input) or
-IDEMPOTENCY_CONFLICT (different input). The unique index on
-`orders.idempotency_key` is the backstop.
+Idempotency: the placing transactions of the same key are serialized by a
+transaction advisory lock; a replay returns the stored order (same input) or
+IDEMPOTENCY_CONFLICT (different input), and the provider's idempotency key is
+derived from the checkout's, so a retry never authorizes twice. The unique
+index on `orders.idempotency_key` is the backstop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.auth import Principal
-from domain.cart.models import CartStatus, VariantOffer
-from domain.cart.validation import check_can_read
-from domain.customer.points import earn_points
+from domain.authz import may_use_cart
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.inventory.models import Reservation, ReservationStatus
 from domain.inventory.rules import ReservationLine
 from domain.inventory.services import release_reservation, reserve
 from domain.models import Cart
+from domain.order.checkout_place import (
+    open_cart,
+    place_order,
+    priced_lines,
+    quote_total,
+    replay_order,
+)
 from domain.order.checkout_plan import (
     CHECKOUT_TTL_SECONDS,
     price_for,
     routing_inputs,
-    take_plan,
-)
-from domain.order.checkout_risk import (
-    VELOCITY_WINDOW,
-    address_key,
-    card_fingerprint,
-    risk_signals,
 )
 from domain.order.checkout_routing import (
     destination_of,
     hold_plan,
     preferred_plan,
     routing_lines,
-    shipment_lines,
 )
 from domain.order.checkout_types import (
     CheckoutStarted,
@@ -60,15 +62,14 @@ from domain.order.checkout_types import (
     OrderRepository,
     PlacedOrder,
 )
-from domain.order.events import order_created
-from domain.order.fraud import assess_risk
-from domain.order.fulfillment import FulfillmentStatus, OrderStatus
 from domain.order.idempotency import check_key, fingerprint
 from domain.order.options import fulfillment_options
 from domain.order.order_pricing import (
     shipping_rates_for,
 )
-from domain.order.payments import Authorized, PaymentAmount, PaymentGateway
+from domain.order.payment_records import AttemptState, void_unplaced
+from domain.order.payments import Authorized, PaymentGateway
+from domain.order.payments import PaymentFailureCode as F
 from domain.order.routing import FulfillmentMethod as Method
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "begin_checkout",
     "complete_checkout",
     "release_checkout",
+    "UnitsOfWork",
     "request_hash",
 ]
 
@@ -104,38 +106,6 @@ def request_hash(
     if billing is not None:  # only when given: keys stored before it existed still match
         body["billing"] = dict(billing)
     return fingerprint(body)
-
-
-async def _open_cart(
-    uow: CheckoutUnitOfWork, principal: Principal | None, cart_id: uuid.UUID, now: datetime
-) -> Cart:
-    cart: Cart | None = await uow.carts.cart_for_update(cart_id)
-    if cart is None:
-        raise NotFound("Cart", ["cartId"])
-    check_can_read(principal, cart, now)
-    if cart.status != CartStatus.ACTIVE:
-        raise DomainError(ErrorCode.INVALID, "The cart is not active.", ["cartId"])
-    return cart
-
-
-async def _priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[OrderLineDraft]:
-    lines = await uow.carts.lines(cart.id)
-    if not lines:
-        raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cartId"])
-    offers: dict[uuid.UUID, VariantOffer] = await uow.carts.offers(
-        [line.variant_id for line in lines], cart.channel_id, cart.currency_code
-    )
-    drafts = []
-    for index, line in enumerate(lines):
-        offer = offers.get(line.variant_id)
-        if offer is None or not offer.product_active or offer.price_minor is None:
-            raise DomainError(
-                ErrorCode.INVALID,
-                "This line is not for sale on the cart's channel and currency.",
-                ["cart", "lines", str(index)],
-            )
-        drafts.append(OrderLineDraft(line.variant_id, offer.sku, line.quantity, offer.price_minor))
-    return drafts
 
 
 def _reservation_lines(drafts: list[OrderLineDraft]) -> list[ReservationLine]:
@@ -177,14 +147,15 @@ async def begin_checkout(
     *,
     location_id: uuid.UUID | None = None,
     address: Mapping[str, Any] | None = None,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> CheckoutStarted:
     """Hold the cart's stock for CHECKOUT_TTL and list the fulfillment options.
 
     The hold follows the plan of the chosen pickup store, else of the first available
     method (SHIP, SHIP_FROM_STORE, SAME_DAY, PICKUP); with no available method it
     falls back to the best locations. A second call replaces the earlier hold."""
-    cart = await _open_cart(uow, principal, cart_id, now)
-    drafts = await _priced_lines(uow, cart)
+    cart = await open_cart(uow, principal, cart_id, now, held_carts)
+    drafts = await priced_lines(uow, cart)
     destination = destination_of(address, ["address"])
     earlier = await uow.orders.checkout_reservation(cart.id)
     if earlier is not None:
@@ -252,8 +223,11 @@ def _check_choice(choice: FulfillmentChoice, idempotency_key: str) -> None:
         )
 
 
+UnitsOfWork = Callable[[], AbstractAsyncContextManager[CheckoutUnitOfWork]]
+
+
 async def complete_checkout(
-    uow: CheckoutUnitOfWork,
+    uows: UnitsOfWork,
     principal: Principal | None,
     payments: PaymentGateway,
     *,
@@ -264,97 +238,58 @@ async def complete_checkout(
     now: datetime,
     provider: str = "test",
     billing_address: Mapping[str, Any] | None = None,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> PlacedOrder:
+    """Place the order in three steps, with no network call inside a transaction:
+    (a) price and validate, recording the authorization attempt; (b) authorize with
+    the provider, keyed by the checkout's idempotency key; (c) one short transaction
+    turning the held stock into sold stock and writing the order. If (c) fails the
+    authorization is voided (else the sweeper voids it: `void_unplaced`)."""
     _check_choice(choice, idempotency_key)
     request = request_hash(cart_id, choice, card_token, billing_address)
-    await uow.orders.lock_idempotency_key(idempotency_key)
-    earlier = await uow.orders.order_by_idempotency_key(idempotency_key)
-    if earlier is not None:
-        if earlier.request_hash != request:
-            raise DomainError(
-                ErrorCode.IDEMPOTENCY_CONFLICT,
-                "This idempotencyKey was used with different input.",
-                ["idempotencyKey"],
-            )
-        return earlier
-    cart = await _open_cart(uow, principal, cart_id, now)
-    drafts = await _priced_lines(uow, cart)
-    plan = await take_plan(uow, cart, drafts, choice, now)
-    # Usage limits: count redemptions only once the codes are ours until commit.
-    await uow.routing.lock_discounts(cart.discount_codes)
-    pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
-    total = pricing.total_minor
-
-    shipping_to = None if choice.method is Method.PICKUP else choice.address
-    card = card_fingerprint(card_token)
-    street = address_key(shipping_to)
-    history = await uow.routing.risk_history(cart.customer_id, street, card, now - VELOCITY_WINDOW)
-    risk = assess_risk(
-        risk_signals(
-            history, total_minor=total, now=now, billing=billing_address, shipping=shipping_to
-        )
-    )
-    order = await uow.orders.insert_order(
-        cart_id=cart.id,
-        customer_id=cart.customer_id,
-        channel_id=cart.channel_id,
-        currency_code=cart.currency_code,
-        total_minor=total,
-        status=(OrderStatus.ON_HOLD if risk.on_hold else OrderStatus.UNFULFILLED).value,
-        method=choice.method.value,
-        address=choice.address,
-        idempotency_key=idempotency_key,
-        request_hash=request,
-    )
-    await uow.routing.save_amounts(order.id, pricing, risk, card, street)
-    line_ids = await uow.routing.insert_lines(
-        order.id, [(d.variant_id, d.sku, d.quantity, d.unit_price_minor) for d in drafts], pricing
-    )
-    # One fulfillment per plan shipment, each with its own promise; a held order's
-    # fulfillments wait in ON_HOLD for orderReview.
-    status = FulfillmentStatus.ON_HOLD if risk.on_hold else FulfillmentStatus.ALLOCATED
-    remaining = {i: d.quantity for i, d in enumerate(drafts)}
-    for shipment in plan.shipments:
-        taken = shipment_lines(shipment, [d.sku for d in drafts], remaining)
-        await uow.routing.insert_fulfillment(
-            order.id,
-            choice.method.value,
-            shipment.location_id,
-            status.value,
-            shipment.promised_at,
-            [(line_ids[i], quantity) for i, quantity in taken],
-        )
-    await uow.routing.redeem_discounts(pricing.applied_codes, cart.customer_id, order.id)
-
-    # Last external step: a decline raises and everything above rolls back.
-    result = await payments.authorize(
-        PaymentAmount(total, cart.currency_code), card_token, f"checkout:{idempotency_key}"
-    )
+    key = f"checkout:{idempotency_key}"
+    async with uows() as uow:  # (a)
+        # The replay is bound to the caller before the key is looked up: only who may use
+        # the cart gets its order back (a key's stored request names its cart), so a
+        # guessed key answers NOT_FOUND like any cart of someone else.
+        bound = await uow.carts.cart_for_update(cart_id)
+        if bound is None or not may_use_cart(principal, bound.customer_id, cart_id in held_carts):
+            raise NotFound("Cart", ["cartId"])
+        earlier = await replay_order(uow, idempotency_key, request)
+        if earlier is not None:
+            return earlier
+        amount = await quote_total(uow, principal, cart_id, choice, now, held_carts)
+        attempt = await uow.payments.start_authorization(key, provider, amount)
+    result = await payments.authorize(amount, card_token, attempt.provider_key)  # (b)
     if not isinstance(result, Authorized):
+        if not result.outcome_unknown and result.code is not F.IDEMPOTENCY_CONFLICT:
+            async with uows() as uow:
+                await uow.payments.settle_attempt(
+                    attempt.id, AttemptState.FAILED, failure_code=result.code.value
+                )
         raise result.to_domain_error(["payment", "token"])
     try:
-        await uow.orders.insert_payment(
-            order.id, provider, result.authorization_id, total, cart.currency_code
-        )
-        if cart.customer_id is not None:
-            await earn_points(uow, cart.customer_id, order.id, total, cart.currency_code)
-        await uow.carts.update_cart(cart.id, status=CartStatus.COMPLETED.value, updated_at=now)
-        await uow.add_event(
-            order_created(
-                order.id,
-                order.number,
-                cart.customer_id,
-                cart.channel_id,
-                cart.currency_code,
-                total,
-                OrderStatus(order.status),
+        async with uows() as uow:  # (c)
+            return await place_order(
+                uow,
+                principal,
+                cart_id=cart_id,
+                choice=choice,
+                card_token=card_token,
+                idempotency_key=idempotency_key,
+                request=request,
+                now=now,
+                provider=provider,
+                billing_address=billing_address,
+                authorized=result,
+                held_carts=held_carts,
             )
-        )
     except BaseException:
-        # The transaction rolls back: give the authorization back too (best effort).
-        await payments.void(result.authorization_id, f"void:{idempotency_key}")
+        # Best effort: a void that fails now is retried by the authorization sweeper.
+        with contextlib.suppress(Exception):
+            async with uows() as uow:
+                await void_unplaced(uow, payments, key)
         raise
-    return order
 
 
 async def release_checkout(uow: CheckoutUnitOfWork, cart_id: uuid.UUID) -> None:

@@ -79,15 +79,16 @@ async def price_for(
     )
 
 
-async def take_plan(
+async def hold_chosen_plan(
     uow: CheckoutUnitOfWork,
     cart: Cart,
     drafts: list[OrderLineDraft],
     choice: FulfillmentChoice,
     now: datetime,
-) -> RoutingPlan:
-    """Route the chosen method and commit exactly the plan's stock: the checkout's hold
-    when it is the plan, else a fresh take per shipment (the hold is released)."""
+) -> tuple[RoutingPlan, Reservation]:
+    """Route the chosen method and hold exactly the plan's stock: the checkout's hold
+    when it is the plan, else a fresh hold per shipment (the old hold is released), saved
+    as the checkout's hold."""
     pinned = pinned_location(choice)
     skus = [d.sku for d in drafts]
     held_id = await uow.orders.checkout_reservation(cart.id)
@@ -125,6 +126,19 @@ async def take_plan(
             ttl_seconds=CHECKOUT_TTL_SECONDS,
             reference=f"checkout:{cart.id}",
         )
+        await uow.orders.save_checkout(cart.id, reservation.id, reservation.expires_at)
+    return result, reservation
+
+
+async def take_plan(
+    uow: CheckoutUnitOfWork,
+    cart: Cart,
+    drafts: list[OrderLineDraft],
+    choice: FulfillmentChoice,
+    now: datetime,
+) -> RoutingPlan:
+    """Commit exactly the chosen plan's stock (`hold_chosen_plan`, then sold)."""
+    result, reservation = await hold_chosen_plan(uow, cart, drafts, choice, now)
     await commit_reservation(uow, reservation.id, source=f"checkout:{cart.id}")
     await uow.orders.delete_checkout(cart.id)
     return result

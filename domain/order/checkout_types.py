@@ -12,6 +12,7 @@ from domain.customer.ports import CustomerRepository
 from domain.models import OutboxEvent
 from domain.order.checkout_routing import CheckoutRoutingRepository
 from domain.order.options import FulfillmentOption
+from domain.order.payment_records import PaymentRecords
 from domain.order.routing import FulfillmentMethod as Method
 from domain.ports import CatalogRepository, InventoryRepository
 
@@ -114,4 +115,6 @@ class CheckoutUnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def routing(self) -> CheckoutRoutingRepository: ...
+    @property
+    def payments(self) -> PaymentRecords: ...
     async def add_event(self, event: OutboxEvent) -> int: ...

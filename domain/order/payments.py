@@ -6,6 +6,10 @@ gets the first answer, never a second charge. Expected failures (a declined
 card, capturing more than was authorized) are values (`PaymentFailure`), not
 exceptions; an adapter raises only for bugs and lost connections.
 
+Idempotency keys: use-cases name their calls with our keys ("checkout:<key>",
+"capture:<payment id>"); the key sent to the provider is `provider_key(ours)`,
+a fixed-length digest, so it fits any provider's limit and a retry sends the same.
+
 Lifecycle of one authorization: authorize -> capture (one or more partial
 captures, e.g. one per shipment, in total at most the authorized amount) ->
 refund (in total at most the captured amount). `void` releases the part not
@@ -14,6 +18,7 @@ yet captured; after it nothing more can be captured.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -37,6 +42,10 @@ class PaymentFailureCode(StrEnum):
     INVALID_CARD_TOKEN = "INVALID_CARD_TOKEN"
     # Transient: the same call may succeed when retried with the same key.
     PROCESSING_ERROR = "PROCESSING_ERROR"
+    # The service did not answer in time / could not be reached: the outcome is unknown
+    # (an authorization may exist); the same call with the same key tells.
+    PROVIDER_TIMEOUT = "PROVIDER_TIMEOUT"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
     # The request does not fit the authorization's state.
     INVALID_AMOUNT = "INVALID_AMOUNT"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
@@ -61,6 +70,17 @@ DECLINES = frozenset(
 )
 
 
+UNKNOWN_OUTCOME = frozenset(
+    {PaymentFailureCode.PROVIDER_TIMEOUT, PaymentFailureCode.PROVIDER_UNAVAILABLE}
+)
+TRANSIENT = UNKNOWN_OUTCOME | {PaymentFailureCode.PROCESSING_ERROR}
+
+
+def provider_key(ours: str) -> str:
+    """The idempotency key sent to the provider for our key `ours` (stable, 36 chars)."""
+    return "ucg_" + hashlib.sha256(ours.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class PaymentFailure:
     code: PaymentFailureCode
@@ -72,7 +92,12 @@ class PaymentFailure:
 
     @property
     def retryable(self) -> bool:
-        return self.code is PaymentFailureCode.PROCESSING_ERROR
+        return self.code in TRANSIENT
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """The call may have taken effect at the provider (timeout, lost connection)."""
+        return self.code in UNKNOWN_OUTCOME
 
     def to_domain_error(self, field: list[str] | None = None) -> DomainError:
         code = ErrorCode.PAYMENT_DECLINED if self.is_decline else ErrorCode.PAYMENT_FAILED
@@ -108,7 +133,10 @@ class Refunded:
 
 
 class PaymentGateway(Protocol):
-    """A payment service. Adapters: `datasources.payments.test_provider` (dev/tests)."""
+    """A payment service. Adapters: `datasources.payments.postgres_provider` (dev/tests,
+    state in Postgres), `datasources.payments.test_provider` (in memory, unit tests);
+    `datasources.payments.timeouts` bounds any of them. docs/PAYMENTS.md: how a real
+    PSP adapter plugs in."""
 
     async def authorize(
         self, amount: PaymentAmount, card_token: str, idempotency_key: str
@@ -125,3 +153,8 @@ class PaymentGateway(Protocol):
     async def refund(
         self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
     ) -> Refunded | PaymentFailure: ...
+
+    async def authorization_for(self, idempotency_key: str) -> Authorized | None:
+        """What an authorize call with this key did, if it authorized (after a timeout:
+        the sweeper's way to find an authorization whose answer was lost)."""
+        ...

@@ -11,7 +11,9 @@ is the capture at the first handover: it takes what is owed, not the
 authorized amount, so a line cancelled before shipping is never charged.
 
 Idempotency keys sent to the payment service are derived from the caller's
-`key` (e.g. "cancel:<id>"), so a retried settlement is not paid twice.
+`key` (e.g. "cancel:<id>", then `payments.provider_key`), so a retried
+settlement is not paid twice. Every call the service made is recorded
+(`record_call`, table payment_transactions) in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Protocol
 
 from domain.errors import DomainError, ErrorCode
 from domain.order.aftersale import payment_adjustment
+from domain.order.payment_records import PaymentCall
 from domain.order.payments import (
     Captured,
     PaymentAmount,
@@ -29,6 +32,7 @@ from domain.order.payments import (
     PaymentGateway,
     Refunded,
     Voided,
+    provider_key,
 )
 
 
@@ -53,6 +57,16 @@ class Settlement:
 class PaymentRepository(Protocol):
     async def payments_for_update(self, order_id: uuid.UUID) -> list[PaymentState]: ...
     async def save_payment(self, payment: PaymentState) -> None: ...
+    async def record_call(
+        self,
+        call: PaymentCall,
+        key: str,
+        amount: PaymentAmount,
+        *,
+        authorization_id: str,
+        reference: str | None,
+        order_id: uuid.UUID | None,
+    ) -> None: ...
 
 
 class SettlementUnitOfWork(Protocol):
@@ -94,7 +108,7 @@ async def give_back(
         updated = replace(payment, owed_minor=owed)
         if adjustment.void_remaining and payment.status in ("AUTHORIZED", "CAPTURED"):
             if payment.captured_minor < payment.amount_minor:
-                voided = await _void_once(gateway, payment, key) or voided
+                voided = await _void_once(uow, gateway, order_id, payment, key) or voided
             if payment.captured_minor == 0:
                 updated = replace(updated, status="VOIDED")
         plans.append((payment, updated, adjustment.refund_minor))
@@ -102,11 +116,18 @@ async def give_back(
     for payment, updated, refund in plans:
         if refund > 0:
             money = PaymentAmount(refund, payment.currency_code)
-            result = await gateway.refund(
-                payment.authorization_id, money, f"{key}:refund:{payment.id}"
-            )
+            refund_key = f"{key}:refund:{payment.id}"
+            result = await gateway.refund(payment.authorization_id, money, provider_key(refund_key))
             if not isinstance(result, Refunded):
                 raise result.to_domain_error()
+            await uow.payments.record_call(
+                PaymentCall.REFUND,
+                refund_key,
+                money,
+                authorization_id=payment.authorization_id,
+                reference=result.refund_id,
+                order_id=order_id,
+            )
             refunded += refund
             total_refunded = payment.refunded_minor + refund
             updated = replace(
@@ -118,10 +139,25 @@ async def give_back(
     return Settlement(refunded, voided)
 
 
-async def _void_once(gateway: PaymentGateway, payment: PaymentState, key: str) -> bool:
+async def _void_once(
+    uow: SettlementUnitOfWork,
+    gateway: PaymentGateway,
+    order_id: uuid.UUID,
+    payment: PaymentState,
+    key: str,
+) -> bool:
     """Release the uncaptured rest; False if an earlier settlement already did."""
-    result = await gateway.void(payment.authorization_id, f"{key}:void:{payment.id}")
+    void_key = f"{key}:void:{payment.id}"
+    result = await gateway.void(payment.authorization_id, provider_key(void_key))
     if isinstance(result, Voided):
+        await uow.payments.record_call(
+            PaymentCall.VOID,
+            void_key,
+            PaymentAmount(result.released_minor, payment.currency_code),
+            authorization_id=payment.authorization_id,
+            reference=None,
+            order_id=order_id,
+        )
         return True
     if result.code is PaymentFailureCode.ALREADY_VOIDED:
         return False
@@ -136,13 +172,19 @@ async def capture_owed(
     for payment in await uow.payments.payments_for_update(order_id):
         if payment.status != "AUTHORIZED" or payment.owed_minor == 0:
             continue
-        result = await gateway.capture(
-            payment.authorization_id,
-            PaymentAmount(payment.owed_minor, payment.currency_code),
-            f"capture:{payment.id}",
-        )
+        money = PaymentAmount(payment.owed_minor, payment.currency_code)
+        capture_key = f"capture:{payment.id}"
+        result = await gateway.capture(payment.authorization_id, money, provider_key(capture_key))
         if not isinstance(result, Captured):
             raise result.to_domain_error(field)
+        await uow.payments.record_call(
+            PaymentCall.CAPTURE,
+            capture_key,
+            money,
+            authorization_id=payment.authorization_id,
+            reference=result.capture_id,
+            order_id=order_id,
+        )
         captured += payment.owed_minor
         await uow.payments.save_payment(
             replace(payment, status="CAPTURED", captured_minor=result.captured_total_minor)

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import strawberry
 
 from datasources.postgres.uow import UnitOfWork
+from domain.authz import cart_token
 from domain.cart import services
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy, LineInput, LineUpdate
 from domain.cart.rates import FulfillmentMethod as FulfillmentMethodEnum
-from domain.cart.validation import check_can_read, may_see_cart
+from domain.cart.validation import check_can_read
 from domain.errors import DomainError
 from domain.ids import from_global_id, local_id
 from domain.models import Cart as CartRecord
@@ -20,6 +21,7 @@ from resolvers.cart.discount_admin import DiscountMutations
 from resolvers.cart.types import Cart, FulfillmentMethod
 from resolvers.cart.views import forget_cart
 from resolvers.context import Info
+from resolvers.customer.access import visible_cart
 from resolvers.errors import UserError, user_errors
 
 
@@ -30,6 +32,7 @@ def _policy(info: Info) -> CartPolicy:
         ttl=timedelta(hours=settings.cart_ttl_hours),
         max_line_quantity=settings.cart_max_line_quantity,
         max_lines=settings.cart_max_lines,
+        held_carts=info.context.held_carts,
     )
 
 
@@ -170,6 +173,11 @@ async def _run(
     except DomainError as error:
         return payload(cart=None, user_errors=user_errors(error))
     forget_cart(info.context, cart.id)
+    if payload is CartCreatePayload:
+        info.context.hold_cart(cart.id)  # so the payload may show Cart.accessToken
+        response = info.context.response
+        if response is not None and hasattr(response, "headers"):
+            response.headers["x-cart-token"] = cart_token(info.context.settings.jwt_secret, cart.id)
     return payload(cart=cart, user_errors=[])
 
 
@@ -179,25 +187,24 @@ _CartId = Annotated[strawberry.ID, strawberry.argument(description="Global id of
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="A cart by global id. A customer's cart is visible to that customer and "
-        "staff only; an expired cart is an error with code CART_EXPIRED."
+        description="A cart by global id: for whoever holds its token (X-Cart-Token), its "
+        "customer, or a CARTS scope; anyone else gets null, as for a missing cart. An expired "
+        "cart is an error with code CART_EXPIRED."
     )
     async def cart(self, info: Info, id: _CartId) -> Cart | None:
         _, local = from_global_id(id, "Cart")
-        cart = await info.context.loaders.CartByIdLoader.load(local)
-        if cart is None or (
-            cart.customer_id is not None
-            and not may_see_cart(info.context.principal, cart.customer_id)
-        ):
+        cart = visible_cart(info, await info.context.loaders.CartByIdLoader.load(local))
+        if cart is None:
             return None  # someone else's cart reads like a missing one
-        check_can_read(info.context.principal, cart, datetime.now(UTC))
+        check_can_read(info.context.principal, cart, datetime.now(UTC), info.context.held_carts)
         return cart  # type: ignore[no-any-return]
 
 
 @strawberry.type
 class Mutation(DiscountMutations):
     @strawberry.mutation(
-        description="Create a cart: for a guest (its id is the bearer) or a signed-in customer."
+        description="Create a cart: for a guest or a signed-in customer. Keep `cart.accessToken` "
+        "and send it back as the X-Cart-Token header: a guest cart is held by it, not its id."
     )
     async def cart_create(
         self,

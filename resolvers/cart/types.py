@@ -10,7 +10,8 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 
 from domain import models
-from domain.auth import may_access_customer
+from domain.auth import PrincipalKind, may_access_customer
+from domain.authz import cart_token
 from domain.cart import discounts, rates, view
 from domain.cart import models as cart_models
 from domain.cart.models import Attribute as AttributeRecord
@@ -31,7 +32,7 @@ from resolvers.common import (
     record_type_check,
 )
 from resolvers.context import Info
-from resolvers.customer.access import visible_owned
+from resolvers.customer.access import visible_cart
 
 CartStatus = described_enum(
     cart_models.CartStatus,
@@ -255,9 +256,24 @@ class CartBuyerIdentity:
 class Cart(Node):
     is_type_of = record_type_check(models.Cart)
 
-    @strawberry.field(description="Opaque global id of the cart; it is the bearer of a guest cart.")
+    @strawberry.field(
+        description="Opaque global id of the cart. Not a credential: see accessToken."
+    )
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("Cart", self.id))  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description="The cart's bearer secret: send it as the X-Cart-Token header (or give it "
+        "to an agent) to use this cart. Shown to its creator in cartCreate, to whoever "
+        "presents it, and to the cart's customer; null to everyone else."
+    )
+    def access_token(self, info: Info) -> str | None:
+        principal = info.context.principal
+        owner = self.customer_id  # type: ignore[attr-defined]
+        is_owner = principal is not None and principal.kind is PrincipalKind.CUSTOMER
+        if self.id in info.context.held_carts or (is_owner and principal.id == owner):  # type: ignore[union-attr]
+            return cart_token(info.context.settings.jwt_secret, self.id)  # type: ignore[arg-type]
+        return None
 
     currency_code: str = strawberry.field(description="ISO 4217 currency of the cart.")
     created_at: datetime = strawberry.field(description="When the cart was created.")
@@ -367,7 +383,7 @@ class Cart(Node):
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Cart | None:
         _, local = from_global_id(id, "Cart")
         record = await info.context.loaders.CartByIdLoader.load(local)
-        return visible_owned(info, record)  # type: ignore[no-any-return]
+        return visible_cart(info, record)  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.auth import Principal, Role
+from domain.authz import may_see_unpublished
 from domain.catalog.models import ProductSortKey
 from domain.errors import DomainError, ErrorCode
 from resolvers.common import decode_cursor, encode_cursor, parse_uuid
@@ -14,7 +15,7 @@ CATALOG_EDITORS = frozenset({Role.ADMIN, Role.MERCHANDISER})
 
 
 def sees_unpublished(principal: Principal | None) -> bool:
-    return principal is not None and bool(principal.roles & CATALOG_EDITORS)
+    return may_see_unpublished(principal)
 
 
 def encode_product_cursor(key: ProductSortKey, value: Any, product_id: Any) -> str:

@@ -21,6 +21,7 @@ from resolvers.catalog.cursors import (
     sees_unpublished,
 )
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
+from resolvers.catalog.visibility import published_variant
 from resolvers.common import Connection, check_page_size, connection
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
@@ -180,7 +181,8 @@ class Query:
     async def variant(
         self, info: Info, sku: Annotated[str, strawberry.argument(description="The SKU.")]
     ) -> ProductVariant | None:
-        return await info.context.loaders.VariantBySkuLoader.load(sku)  # type: ignore[no-any-return]
+        found = await info.context.loaders.VariantBySkuLoader.load(sku)
+        return await published_variant(info, found)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Every sales channel.")
     async def channels(self, info: Info) -> list[Channel]:

@@ -17,6 +17,7 @@ from domain.catalog.options import (
 )
 from domain.ids import from_global_id, to_global_id
 from domain.inventory.rules import channel_sellable
+from resolvers.catalog.visibility import published_product, published_variant
 from resolvers.common import (
     VARIANT_DESCRIPTION,
     Money,
@@ -173,9 +174,11 @@ class ProductVariant(Node):
     ) -> models.ProductVariant | None:
         loaders = info.context.loaders
         if sku is not None:
-            return await loaders.VariantBySkuLoader.load(sku)  # type: ignore[no-any-return]
-        _, local = from_global_id(id or "", "ProductVariant")
-        return await loaders.VariantByIdLoader.load(local)  # type: ignore[no-any-return]
+            found = await loaders.VariantBySkuLoader.load(sku)
+        else:
+            _, local = from_global_id(id or "", "ProductVariant")
+            found = await loaders.VariantByIdLoader.load(local)
+        return await published_variant(info, found)  # type: ignore[no-any-return]
 
 
 @strawberry.federation.type(keys=["id"], description="A product of the catalog.")
@@ -241,4 +244,5 @@ class Product(Node):
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Product | None:
         _, local = from_global_id(id, "Product")
-        return await info.context.loaders.ProductByIdLoader.load(local)  # type: ignore[no-any-return]
+        found = await info.context.loaders.ProductByIdLoader.load(local)
+        return await published_product(info, found)  # type: ignore[no-any-return]

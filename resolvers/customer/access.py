@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from domain.auth import PrincipalKind, may_access_customer, may_see_owned
+from domain.authz import may_use_cart
 from resolvers.context import Info
 
 _MAX_HOPS = 10
@@ -32,3 +33,11 @@ def visible_owned(info: Info, record: Any) -> Any:
     if record is None:
         return None
     return record if may_see_owned(info.context.principal, record.customer_id) else None
+
+
+def visible_cart(info: Info, record: Any) -> Any:
+    """A cart, if domain.authz.may_use_cart lets this caller use it (token, owner, scope)."""
+    if record is None:
+        return None
+    held = record.id in info.context.held_carts
+    return record if may_use_cart(info.context.principal, record.customer_id, held) else None

@@ -14,13 +14,13 @@ from domain import events
 from domain.ids import from_global_id, to_global_id
 from resolvers.common import record_type_check
 from resolvers.context import Info
+from resolvers.inventory.types import stock_detail_visible
 from resolvers.live import event_hub, overflow_closer, with_error_codes
 from resolvers.shared_events import share
 
 
 def _staff(info: Info) -> bool:
-    principal = info.context.principal
-    return principal is not None and principal.is_staff_like
+    return stock_detail_visible(info)
 
 
 @strawberry.type(description="Stock of one SKU at one location changed.")
@@ -35,11 +35,15 @@ class StockChange:
 
     available: int = strawberry.field(description="Units sellable now at this location.")
 
-    @strawberry.field(description="Units physically at the location (staff only; else null).")
+    @strawberry.field(
+        description="Units physically at the location (INVENTORY scope, or public stock detail; else null)."
+    )
     def on_hand(self, info: Info) -> int | None:
         return self.on_hand if _staff(info) else None
 
-    @strawberry.field(description="Units held for checkouts in progress (staff only; else null).")
+    @strawberry.field(
+        description="Units held for checkouts in progress (INVENTORY scope, or public stock detail; else null)."
+    )
     def reserved(self, info: Info) -> int | None:
         return self.reserved if _staff(info) else None
 

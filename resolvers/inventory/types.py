@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from domain import models
+from domain.authz import may_see_stock_detail
 from domain.ids import from_global_id, to_global_id
 from domain.inventory import rules
 from domain.inventory.rules import channel_sellable
@@ -54,14 +55,37 @@ class Location(Node):
         return await info.context.loaders.LocationByIdLoader.load(local)  # type: ignore[no-any-return]
 
 
+def stock_detail_visible(info: Info) -> bool:
+    settings = info.context.settings
+    public = bool(getattr(settings, "public_stock_detail", False))
+    return may_see_stock_detail(info.context.principal, public)
+
+
 @strawberry.type(description="Stock of one SKU at one location.")
 class StockLevel:
     is_type_of = record_type_check(models.StockLevel)
 
     sku: str = strawberry.field(description="The SKU.")
-    on_hand: int = strawberry.field(description="Units physically at the location.")
-    reserved: int = strawberry.field(description="Units held for checkouts in progress.")
-    safety_stock: int = strawberry.field(description="Units kept back, never sold online.")
+
+    @strawberry.field(
+        description="Units physically at the location; null unless you hold the INVENTORY "
+        "scope or the store publishes stock detail (UCG_PUBLIC_STOCK_DETAIL)."
+    )
+    def on_hand(self, info: Info) -> int | None:
+        return self.on_hand if stock_detail_visible(info) else None
+
+    @strawberry.field(
+        description="Units held for checkouts in progress; null like onHand for the public."
+    )
+    def reserved(self, info: Info) -> int | None:
+        return self.reserved if stock_detail_visible(info) else None
+
+    @strawberry.field(
+        description="Units kept back, never sold online; null like onHand for the public."
+    )
+    def safety_stock(self, info: Info) -> int | None:
+        return self.safety_stock if stock_detail_visible(info) else None
+
     available: int = strawberry.field(
         description="Units that can be sold now: onHand - reserved - safetyStock, never below 0."
     )

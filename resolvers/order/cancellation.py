@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 
-from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
 from domain.ids import local_id
@@ -105,7 +104,7 @@ class Mutation:
                 result = await cancel_order(
                     uow,
                     info.context.principal,
-                    PAYMENTS,
+                    info.context.payments,
                     local,
                     requested,
                     reason,
@@ -142,7 +141,7 @@ class Mutation:
                 await review_order(
                     uow,
                     info.context.principal,
-                    PAYMENTS,
+                    info.context.payments,
                     local,
                     decision,
                     note,

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode
 from domain.ids import local_id
@@ -152,6 +151,7 @@ class Mutation:
                     datetime.now(UTC),
                     location_id=location,
                     address=_address(address, ["address"]),
+                    held_carts=info.context.held_carts,
                 )
         except DomainError as error:
             return CheckoutBeginPayload(
@@ -168,9 +168,11 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Place the order in one transaction: lines at today's prices, stock "
-        "committed, fulfillments, payment authorized, loyalty points, cart completed. Retry "
-        "with the same idempotencyKey to get the same order, never a second one."
+        description="Place the order: the payment is authorized first, outside any "
+        "transaction, then one transaction writes lines at today's prices, stock committed, "
+        "fulfillments, loyalty points, cart completed (a failure there voids the "
+        "authorization). Retry with the same idempotencyKey to get the same order, never a "
+        "second one or a second charge."
     )
     async def checkout_complete(
         self,
@@ -202,18 +204,18 @@ class Mutation:
         except DomainError as error:
             return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
         try:
-            async with UnitOfWork(pool) as uow:
-                placed = await checkout.complete_checkout(
-                    uow,
-                    info.context.principal,
-                    PAYMENTS,
-                    cart_id=local,
-                    choice=choice,
-                    card_token=payment.token,
-                    idempotency_key=idempotency_key,
-                    now=datetime.now(UTC),
-                    billing_address=billing,
-                )
+            placed = await checkout.complete_checkout(
+                lambda: UnitOfWork(pool),
+                info.context.principal,
+                info.context.payments,
+                cart_id=local,
+                choice=choice,
+                card_token=payment.token,
+                idempotency_key=idempotency_key,
+                now=datetime.now(UTC),
+                billing_address=billing,
+                held_carts=info.context.held_carts,
+            )
         except DomainError as error:
             if error.code in (ErrorCode.PAYMENT_DECLINED, ErrorCode.PAYMENT_FAILED):
                 # The order rolled back; give the checkout's held stock back too.
@@ -262,7 +264,7 @@ class Mutation:
                 record = await update_fulfillment(
                     uow,
                     info.context.principal,
-                    PAYMENTS,
+                    info.context.payments,
                     local,
                     lifecycle.FulfillmentStatus(status.value),
                     parsed,

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 
-from datasources.payments.gateway import PAYMENTS
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
 from domain.ids import local_id
@@ -115,7 +114,12 @@ class Mutation:
             location = local_id(location_id, "Location", ["locationId"])
             async with UnitOfWork(info.context.pool) as uow:
                 record = await returns.receive_return(
-                    uow, info.context.principal, PAYMENTS, local, location, datetime.now(UTC)
+                    uow,
+                    info.context.principal,
+                    info.context.payments,
+                    local,
+                    location,
+                    datetime.now(UTC),
                 )
         except DomainError as error:
             return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))

@@ -85,7 +85,12 @@ async def _exercise(client: Client) -> None:
     # more than the 4 in stock: a typed warning, nothing reserved
     changed = _structured(
         await client.call_tool(
-            "update_cart", {"cart_id": cart["id"], "lines": [{"lineId": line_id, "quantity": 6}]}
+            "update_cart",
+            {
+                "cart_id": cart["id"],
+                "cart_token": created["cartToken"],
+                "lines": [{"lineId": line_id, "quantity": 6}],
+            },
         )
     )
     line = changed["cart"]["lines"]["edges"][0]["node"]
@@ -93,12 +98,24 @@ async def _exercise(client: Client) -> None:
     assert line["warnings"][0]["availableQuantity"] == 4
     bad = _structured(
         await client.call_tool(
-            "update_cart", {"cart_id": cart["id"], "lines": [{"lineId": line_id, "quantity": 0}]}
+            "update_cart",
+            {
+                "cart_id": cart["id"],
+                "cart_token": created["cartToken"],
+                "lines": [{"lineId": line_id, "quantity": 0}],
+            },
         )
     )
     assert bad["userErrors"][0]["code"] == "INVALID_QUANTITY"
-    again = _structured(await client.call_tool("get_cart", {"cart_id": cart["id"]}))
+    again = _structured(
+        await client.call_tool(
+            "get_cart", {"cart_id": cart["id"], "cart_token": created["cartToken"]}
+        )
+    )
     assert again["cart"]["totalQuantity"] == 6
+    # The bare id is no key: without the token the cart reads like a missing one.
+    blind = _structured(await client.call_tool("get_cart", {"cart_id": cart["id"]}))
+    assert blind["cart"] is None
 
     schema = await client.read_resource("ucg://schema")
     assert "type Product" in schema.contents[0].text

@@ -58,16 +58,21 @@ async def _purchase(client: Client, env: TestEnv, db: asyncpg.Connection[Any]) -
     [level] = stock["availability"][0]["variant"]["stockLevels"]
     assert level["location"]["id"] == store_gid and level["available"] == 5
 
-    cart = _data(
+    created = _data(
         await client.call_tool(
             "create_cart", {"lines": [{"variantId": variant["id"], "quantity": 2}]}
         )
-    )["cart"]
-    quote = _data(await client.call_tool("begin_checkout", {"cart_id": cart["id"]}))["quote"]
+    )
+    cart, cart_token = created["cart"], created["cartToken"]
+    assert cart_token and cart["accessToken"] == cart_token
+    # The cart is held by its token, not its id: without it the cart reads like a missing one.
+    blind = _data(await client.call_tool("begin_checkout", {"cart_id": cart["id"]}))
+    assert blind["quote"] is None and blind["userErrors"][0]["code"] == "NOT_FOUND"
+    held = {"cart_id": cart["id"], "cart_token": cart_token}
+    quote = _data(await client.call_tool("begin_checkout", held))["quote"]
     assert quote["cost"]["subtotal"] == {"amount": "50.00", "currencyCode": "EUR"}
 
-    buy = {
-        "cart_id": cart["id"],
+    buy = held | {
         "idempotency_key": "agent-order-1",
         "payment_token": "tok_visa",
         "method": "PICKUP",

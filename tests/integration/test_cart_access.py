@@ -20,6 +20,7 @@ from datasources.postgres.cart_cleanup import (
 from datasources.postgres.pool import create_pool
 from domain.auth import Principal, PrincipalKind, Role
 from tests.conftest import TestEnv
+from tests.helpers import keep_cart_tokens
 from tests.integration.cart_support import (
     BUYER_UPDATE,
     CART_CREATE,
@@ -557,6 +558,7 @@ async def test_a_cart_has_at_most_the_configured_number_of_lines(
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as client:
+            keep_cart_tokens(client, env.settings().jwt_secret)
             cart = ok(
                 await mutate(
                     client,

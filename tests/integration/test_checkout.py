@@ -47,6 +47,16 @@ async def test_flash_sale_500_buyers_50_units(
         await db.fetchval("SELECT count(*) FROM outbox WHERE type = 'ucg.order.created.v1'") == 50
     )
     assert await db.fetchval("SELECT count(*) FROM reservations WHERE status = 'ACTIVE'") == 0
+    # Refused before any payment was asked for: 50 authorizations, each with its order.
+    assert await db.fetchval("SELECT count(*) FROM test_provider_authorizations") == 50
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM payment_transactions WHERE kind = 'AUTHORIZE' "
+            "AND state = 'AUTHORIZED' AND order_id IS NOT NULL"
+        )
+        == 50
+    )
+    assert await db.fetchval("SELECT count(*) FROM payment_transactions") == 50
     await assert_ledger_matches(db)
 
 

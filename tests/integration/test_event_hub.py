@@ -170,14 +170,14 @@ async def test_an_event_off_its_schema_fails_the_write_and_nothing_is_applied(
 
 
 async def test_one_stock_event_is_executed_once_per_distinct_selection(env: TestEnv) -> None:
-    from domain.auth import Principal, PrincipalKind
+    from domain.auth import Principal, PrincipalKind, Role
     from resolvers.context import Context
     from resolvers.supergraph import supergraph_schema
 
     hub = EventHub(env.settings())
     schema = supergraph_schema()
     query = 'subscription { stockChanged(skus: ["A"]) { sku available onHand sequence } }'
-    staff = Principal(PrincipalKind.STAFF, uuid.uuid4())
+    staff = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.STORE_ASSOCIATE}))
 
     async def subscribe(principal: Principal | None) -> Any:
         context = Context(pool=None, redis=None, producer=None, request_id="t", events=hub)  # type: ignore[arg-type]

@@ -1,8 +1,8 @@
 """Fulfillment updates from a WMS / 3PL over Kafka (`ucg.fulfillment.updates.v1`).
 
 The consumer runs in this process, next to the in-process app that placed the
-orders: the test payment provider keeps authorizations in memory per process,
-so only here can an inbound SHIPPED find the authorization to capture.
+orders, with its own gateway on its own pool (the test provider's state is in
+Postgres; tests/e2e/test_payments_across_processes.py does it across processes).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from datasources.kafka import topics
 from datasources.kafka.consumer import InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
+from datasources.payments.gateway import build_payment_gateway
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
 from tests.helpers import unique
@@ -51,9 +52,11 @@ async def producer(env: TestEnv) -> AsyncIterator[AIOKafkaProducer]:
 
 @pytest.fixture
 async def running(env: TestEnv) -> AsyncIterator[InboundConsumer]:
-    async with running_consumer(
-        env, fulfillment_updates_consumer, backoff_initial=0.05
-    ) as consumer:
+    def factory(pool: asyncpg.Pool[Any], **config: Any) -> InboundConsumer:
+        # Its own gateway on its own pool: the authorization the API made is in Postgres.
+        return fulfillment_updates_consumer(pool, build_payment_gateway(pool), **config)
+
+    async with running_consumer(env, factory, backoff_initial=0.05) as consumer:
         yield consumer
 
 
@@ -246,8 +249,8 @@ async def test_a_transient_database_fault_is_retried_not_dead_lettered(
 async def test_ucg_consume_topics_fulfillment_applies_updates_in_its_own_process(
     env: TestEnv, client: httpx.AsyncClient, db: asyncpg.Connection[Any], producer: AIOKafkaProducer
 ) -> None:
-    """`ucg consume --topics fulfillment` as a real process. Only a move that is not a
-    hand-over: the test payment provider's authorization lives in this process."""
+    """`ucg consume --topics fulfillment` as a real process (a hand-over that captures:
+    tests/e2e/test_payments_across_processes.py)."""
     placed = await place_order(client, db)
     topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
     gid = to_global_id("Fulfillment", placed["fulfillment"])

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.auth import new_api_key
-from datasources.payments.gateway import PAYMENTS
+from datasources.payments.gateway import build_payment_gateway
 from datasources.postgres import auth_store
 from datasources.postgres.pickup_sweeper import PICKUP_SWEEPER_LOCK_KEY, PickupSweeper
 from datasources.postgres.pool import create_pool
@@ -444,7 +444,7 @@ async def test_missed_pickup_is_cancelled_restocked_and_voided(
 
     pool = await create_pool(env.database_url)
     try:
-        sweeper = PickupSweeper(pool, PAYMENTS)
+        sweeper = PickupSweeper(pool, build_payment_gateway(pool))
         assert await sweeper.sweep_once() == 0  # the deadline is days away
         # Another instance holds the sweeper lock: this one skips.
         await db.execute("UPDATE fulfillments SET pickup_deadline = now() - interval '1 minute'")

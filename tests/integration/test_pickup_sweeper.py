@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from datasources.payments.gateway import PAYMENTS
+from datasources.payments.gateway import build_payment_gateway
 from datasources.postgres.pickup_sweeper import PickupSweeper
 from datasources.postgres.pool import create_pool
 from domain.auth import Role
@@ -57,7 +57,7 @@ async def test_a_failing_pickup_is_skipped_and_the_others_are_still_swept(
     try:
         # A page of one: without paging past the failure, it would be all the sweep sees;
         # and its (non-domain) database error must not abort the sweep either.
-        sweeper = PickupSweeper(pool, PAYMENTS, batch=1)
+        sweeper = PickupSweeper(pool, build_payment_gateway(pool), batch=1)
         assert await sweeper.sweep_once() == 2
         assert await sweeper.sweep_once() == 0  # tried again, fails again, nothing else left
     finally:

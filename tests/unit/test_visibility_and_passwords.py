@@ -31,10 +31,10 @@ def test_an_order_is_visible_to_its_owner_and_staff_only() -> None:
     assert check_order_visible(STAFF, OWNER.id) is STAFF
     with pytest.raises(DomainError) as caught:
         check_order_visible(STRANGER, OWNER.id)
-    assert caught.value.code is ErrorCode.FORBIDDEN
+    assert caught.value.code is ErrorCode.NOT_FOUND  # like a missing order: no oracle
     with pytest.raises(DomainError) as caught:
         check_order_visible(None, OWNER.id)
-    assert caught.value.code is ErrorCode.UNAUTHENTICATED
+    assert caught.value.code is ErrorCode.NOT_FOUND
 
 
 def test_a_status_change_is_delivered_to_its_owner_and_staff_only() -> None:

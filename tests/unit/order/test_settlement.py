@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from domain.errors import DomainError, ErrorCode
+from domain.order.payment_records import PaymentCall
 from domain.order.payments import (
     Authorized,
     Captured,
@@ -32,6 +33,7 @@ class FakePayments:
     def __init__(self, *payments: PaymentState) -> None:
         self.rows = {p.id: p for p in payments}
         self.saved: list[PaymentState] = []
+        self.recorded: list[tuple[PaymentCall, str]] = []
 
     async def payments_for_update(self, order_id: uuid.UUID) -> list[PaymentState]:
         return list(self.rows.values())
@@ -39,6 +41,9 @@ class FakePayments:
     async def save_payment(self, payment: PaymentState) -> None:
         self.rows[payment.id] = payment
         self.saved.append(payment)
+
+    async def record_call(self, call: PaymentCall, key: str, *_: object, **__: object) -> None:
+        self.recorded.append((call, key))
 
 
 class FakeUow:

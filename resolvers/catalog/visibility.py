@@ -1,0 +1,23 @@
+"""Unpublished catalog (DRAFT, ARCHIVED) answers like a missing one to the public, on
+every entry point: product, variant, node and the catalog subgraph's _entities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.authz import may_see_unpublished
+from resolvers.context import Info
+
+
+async def published_product(info: Info, product: Any) -> Any:
+    if product is None or product.status == "ACTIVE":
+        return product
+    return product if may_see_unpublished(info.context.principal) else None
+
+
+async def published_variant(info: Info, variant: Any) -> Any:
+    """A variant is as visible as its product."""
+    if variant is None or may_see_unpublished(info.context.principal):
+        return variant
+    product = await info.context.loaders.ProductByIdLoader.load(variant.product_id)
+    return variant if product is not None and product.status == "ACTIVE" else None
