@@ -11,7 +11,7 @@ import httpx
 
 from domain.ids import to_global_id
 from tests.conftest import TestEnv
-from tests.helpers import staff_token
+from tests.helpers import keep_cart_tokens, staff_token
 from tests.live import GraphQLSocket
 from tests.order_helpers import SHIP, VISA, guest_carts, make_sale
 from tests.prometheus_server import prometheus_scraping
@@ -56,6 +56,7 @@ async def test_prometheus_scrapes_serve_after_a_checkout_and_a_stock_change(
     socket = await GraphQLSocket.open(server.url, token=admin)
     await socket.subscribe(STOCK_SUB, {"skus": [sale.sku]})
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        keep_cart_tokens(http, env.settings().jwt_secret)  # the storefront that made the cart
         await wait_for_metric(http, "ucg_event_subscribers 1.0")  # subscribed: events flow
         placed = await http.post(
             "/graphql",
