@@ -14,7 +14,7 @@ import pytest
 
 from domain.ids import to_global_id
 from tests.conftest import ROOT, TestEnv
-from tests.helpers import staff_token, unique
+from tests.helpers import keep_cart_tokens, staff_token, unique
 from tests.interop.snippets.gql_client import (
     LEGACY_WS,
     TRANSPORT_WS,
@@ -53,6 +53,7 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any], serve: Any) -> Store:
     (cart,) = await guest_carts(db, sale, 1)
     server = serve()
     async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+        keep_cart_tokens(http, env.settings().jwt_secret)  # the storefront that made the cart
         placed = await complete(http, cart, unique("k-"))
     assert placed["userErrors"] == [], placed
     return Store(
