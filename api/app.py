@@ -50,7 +50,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         return JSONResponse(body, status_code=503 if down else 200)
 
     routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
-    routes += metrics_routes(settings, lambda: resources.pool)
+    routes += metrics_routes(settings, resources)
     mcp = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)
     routes.append(Mount("/mcp", app=mcp_app))

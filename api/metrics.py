@@ -36,6 +36,11 @@ log = logging.getLogger("ucg.metrics")
 WEBSOCKET_CONNECTIONS = Gauge(
     "ucg_websocket_connections", "Open WebSocket connections", multiprocess_mode="livesum"
 )
+EVENT_SUBSCRIBERS = Gauge(
+    "ucg_event_subscribers",
+    "Live subscriptions (stockChanged, orderStatusChanged) registered with the event fan-out",
+    multiprocess_mode="livesum",
+)
 OUTBOX_BACKLOG = Gauge(
     "ucg_outbox_unpublished", "Outbox rows not yet published to Kafka", multiprocess_mode="livemax"
 )
@@ -136,8 +141,8 @@ class InventoryReconciler:
                 await self._task
 
 
-def metrics_routes(settings: Settings, pool: Any) -> list[Route]:
-    """`/metrics`, unless UCG_METRICS_ENABLED=false; `pool()` gives the open pool."""
+def metrics_routes(settings: Settings, resources: Any) -> list[Route]:
+    """`/metrics`, unless UCG_METRICS_ENABLED=false (api.resources.Resources, opened)."""
     if not settings.metrics_enabled:
         return []
     expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else None
@@ -151,8 +156,10 @@ def metrics_routes(settings: Settings, pool: Any) -> list[Route]:
                 status_code=401,
                 headers={"www-authenticate": "Bearer"},
             )
+        if resources.event_hub is not None:
+            EVENT_SUBSCRIBERS.set(resources.event_hub.subscriber_count)
         try:
-            await refresh_outbox(pool())
+            await refresh_outbox(resources.pool)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("outbox gauges not refreshed", exc_info=True)
         return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -24,9 +24,6 @@ GRAPHQL_ERRORS = Counter(
 )
 RATE_LIMIT_REFUSALS = Counter(
     "ucg_rate_limit_refusals_total", "Operations refused by the cost rate limit (THROTTLED)"
-)
-ACTIVE_SUBSCRIPTIONS = Gauge(
-    "ucg_graphql_subscriptions", "Open GraphQL subscriptions", multiprocess_mode="livesum"
 )
 # Operation names come from clients: past this many distinct ones, the rest share a label.
 MAX_OPERATION_NAMES = 500
@@ -62,25 +59,17 @@ class OperationMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        self._subscription_open = False
         try:
-            yield  # a subscription's operation lasts as long as the subscription
+            yield
         finally:
             context = self.execution_context
-            if self._subscription_open:
-                ACTIVE_SUBSCRIPTIONS.dec()
-            else:
-                kind = _operation_type(context)
+            kind = _operation_type(context)
+            # A subscription lasts as long as its socket: counted by ucg_event_subscribers.
+            if kind != "subscription":
                 OPERATION_SECONDS.labels(operation_label(context.operation_name), kind).observe(
                     time.perf_counter() - started
                 )
                 self._count_errors()
-
-    def on_execute(self) -> Iterator[None]:
-        if _operation_type(self.execution_context) == "subscription":
-            ACTIVE_SUBSCRIPTIONS.inc()
-            self._subscription_open = True
-        yield
 
     def _count_errors(self) -> None:
         context = self.execution_context

@@ -53,7 +53,7 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any], serve: Any) -> Store:
     (cart,) = await guest_carts(db, sale, 1)
     server = serve()
     async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
-        keep_cart_tokens(http, env.settings().jwt_secret)
+        keep_cart_tokens(http, env.settings().jwt_secret)  # the storefront that made the cart
         placed = await complete(http, cart, unique("k-"))
     assert placed["userErrors"] == [], placed
     return Store(
