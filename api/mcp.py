@@ -464,12 +464,20 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         return {"order": result["order"], "userErrors": result["userErrors"]}
 
     @server.tool(
-        description="An order's status and totals (your own orders only, unless staff).",
+        description=(
+            "An order's status and totals (your own orders only, unless staff). For an order "
+            "placed from a guest cart, pass that cart's cart_token."
+        ),
         annotations=READ_ONLY,
     )
-    async def order_status(ctx: Context, order_id: str) -> dict[str, Any]:
+    async def order_status(
+        ctx: Context, order_id: str, cart_token: str | None = None
+    ) -> dict[str, Any]:
         data = await tools.run(
-            ctx, "query($id: ID!) { order(id: $id) { " + ORDER_FIELDS + " } }", {"id": order_id}
+            ctx,
+            "query($id: ID!) { order(id: $id) { " + ORDER_FIELDS + " } }",
+            {"id": order_id},
+            cart_token=cart_token,
         )
         return {"order": data["order"]}
 
@@ -490,6 +498,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
         idempotency_key: str,
         reason: str = "CUSTOMER_REQUEST",
         lines: list[dict[str, Any]] | None = None,
+        cart_token: str | None = None,
     ) -> dict[str, Any]:
         data = await tools.run(
             ctx,
@@ -504,6 +513,7 @@ def build_mcp_server(tools: UcgTools) -> MCPServer:
                 "lines": None if lines is None else _cancel_lines(lines),
                 "key": idempotency_key,
             },
+            cart_token=cart_token,
         )
         result = data["orderCancel"]
         return {

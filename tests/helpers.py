@@ -61,12 +61,16 @@ async def app_client(
 
 
 _CART_GID = re.compile(rb"gid://ucg/Cart/([0-9a-fA-F-]{36})")
+_ORDER_GID = re.compile(rb"gid://ucg/Order/[0-9a-fA-F-]{36}")
 
 
 def keep_cart_tokens(client: httpx.AsyncClient, secret: str) -> None:
     """Make the client stand in for the storefront that created the carts it names
     (some tests insert carts directly): each request presents the token of every cart
-    id in its body (X-Cart-Token), unless it sets its own header (empty for none)."""
+    id in its body (X-Cart-Token), unless it sets its own header (empty for none). Like a
+    storefront, it keeps a cart's token for the orders placed from it (guest orders are
+    held by that token) and presents it when the order is named again."""
+    order_tokens: dict[bytes, str] = {}
 
     async def send_tokens(request: httpx.Request) -> None:
         if "x-cart-token" in request.headers:
@@ -74,10 +78,25 @@ def keep_cart_tokens(client: httpx.AsyncClient, secret: str) -> None:
         body = request.content if request.method == "POST" else request.url.query
         ids = dict.fromkeys(m.group(1).decode() for m in _CART_GID.finditer(body))
         tokens = [cart_token(secret, uuid.UUID(i)) for i in list(ids)[:20]]
+        tokens += [
+            order_tokens[m.group(0)]
+            for m in _ORDER_GID.finditer(body)
+            if m.group(0) in order_tokens
+        ]
         if tokens:
-            request.headers["x-cart-token"] = ",".join(tokens)
+            request.headers["x-cart-token"] = ",".join(dict.fromkeys(tokens))
+            request.extensions["ucg_cart_tokens"] = tokens
+
+    async def keep_order_tokens(response: httpx.Response) -> None:
+        tokens = response.request.extensions.get("ucg_cart_tokens")
+        if not tokens or b"checkoutComplete" not in response.request.content:
+            return
+        await response.aread()
+        for order in _ORDER_GID.findall(response.content):
+            order_tokens.setdefault(order, tokens[0])
 
     client.event_hooks["request"].append(send_tokens)
+    client.event_hooks["response"].append(keep_order_tokens)
 
 
 def unique(prefix: str = "") -> str:

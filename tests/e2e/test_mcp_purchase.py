@@ -102,7 +102,12 @@ async def _purchase(client: Client, env: TestEnv, db: asyncpg.Connection[Any]) -
     )
     assert again["order"]["id"] == order["id"]  # a retry never buys twice
 
-    status = _data(await client.call_tool("order_status", {"order_id": order["id"]}))["order"]
+    # The guest's order is held by the cart's token too.
+    blind = _data(await client.call_tool("order_status", {"order_id": order["id"]}))
+    assert blind["order"] is None
+    status = _data(
+        await client.call_tool("order_status", {"order_id": order["id"], "cart_token": cart_token})
+    )["order"]
     [line] = status["lines"]
     assert line == {
         "id": line["id"],
@@ -120,17 +125,23 @@ async def _purchase(client: Client, env: TestEnv, db: asyncpg.Connection[Any]) -
         store,
     )
     assert (on_hand, reserved) == (3, 0)  # stock taken
-    await _cancel(client, db, order["id"], line["id"], store)
+    await _cancel(client, db, order["id"], line["id"], store, cart_token)
 
 
 async def _cancel(
-    client: Client, db: asyncpg.Connection[Any], order_id: str, line_id: str, store: uuid.UUID
+    client: Client,
+    db: asyncpg.Connection[Any],
+    order_id: str,
+    line_id: str,
+    store: uuid.UUID,
+    cart_token: str,
 ) -> None:
     """The shopper changes their mind: one unit, then the rest; stock back each time."""
     tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert tools["cancel_order"].annotations.read_only_hint is False
     one = {
         "order_id": order_id,
+        "cart_token": cart_token,
         "idempotency_key": "agent-cancel-1",
         "lines": [{"lineId": line_id, "quantity": 1}],
     }
@@ -150,7 +161,8 @@ async def _cancel(
     assert await on_hand() == 4
     rest = _data(
         await client.call_tool(
-            "cancel_order", {"order_id": order_id, "idempotency_key": "agent-cancel-2"}
+            "cancel_order",
+            {"order_id": order_id, "cart_token": cart_token, "idempotency_key": "agent-cancel-2"},
         )
     )
     assert rest["userErrors"] == [] and rest["order"]["status"] == "CANCELLED"
@@ -159,7 +171,8 @@ async def _cancel(
     assert await db.fetchval("SELECT status FROM payments") == "VOIDED"
     refused = _data(
         await client.call_tool(
-            "cancel_order", {"order_id": order_id, "idempotency_key": "agent-cancel-3"}
+            "cancel_order",
+            {"order_id": order_id, "cart_token": cart_token, "idempotency_key": "agent-cancel-3"},
         )
     )
     assert [e["code"] for e in refused["userErrors"]] == ["NOT_CANCELLABLE"]

@@ -301,3 +301,9 @@ async def test_a_guest_order_is_held_by_its_carts_token_not_its_id(
     for caller in (token, _bearer(staff_token(env.settings(), Role.SUPPORT))):
         seen = await _post(client, read, {"id": order["id"]}, caller)
         assert seen["data"] == {"order": {"id": order["id"]}, "node": {"id": order["id"]}}
+    cancel = """mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER_REQUEST,
+      idempotencyKey: "c-1") { order { status } userErrors { code } } }"""
+    refused = (await _post(client, cancel, {"id": order["id"]}, NO_TOKEN))["data"]["orderCancel"]
+    assert refused == {"order": None, "userErrors": [{"code": "NOT_FOUND"}]}
+    done = (await _post(client, cancel, {"id": order["id"]}, token))["data"]["orderCancel"]
+    assert done == {"order": {"status": "CANCELLED"}, "userErrors": []}
