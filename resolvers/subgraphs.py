@@ -30,6 +30,7 @@ from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
+from resolvers.string_guard import StringGuard
 
 MAX_QUERY_DEPTH = 12
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
@@ -58,6 +59,7 @@ def schema_extensions() -> list[Any]:
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         IntrospectionSwitch,
+        StringGuard,
         QueryCost,
         OperationMetrics,
     ]

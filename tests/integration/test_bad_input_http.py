@@ -110,3 +110,12 @@ async def test_parse_and_validation_errors_have_apollo_codes(client: httpx.Async
     assert {"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"} <= (
         REQUEST_ERROR_CODES
     )
+
+
+async def test_nul_in_a_string_is_bad_user_input(client: httpx.AsyncClient) -> None:
+    query = "query($s: String!) { variant(sku: $s) { id } }"
+    variable = await client.post("/graphql", json={"query": query, "variables": {"s": "a\x00"}})
+    assert variable.status_code == 200
+    assert variable.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    literal = await client.post("/graphql", json={"query": '{ variant(sku: "a\\u0000") { id } }'})
+    assert literal.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
