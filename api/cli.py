@@ -197,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
     serve = sub.add_parser("serve", help="serve the API (the supergraph and every subgraph)")
     serve.add_argument("--subgraph", choices=SUBGRAPH_NAMES, help="serve only this subgraph")
+    for listener in (dev, serve):
+        listener.add_argument("--host", help="address to listen on (default UCG_HOST, 127.0.0.1)")
+        listener.add_argument(
+            "--port", type=_port, help="port to listen on (default UCG_PORT, 8000)"
+        )
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("mcp", help="serve the MCP tools for AI agents over stdio")
     seed = sub.add_parser("seed", help="load data")
@@ -248,6 +253,17 @@ def _auth_commands() -> None:
 _auth_commands()
 
 
+def _port(text: str) -> int:
+    """A TCP port for argparse: a clear message (exit 2) instead of a traceback."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not between 1 and 65535")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -257,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     from api.logging import configure_logging
 
     configure_logging(settings.log_level)
+    # Options win over the environment (`ucg serve --port 9000` as well as UCG_PORT=9000).
+    listen = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
+    if listen:
+        settings = settings.model_copy(update=listen)
     try:
         return COMMANDS[args.command](settings, args)
     except KeyboardInterrupt:

@@ -42,3 +42,23 @@ async def test_single_subgraph_mode(serve: Any) -> None:
         text = sdl["data"]["_service"]["sdl"]
         assert "type Location" in text and "type Product " not in text
         assert (await http.get("/subgraphs/catalog/graphql")).status_code == 404
+
+
+def test_host_and_port_options_win_over_the_environment(env: Any) -> None:
+    from datasources.embedded import free_port
+    from tests.conftest import ServerProcess
+
+    port = free_port()
+    process = ServerProcess(env.environ(), ["--host", "127.0.0.1", "--port", str(port)])
+    env_url, process.url = process.url, f"http://127.0.0.1:{port}"  # UCG_PORT is the other
+    try:
+        process.wait_ready()
+        assert httpx.get(f"{process.url}/healthz").status_code == 200
+        try:
+            httpx.get(f"{env_url}/healthz", timeout=0.5)
+        except httpx.ConnectError:
+            pass
+        else:
+            raise AssertionError("also listening on UCG_PORT")
+    finally:
+        process.stop()
