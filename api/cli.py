@@ -160,6 +160,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
         database_url=settings.database_url,
         redis_url=settings.redis_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        durable=settings.dev_postgres_fsync,
     )
     with servers:
         urls = servers.start()

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     )
     kafka_topic_prefix: str = Field("", description="Prefix for every topic name (tests, tenants)")
     jwt_secret: str = Field("dev-only-secret-change-me-0123456789", min_length=32)
+    dev_postgres_fsync: bool = Field(
+        True,
+        description="`ucg dev`'s embedded Postgres flushes to disk (crash-safe); false is faster",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -10,9 +10,10 @@ can connect with plain URLs:
   directory is ``<workdir>/postgres/data`` and is reused between runs; auth is
   ``trust``, the superuser is ``postgres``.  The URL is TCP:
   ``postgresql://postgres@127.0.0.1:PORT/postgres``.  Unix sockets are
-  disabled.  Durability is traded for speed (``fsync=off``,
-  ``synchronous_commit=off``, ``full_page_writes=off``): fine for dev and
-  tests, not for data you cannot lose in an OS crash.  Postgres refuses to run
+  disabled.  ``durable=False`` (the default, for tests) trades durability for
+  speed (``fsync=off``, ``synchronous_commit=off``, ``full_page_writes=off``);
+  ``ucg dev`` passes ``durable=True`` unless ``UCG_DEV_POSTGRES_FSYNC=false``,
+  so a crash does not lose what a newcomer entered.  Postgres refuses to run
   as root; when this process is root the server runs as the owner of an
   existing data directory, else as the ``embedded_postgres`` user if it exists,
   else as ``nobody``, and ``o+x`` is added to the data directory's ancestors so
@@ -342,6 +343,13 @@ def _postmaster_ready(pgdata: pathlib.Path, port: int) -> bool:
     return _tcp_connectable(port)
 
 
+def _durability_options(durable: bool) -> list[str]:
+    """Postgres settings: crash-safe, or fast for throwaway test data."""
+    if durable:
+        return ["fsync=on", "synchronous_commit=on", "full_page_writes=on"]
+    return ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+
+
 class EmbeddedServers:
     """Starts whichever of the three servers is not given a URL; stops what it started."""
 
@@ -354,8 +362,11 @@ class EmbeddedServers:
         kafka_bootstrap_servers: str | None = None,
         startup_timeout: float = 60.0,
         kafka_port: int | None = None,
+        durable: bool = False,
     ) -> None:
         self.workdir = pathlib.Path(workdir).resolve()
+        # Postgres with fsync and full-page writes (ucg dev), or without (tests: fast).
+        self.durable = durable
         self._database_url = database_url
         self._redis_url = redis_url
         self._kafka_bootstrap_servers = kafka_bootstrap_servers
@@ -507,13 +518,9 @@ class EmbeddedServers:
                 f"port={port}",
                 "-c",
                 "unix_socket_directories=",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
             ]
+            for option in _durability_options(self.durable):
+                argv += ["-c", option]
             # SIGINT = fast shutdown: disconnect clients, stop cleanly.
             return _Child(
                 "postgres", argv, log_path, stop_signal=signal.SIGINT, cwd=pgdata, run_as=run_as

@@ -187,6 +187,31 @@ async def test_stop_redis_then_start_redis_on_same_url(servers: EmbeddedServers)
         await after.aclose()
 
 
+async def test_postgres_is_fast_for_tests_and_crash_safe_when_durable(
+    servers: EmbeddedServers, tmp_path: pathlib.Path
+) -> None:
+    async def settings_of(url: str) -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [
+                await conn.fetchval(f"SHOW {name}")
+                for name in ("fsync", "synchronous_commit", "full_page_writes")
+            ]
+        finally:
+            await conn.close()
+
+    assert await settings_of(servers.urls.database_url) == ["off", "off", "off"]
+    durable = EmbeddedServers(
+        tmp_path,
+        redis_url=servers.urls.redis_url,
+        kafka_bootstrap_servers=servers.urls.kafka_bootstrap_servers,
+        durable=True,
+    )
+    with durable:
+        urls = durable.start()
+        assert await settings_of(urls.database_url) == ["on", "on", "on"]
+
+
 def test_given_urls_start_nothing(tmp_path: pathlib.Path) -> None:
     before = _child_pids()
     given = ServerUrls(
