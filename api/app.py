@@ -18,6 +18,7 @@ from api.mcp import UcgTools, build_mcp_server, principal_from_http
 from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
+from api.web_security import edge_middleware
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
 
@@ -73,6 +74,10 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
             await background.stop()
             await resources.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(WebSocketMetrics)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[*edge_middleware(settings), Middleware(WebSocketMetrics)],
+    )
     app.state.resources = resources
     return app
