@@ -10,8 +10,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from api.background import BackgroundTasks
+from api.graphiql import ASSETS_DIR, ASSETS_PATH
 from api.graphql_view import GraphQLView
 from api.live import LiveServices
 from api.mcp import UcgTools, build_mcp_server, principal_from_http
@@ -51,6 +53,8 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         return JSONResponse(body, status_code=503 if down else 200)
 
     routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if settings.graphiql:
+        routes.append(Mount(ASSETS_PATH, app=StaticFiles(directory=ASSETS_DIR), name="graphiql"))
     routes += metrics_routes(settings, resources)
     mcp = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)

@@ -11,7 +11,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -27,6 +27,7 @@ from strawberry.types.unset import UNSET
 from api import persisted_queries
 from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
 from api.broadcast import SharedFanoutHandler
+from api.graphiql import local_graphiql_html
 from api.input_limits import BadInput, decode_json
 from api.legacy_ws import LegacyGraphQLWSHandler
 from api.logging import request_id_var
@@ -154,6 +155,10 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
     def __init__(self, resources: Resources, schema: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.resources = resources
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with its assets served from the package (works offline)."""
+        return HTMLResponse(local_graphiql_html())
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
