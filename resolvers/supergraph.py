@@ -80,6 +80,58 @@ class NodeQuery:
         return record  # type: ignore[no-any-return]
 
 
+class SupergraphConflict(Exception):
+    """Two subgraphs define the same type, field, argument, enum or union differently."""
+
+
+def _signature(field: Any) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return str(field.type), tuple(sorted((n, str(a.type)) for n, a in field.args.items()))
+
+
+def _check_same(name: str, sources: list[GraphQLNamedType]) -> None:
+    """Fail loudly on any definition two subgraphs disagree on (the merge is not first-wins)."""
+    kinds = {type(s).__name__ for s in sources}
+    if len(kinds) > 1:
+        raise SupergraphConflict(f"{name} is defined as {' and '.join(sorted(kinds))}")
+    descriptions = {s.description for s in sources if s.description}
+    if len(descriptions) > 1:
+        raise SupergraphConflict(f"{name} has different descriptions in the subgraphs")
+    first = sources[0]
+    if isinstance(first, GraphQLEnumType):
+        values = {tuple(sorted(s.values)) for s in sources}  # type: ignore[attr-defined]
+        if len(values) > 1:
+            raise SupergraphConflict(f"enum {name} has different values: {sorted(values)}")
+    if isinstance(first, GraphQLUnionType):
+        members = {tuple(sorted(t.name for t in s.types)) for s in sources}  # type: ignore[attr-defined]
+        if len(members) > 1:
+            raise SupergraphConflict(f"union {name} has different members: {sorted(members)}")
+    if isinstance(first, GraphQLInputObjectType):
+        shapes = {
+            tuple(sorted((n, str(f.type)) for n, f in s.fields.items()))  # type: ignore[attr-defined]
+            for s in sources
+        }
+        if len(shapes) > 1:
+            raise SupergraphConflict(f"input {name} has different fields in the subgraphs")
+    if isinstance(first, (GraphQLObjectType, GraphQLInterfaceType)):
+        seen: dict[str, Any] = {}
+        for source in sources:
+            for field_name, field in source.fields.items():  # type: ignore[attr-defined]
+                if field_name in _FEDERATION_FIELDS:
+                    continue
+                earlier = seen.setdefault(field_name, field)
+                if _signature(earlier) != _signature(field):
+                    raise SupergraphConflict(
+                        f"{name}.{field_name} differs between subgraphs: "
+                        f"{_signature(earlier)} vs {_signature(field)}"
+                    )
+                if (
+                    earlier.description
+                    and field.description
+                    and (earlier.description != field.description)
+                ):
+                    raise SupergraphConflict(f"{name}.{field_name} has different descriptions")
+
+
 class _Merger:
     def __init__(self, schemas: list[GraphQLSchema]) -> None:
         self.sources: dict[str, list[GraphQLNamedType]] = {}
@@ -133,6 +185,7 @@ class _Merger:
         return fields
 
     def _build(self, name: str, sources: list[GraphQLNamedType]) -> GraphQLNamedType:
+        _check_same(name, sources)
         first = sources[0]
         if isinstance(first, (GraphQLScalarType, GraphQLEnumType)):
             return first

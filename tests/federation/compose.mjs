@@ -5,11 +5,12 @@
 //
 // Prints exactly one JSON object on stdout:
 //   {"errors": [{"code", "message"}...], "hints": [{"code", "message"}...],
-//    "supergraphSdl": "<sdl>" | null}
+//    "supergraphSdl": "<sdl>" | null, "apiSchemaSdl": "<sdl>" | null}
+// apiSchemaSdl is the API schema clients of a gateway see (Apollo's toAPISchema).
 // Exit status: 0 when composition succeeded (no errors), 1 when it failed,
 // 2 on a usage error (bad arguments or unreadable file; message on stderr).
 import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { parse, printSchema } from 'graphql';
 import { composeServices } from '@apollo/composition';
 
 function usage(message) {
@@ -50,7 +51,7 @@ function codeOf(err) {
   return (err && err.extensions && err.extensions.code) || 'UNKNOWN';
 }
 
-let result = { errors, hints: [], supergraphSdl: null };
+let result = { errors, hints: [], supergraphSdl: null, apiSchemaSdl: null };
 if (errors.length === 0) {
   let composed;
   try {
@@ -63,6 +64,7 @@ if (errors.length === 0) {
   } else {
     result.hints = (composed.hints ?? []).map((h) => ({ code: h.definition.code, message: h.message }));
     result.supergraphSdl = composed.supergraphSdl;
+    result.apiSchemaSdl = printSchema(composed.schema.toAPISchema().toGraphQLJSSchema());
   }
 }
 
