@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -23,6 +24,16 @@ from api.settings import Settings
 from api.web_security import edge_middleware
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
+
+
+def app_from_environment() -> Starlette:
+    """The app of one `ucg serve --workers N` worker: settings from the environment."""
+    from api.logging import configure_logging
+    from api.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, subgraph=os.environ.get("UCG_SERVE_SUBGRAPH") or None)
 
 
 def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:

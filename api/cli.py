@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from api.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("ucg.cli")
+SERVE_SUBGRAPH_ENV = "UCG_SERVE_SUBGRAPH"
 
 
 def _fail(message: str) -> int:
@@ -33,27 +38,46 @@ def _require_urls(settings: Settings) -> str | None:
     return None
 
 
-def _serve(settings: Settings, subgraph: str | None) -> None:
+def _serve(settings: Settings, subgraph: str | None, workers: int = 1) -> None:
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(
-        create_app(settings, subgraph=subgraph),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        ws="websockets",
-        log_config=None,
-        lifespan="on",
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "ws": "websockets",
+        "log_config": None,
+        "lifespan": "on",
+    }
+    if workers <= 1:
+        uvicorn.run(create_app(settings, subgraph=subgraph), **options)
+        return
+    # Several processes behind one port: uvicorn imports the app in each worker from the
+    # environment (api.app:app_from_environment); metrics are summed over the workers
+    # through a directory they share.
+    if subgraph:
+        os.environ[SERVE_SUBGRAPH_ENV] = subgraph
+    metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="ucg-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **options)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if problem := _require_urls(settings):
         return _fail(problem)
-    _serve(settings, args.subgraph)
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 1:
+        return _fail("--workers must be at least 1")
+    _serve(settings, args.subgraph, workers)
     return 0
 
 
@@ -203,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
         listener.add_argument(
             "--port", type=_port, help="port to listen on (default UCG_PORT, 8000)"
         )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes behind the one port (default UCG_WORKERS, 1)",
+    )
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("mcp", help="serve the MCP tools for AI agents over stdio")
     seed = sub.add_parser("seed", help="load data")

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     hsts_seconds: int = Field(0, ge=0, description="Strict-Transport-Security max-age; 0: off")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(
+        1, ge=1, le=64, description="`ucg serve` worker processes behind the one port"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     graphiql: bool = True
     db_pool_min: int = Field(2, ge=1)

@@ -87,23 +87,21 @@ class UnitOfWork:
         # (A type missing from domain/events.py fails tests/unit/test_event_contract.py.)
         if event.type in EVENT_TYPES:
             validate_event_data(event.type, event.data)
+        # One statement (one round trip): bump the aggregate's sequence, write the row.
         sequence: int = await self.conn.fetchval(
-            """INSERT INTO aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
-               VALUES ($1, $2, 1)
-               ON CONFLICT (aggregate_type, aggregate_id)
-               DO UPDATE SET last_sequence = aggregate_sequences.last_sequence + 1
-               RETURNING last_sequence""",
-            event.aggregate_type,
-            event.aggregate_id,
-        )
-        await self.conn.execute(
-            """INSERT INTO outbox (topic, type, aggregate_type, aggregate_id, sequence, payload)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
+            """WITH seq AS (
+                 INSERT INTO aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
+                 VALUES ($3, $4, 1)
+                 ON CONFLICT (aggregate_type, aggregate_id)
+                 DO UPDATE SET last_sequence = aggregate_sequences.last_sequence + 1
+                 RETURNING last_sequence)
+               INSERT INTO outbox (topic, type, aggregate_type, aggregate_id, sequence, payload)
+               SELECT $1, $2, $3, $4, seq.last_sequence, $5 FROM seq
+               RETURNING sequence""",
             event.topic,
             event.type,
             event.aggregate_type,
             event.aggregate_id,
-            sequence,
             event.data,
         )
         return sequence

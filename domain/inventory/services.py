@@ -20,6 +20,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 
 from domain.auth import Principal, Role, require_roles
 from domain.errors import DomainError, ErrorCode, NotFound
@@ -276,10 +277,21 @@ async def release_reservation(
 
 
 async def commit_reservation(
-    uow: UnitOfWork, reservation_id: uuid.UUID, *, source: str = "checkout"
+    uow: UnitOfWork,
+    reservation_id: uuid.UUID,
+    *,
+    source: str = "checkout",
+    locked: Reservation | None = None,
 ) -> Reservation:
-    """Turn held units into sold ones: on-hand and reserved both drop, with a SOLD movement."""
-    reservation = await uow.inventory.lock_reservation(reservation_id)
+    """Turn held units into sold ones: on-hand and reserved both drop, with a SOLD movement.
+    `locked`: the reservation as this transaction already locked or made it (not read again)."""
+    if locked is not None and locked.id == reservation_id:
+        # The order lock_reservation reads lines in: by sku, then line number.
+        reservation: Reservation | None = replace(
+            locked, lines=sorted(locked.lines, key=lambda line: line.sku)
+        )
+    else:
+        reservation = await uow.inventory.lock_reservation(reservation_id)
     if reservation is None:
         raise NotFound("Reservation", ["reservationId"])
     if reservation.status is ReservationStatus.COMMITTED:

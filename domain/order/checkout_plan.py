@@ -139,6 +139,6 @@ async def take_plan(
 ) -> RoutingPlan:
     """Commit exactly the chosen plan's stock (`hold_chosen_plan`, then sold)."""
     result, reservation = await hold_chosen_plan(uow, cart, drafts, choice, now)
-    await commit_reservation(uow, reservation.id, source=f"checkout:{cart.id}")
+    await commit_reservation(uow, reservation.id, source=f"checkout:{cart.id}", locked=reservation)
     await uow.orders.delete_checkout(cart.id)
     return result
