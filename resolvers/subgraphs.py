@@ -6,8 +6,12 @@ from functools import cache
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.tools import merge_types
+from strawberry.types import Info
 
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
@@ -47,6 +51,53 @@ class FederatedSchema(strawberry.federation.Schema):
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Errors are logged once by the HTTP view, with the request id; not here too."""
+
+    def entities_resolver(  # Strawberry reads these annotations to build `_entities`.
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Each representation is checked before Strawberry resolves it: a typename this
+        subgraph resolves, the fields of one of its keys, each a string. A bad one is an
+        INVALID_REPRESENTATION error at its index, the others still resolve."""
+        checked = [self._check_representation(r) for r in representations]
+        valid = [r for r in checked if not isinstance(r, GraphQLError)]
+        resolved = iter(super().entities_resolver(info, valid) if valid else [])
+        return [r if isinstance(r, GraphQLError) else next(resolved) for r in checked]  # type: ignore[misc]
+
+    def _check_representation(self, representation: Any) -> Any:
+        if not isinstance(representation, dict):
+            return _invalid_representation("A representation must be an object.")
+        type_name = representation.get("__typename")
+        if not isinstance(type_name, str):
+            return _invalid_representation("A representation needs a string __typename.")
+        keys = _resolvable_keys(self, type_name)
+        if not keys:
+            return _invalid_representation(f"This subgraph does not resolve {type_name[:64]!r}.")
+        for fields in keys:
+            if all(isinstance(representation.get(f), str) for f in fields):
+                return {"__typename": type_name, **{f: representation[f] for f in fields}}
+        expected = " or ".join(repr(" ".join(k)) for k in keys)
+        return _invalid_representation(
+            f"A {type_name} representation needs string key fields {expected}."
+        )
+
+
+def _invalid_representation(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "INVALID_REPRESENTATION"})
+
+
+def _resolvable_keys(schema: FederatedSchema, type_name: str) -> list[tuple[str, ...]]:
+    """The key field sets of an entity this subgraph can resolve (none if it cannot)."""
+    entity = schema._schema.get_type("_Entity")
+    if entity is None or type_name not in {t.name for t in entity.types}:  # type: ignore[attr-defined]
+        return []
+    definition = schema.schema_converter.type_map[type_name].definition
+    if not hasattr(definition.origin, "resolve_reference"):  # type: ignore[union-attr]
+        return []
+    return [
+        tuple(d.fields.split())
+        for d in definition.directives or []
+        if isinstance(d, Key) and d.resolvable is not False
+    ]
 
 
 def schema_extensions() -> list[Any]:
