@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from resolvers.bounded_decimal import BOUNDED_DECIMAL
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
 from resolvers.catalog import schema as catalog
@@ -47,6 +49,7 @@ class FederatedSchema(strawberry.federation.Schema):
         # Live events shared by many subscribers execute once per distinct selection.
         kwargs.setdefault("execution_context_class", SharedEventExecutionContext)
         kwargs.setdefault("federation_version", FEDERATION_VERSION)
+        kwargs.setdefault("scalar_overrides", {decimal.Decimal: BOUNDED_DECIMAL})
         super().__init__(*args, **kwargs)
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
