@@ -7,7 +7,15 @@ from functools import cache
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    ValidationContext,
+    ValidationRule,
+    Visitor,
+    visit,
+)
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
@@ -103,12 +111,46 @@ def _resolvable_keys(schema: FederatedSchema, type_name: str) -> list[tuple[str,
     ]
 
 
+class DepthLimiter(QueryDepthLimiter):
+    """Strawberry's depth limit, skipped for a document that spreads an unknown fragment
+    (it raises KeyError there); graphql's KnownFragmentNamesRule reports that one."""
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__(max_depth=max_depth)
+        depth_rule = self.validation_rules[0]
+
+        class KnownFragmentsDepthRule(ValidationRule):
+            def __init__(self, context: ValidationContext) -> None:
+                super().__init__(context)
+                document = context.document
+                defined = {
+                    d.name.value
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                }
+                spread: set[str] = set()
+                visit(document, _SpreadNames(spread))
+                if spread <= defined:
+                    depth_rule(context)
+
+        self.validation_rules = [KnownFragmentsDepthRule]
+
+
+class _SpreadNames(Visitor):
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+        self.names.add(node.name.value)
+
+
 def schema_extensions() -> list[Any]:
     # Factories: a fresh extension per request; their LRU caches live at module level.
     # Order matters: the depth rule joins validation, the cache validates, then the
     # cost check sees a valid document.
     return [
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+        lambda: DepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         IntrospectionSwitch,

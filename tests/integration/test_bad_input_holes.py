@@ -60,3 +60,28 @@ def test_parse_decimal_keeps_ordinary_numbers() -> None:
     assert str(parse_decimal(3)) == "3"
     with pytest.raises(ValueError, match="number"):
         parse_decimal(True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ ...Nope }",
+        "{ products(first: 1) { ...Nope } }",
+        "{ ...A } fragment A on Query { products(first: 1) { ...B } }",
+    ],
+)
+async def test_unknown_fragment_is_a_validation_error(
+    client: httpx.AsyncClient, query: str
+) -> None:
+    body = await graphql(client, query)
+    assert _codes(body) == ["GRAPHQL_VALIDATION_FAILED"], body
+    assert "Unknown fragment" in body["errors"][0]["message"]
+
+
+async def test_depth_limit_still_applies_through_fragments(client: httpx.AsyncClient) -> None:
+    deep = "{ a: __typename }"
+    for _ in range(14):
+        deep = "{ products(first: 1) { edges { node { variants { product " + deep + " } } } } }"
+    body = await graphql(client, "{ ...F } fragment F on Query " + deep)
+    assert set(_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
+    assert any("exceeds maximum operation depth" in e["message"] for e in body["errors"])
