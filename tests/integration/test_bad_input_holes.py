@@ -85,3 +85,34 @@ async def test_depth_limit_still_applies_through_fragments(client: httpx.AsyncCl
     body = await graphql(client, "{ ...F } fragment F on Query " + deep)
     assert set(_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
     assert any("exceeds maximum operation depth" in e["message"] for e in body["errors"])
+
+
+SUBSCRIPTION = 'subscription { stockChanged(skus: ["S-1"]) { sku } }'
+
+
+async def test_subscription_over_post_is_refused(client: httpx.AsyncClient) -> None:
+    body = await graphql(client, SUBSCRIPTION)
+    assert _codes(body) == ["SUBSCRIPTION_NOT_SUPPORTED"], body
+    assert "data" not in body
+
+
+async def test_subscription_over_get_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/graphql",
+        params={"query": SUBSCRIPTION},
+        headers={"accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400, response.text
+    assert _codes(response.json()) == ["SUBSCRIPTION_NOT_SUPPORTED"]
+
+
+async def test_named_query_next_to_a_subscription_still_runs(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": f"query Q {{ __typename }} {SUBSCRIPTION.replace('subscription', 'subscription S')}",
+            "operationName": "Q",
+        },
+    )
+    body = response.json()
+    assert body["data"] == {"__typename": "Query"} and "errors" not in body, body
