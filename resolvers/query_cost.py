@@ -3,8 +3,7 @@
 Shopify-style: every field that returns an object costs 1, scalars and enums 0,
 a mutation's root field 10; a field that returns many items multiplies the cost of
 what it selects (at least 1 per item) by `first`, else by the size of its largest
-list argument (`availability(skus:)`), else by PLAIN_LIST_LENGTH for a plain list (a connection's
-`edges`/`nodes` excepted: `first` counts them).
+list argument (`availability(skus:)`); a plain list without either counts once.
 `__schema` costs 100 and `__type` 10, flat; every alias is counted. The cost is reported to every client in
 `extensions.cost`; an operation over the limit is refused before it runs.
 
@@ -46,9 +45,6 @@ MUTATION_COST = 10
 # Costs are reported in JSON: keep them far inside 64 bits whatever the arguments say.
 MAX_REPORTED_COST = 10**15
 MAX_MULTIPLIER = 2**31 - 1
-# A list without `first` or a list argument (Product.variants, ProductVariant.stockLevels,
-# channels): its length is not known up front, so it is priced as this many items.
-PLAIN_LIST_LENGTH = 5
 # Introspection is priced flat, whatever it selects: one full introspection query fits
 # well within the default limit; a flood of `__schema` aliases does not.
 INTROSPECTION_COSTS = {"__schema": 100, "__type": 10}
@@ -99,12 +95,14 @@ class _Coster:
 
     def multiplier(self, definition: Any, node: FieldNode) -> int | None:
         """How many items a field may return: `first`, else the size of its largest list
-        argument, else PLAIN_LIST_LENGTH for a plain list; None for a single object."""
+        argument; None for a single object or a plain list."""
         if "first" in definition.args:
             value = self.argument_value(definition, node, "first")
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                 return min(value, MAX_MULTIPLIER)
             return 1
+        if not isinstance(get_nullable_type(definition.type), GraphQLList):
+            return None  # e.g. a mutation taking a list of lines returns one payload
         sizes = [
             len(value)
             for name, argument in definition.args.items()
@@ -113,9 +111,7 @@ class _Coster:
         ]
         if sizes:
             return max(max(sizes), 1)
-        if isinstance(get_nullable_type(definition.type), GraphQLList):
-            return PLAIN_LIST_LENGTH
-        return None
+        return None  # a plain list counts once: its length is not known up front
 
     def field_cost(self, parent: GraphQLNamedType, node: FieldNode, seen: frozenset[str]) -> int:
         name = node.name.value
@@ -130,8 +126,6 @@ class _Coster:
             return 0
         selected = self.selection_cost(returns, node.selection_set, seen)
         multiplier = self.multiplier(definition, node)
-        if parent.name.endswith("Connection") and name in ("edges", "nodes"):
-            multiplier = None  # the page: the connection field's `first` counts it
         if multiplier is None:
             return 1 + selected
         # Each returned item costs at least 1, even when only its __typename is asked.
