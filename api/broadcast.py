@@ -54,6 +54,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 
+from api.ws_masking import MaskingSchema, masked_errors
 from api.ws_messages import INVALID_MESSAGE, transport_ws_problem
 from datasources.events.live import MAX_LOCATIONS, MAX_SKUS, STOCK_CHANGED, stock_change, stock_keys
 from datasources.kafka.fanout import EventHub, Subscriber
@@ -236,7 +237,7 @@ class Group:
             result = await result
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
-            payload["errors"] = [e.formatted for e in result.errors]
+            payload["errors"] = [e.formatted for e in masked_errors(list(result.errors))]
         return '"payload":' + orjson.dumps(payload).decode() + "}"
 
     def leave(self, member: Member) -> None:
@@ -275,6 +276,10 @@ class SharedFanoutHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-a
     """graphql-transport-ws with `stockChanged` served from shared groups."""
 
     _writer: ConnectionWriter | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = MaskingSchema(self.schema)  # type: ignore[assignment]
 
     async def handle_message(self, message: Any) -> None:
         problem = transport_ws_problem(message)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -107,6 +107,19 @@ _HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "BAD_REQUEST",
 }
+
+
+def _is_subscription(data: Any) -> bool:
+    """Whether an HTTP request would run a subscription (refused: nothing is executed)."""
+    query = getattr(data, "query", None)
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False  # execution reports GRAPHQL_PARSE_FAILED
+    operation = get_operation_ast(document, getattr(data, "operation_name", None))
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -238,6 +251,17 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
                     GraphQLError(
                         persisted_queries.NOT_FOUND,
                         extensions={"code": "PERSISTED_QUERY_NOT_FOUND"},
+                    )
+                ],
+            )
+        if _is_subscription(data):
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Subscriptions are served over WebSocket (graphql-transport-ws or "
+                        "graphql-ws), not over HTTP GET/POST.",
+                        extensions={"code": "SUBSCRIPTION_NOT_SUPPORTED"},
                     )
                 ],
             )

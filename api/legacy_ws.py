@@ -15,10 +15,15 @@ from typing import Any
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from api.ws_masking import MaskingSchema
 from api.ws_messages import INVALID_MESSAGE, legacy_ws_problem
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = MaskingSchema(self.schema)  # type: ignore[assignment]
+
     async def handle_message(self, message: Any) -> None:
         problem = legacy_ws_problem(message)
         if problem is not None:

@@ -18,6 +18,7 @@ import jwt
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+from pydantic import ValidationError
 
 from api.auth import AuthenticationFailed, authenticate
 from api.resources import Resources
@@ -153,8 +154,29 @@ PRODUCT_FIELDS = """
 """
 
 
+class UcgMCPServer(MCPServer):
+    """Bad tool arguments answer one short, typed line per field, not a pydantic dump."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, ValidationError):
+                raise
+            raise ToolError(bad_arguments_text(name, cause)) from None
+
+
+def bad_arguments_text(tool: str, error: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+        for e in error.errors(include_url=False, include_input=False)[:5]
+    ]
+    return f"BAD_USER_INPUT: invalid arguments for {tool}: " + "; ".join(problems)
+
+
 def build_mcp_server(tools: UcgTools) -> MCPServer:
-    server = MCPServer(name="ucg", instructions=INSTRUCTIONS, version="0.1.0")
+    server = UcgMCPServer(name="ucg", instructions=INSTRUCTIONS, version="0.1.0")
 
     @server.tool(
         description=(

@@ -1,8 +1,10 @@
 """Static query cost, computed once per operation before execution (no per-field hook).
 
 Shopify-style: every field that returns an object costs 1, scalars and enums 0,
-a mutation's root field 10, and a field with a `first` argument multiplies the
-cost of what it selects by `first`. The cost is reported to every client in
+a mutation's root field 10; a field that returns many items multiplies the cost of
+what it selects (at least 1 per item) by `first`, else by the size of its largest
+list argument (`availability(skus:)`); a plain list without either counts once.
+`__schema` costs 100 and `__type` 10, flat; every alias is counted. The cost is reported to every client in
 `extensions.cost`; an operation over the limit is refused before it runs.
 
 The same cost is taken from the client's leaky bucket (datasources/redis/
@@ -22,6 +24,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -30,6 +33,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
     is_composite_type,
     value_from_ast,
 )
@@ -41,6 +45,9 @@ MUTATION_COST = 10
 # Costs are reported in JSON: keep them far inside 64 bits whatever the arguments say.
 MAX_REPORTED_COST = 10**15
 MAX_MULTIPLIER = 2**31 - 1
+# Introspection is priced flat, whatever it selects: one full introspection query fits
+# well within the default limit; a flood of `__schema` aliases does not.
+INTROSPECTION_COSTS = {"__schema": 100, "__type": 10}
 
 
 class _Coster:
@@ -79,24 +86,50 @@ class _Coster:
                 total += self.selection_cost(target, fragment.selection_set, seen | {name})
         return total
 
+    def argument_value(self, definition: Any, node: FieldNode, name: str) -> Any:
+        value = definition.args[name].default_value
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                value = value_from_ast(argument.value, definition.args[name].type, self.variables)
+        return value
+
+    def multiplier(self, definition: Any, node: FieldNode) -> int | None:
+        """How many items a field may return: `first`, else the size of its largest list
+        argument; None for a single object or a plain list."""
+        if "first" in definition.args:
+            value = self.argument_value(definition, node, "first")
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return min(value, MAX_MULTIPLIER)
+            return 1
+        if not isinstance(get_nullable_type(definition.type), GraphQLList):
+            return None  # e.g. a mutation taking a list of lines returns one payload
+        sizes = [
+            len(value)
+            for name, argument in definition.args.items()
+            if isinstance(get_nullable_type(argument.type), GraphQLList)
+            and isinstance(value := self.argument_value(definition, node, name), list)
+        ]
+        if sizes:
+            return max(max(sizes), 1)
+        return None  # a plain list counts once: its length is not known up front
+
     def field_cost(self, parent: GraphQLNamedType, node: FieldNode, seen: frozenset[str]) -> int:
+        name = node.name.value
+        if name in INTROSPECTION_COSTS:
+            return INTROSPECTION_COSTS[name]
         fields = getattr(parent, "fields", {})
-        definition = fields.get(node.name.value)
-        if definition is None:  # __typename and friends
+        definition = fields.get(name)
+        if definition is None:  # __typename
             return 0
         returns = get_named_type(definition.type)
         if not is_composite_type(returns):
             return 0
-        multiplier = 1
-        first_arg = definition.args.get("first")
-        if first_arg is not None:
-            value = first_arg.default_value
-            for argument in node.arguments or ():
-                if argument.name.value == "first":
-                    value = value_from_ast(argument.value, first_arg.type, self.variables)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                multiplier = min(value, MAX_MULTIPLIER)
-        return 1 + multiplier * self.selection_cost(returns, node.selection_set, seen)
+        selected = self.selection_cost(returns, node.selection_set, seen)
+        multiplier = self.multiplier(definition, node)
+        if multiplier is None:
+            return 1 + selected
+        # Each returned item costs at least 1, even when only its __typename is asked.
+        return 1 + multiplier * max(selected, 1)
 
 
 def operation_cost(

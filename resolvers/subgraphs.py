@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import decimal
 from functools import cache
 from typing import Any
 
 import strawberry
+from graphql import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    ValidationContext,
+    ValidationRule,
+    Visitor,
+    visit,
+)
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.tools import merge_types
+from strawberry.types import Info
 
+from resolvers.bounded_decimal import BOUNDED_DECIMAL
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
 from resolvers.catalog import schema as catalog
@@ -44,10 +58,92 @@ class FederatedSchema(strawberry.federation.Schema):
         # Live events shared by many subscribers execute once per distinct selection.
         kwargs.setdefault("execution_context_class", SharedEventExecutionContext)
         kwargs.setdefault("federation_version", FEDERATION_VERSION)
+        kwargs.setdefault("scalar_overrides", {decimal.Decimal: BOUNDED_DECIMAL})
         super().__init__(*args, **kwargs)
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Errors are logged once by the HTTP view, with the request id; not here too."""
+
+    def entities_resolver(  # Strawberry reads these annotations to build `_entities`.
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Each representation is checked before Strawberry resolves it: a typename this
+        subgraph resolves, the fields of one of its keys, each a string. A bad one is an
+        INVALID_REPRESENTATION error at its index, the others still resolve."""
+        checked = [self._check_representation(r) for r in representations]
+        valid = [r for r in checked if not isinstance(r, GraphQLError)]
+        resolved = iter(super().entities_resolver(info, valid) if valid else [])
+        return [r if isinstance(r, GraphQLError) else next(resolved) for r in checked]  # type: ignore[misc]
+
+    def _check_representation(self, representation: Any) -> Any:
+        if not isinstance(representation, dict):
+            return _invalid_representation("A representation must be an object.")
+        type_name = representation.get("__typename")
+        if not isinstance(type_name, str):
+            return _invalid_representation("A representation needs a string __typename.")
+        keys = _resolvable_keys(self, type_name)
+        if not keys:
+            return _invalid_representation(f"This subgraph does not resolve {type_name[:64]!r}.")
+        for fields in keys:
+            if all(isinstance(representation.get(f), str) for f in fields):
+                return {"__typename": type_name, **{f: representation[f] for f in fields}}
+        expected = " or ".join(repr(" ".join(k)) for k in keys)
+        return _invalid_representation(
+            f"A {type_name} representation needs string key fields {expected}."
+        )
+
+
+def _invalid_representation(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "INVALID_REPRESENTATION"})
+
+
+def _resolvable_keys(schema: FederatedSchema, type_name: str) -> list[tuple[str, ...]]:
+    """The key field sets of an entity this subgraph can resolve (none if it cannot)."""
+    entity = schema._schema.get_type("_Entity")
+    if entity is None or type_name not in {t.name for t in entity.types}:  # type: ignore[attr-defined]
+        return []
+    definition = schema.schema_converter.type_map[type_name].definition
+    if not hasattr(definition.origin, "resolve_reference"):  # type: ignore[union-attr]
+        return []
+    return [
+        tuple(d.fields.split())
+        for d in definition.directives or []
+        if isinstance(d, Key) and d.resolvable is not False
+    ]
+
+
+class DepthLimiter(QueryDepthLimiter):
+    """Strawberry's depth limit, skipped for a document that spreads an unknown fragment
+    (it raises KeyError there); graphql's KnownFragmentNamesRule reports that one."""
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__(max_depth=max_depth)
+        depth_rule = self.validation_rules[0]
+
+        class KnownFragmentsDepthRule(ValidationRule):
+            def __init__(self, context: ValidationContext) -> None:
+                super().__init__(context)
+                document = context.document
+                defined = {
+                    d.name.value
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                }
+                spread: set[str] = set()
+                visit(document, _SpreadNames(spread))
+                if spread <= defined:
+                    depth_rule(context)
+
+        self.validation_rules = [KnownFragmentsDepthRule]
+
+
+class _SpreadNames(Visitor):
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+        self.names.add(node.name.value)
 
 
 def schema_extensions() -> list[Any]:
@@ -55,7 +151,7 @@ def schema_extensions() -> list[Any]:
     # Order matters: the depth rule joins validation, the cache validates, then the
     # cost check sees a valid document.
     return [
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+        lambda: DepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         IntrospectionSwitch,

@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from api.ws_messages import legacy_ws_problem, transport_ws_problem
-from tests.live import LEGACY_WS, TRANSPORT_WS
+from tests.live import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 INIT = {"type": "connection_init", "payload": {}}
 QUERY = {"query": "{ __typename }"}
@@ -81,3 +81,18 @@ def test_shape_checks() -> None:
     assert legacy_ws_problem({"type": "stop", "id": "x" * 200}) is not None
     assert legacy_ws_problem({"type": "connection_terminate"}) is None
     assert legacy_ws_problem({"type": "connection_init", "payload": []}) is not None
+
+
+@pytest.mark.slow
+async def test_errors_over_both_protocols_carry_codes(serve: Any) -> None:
+    server = serve()
+    seen = {}
+    for protocol in (TRANSPORT_WS, LEGACY_WS):
+        socket = await GraphQLSocket.open(server.url, protocol=protocol)
+        try:
+            await socket.subscribe('{ node(id: "not-a-global-id") { id } }')
+            message = await socket.receive()
+        finally:
+            await socket.close()
+        seen[protocol] = [e.get("extensions", {}).get("code") for e in message["payload"]["errors"]]
+    assert seen == {TRANSPORT_WS: ["INVALID_ID"], LEGACY_WS: ["INVALID_ID"]}

@@ -79,3 +79,19 @@ async def test_check_availability_is_one_graphql_operation(
         assert availability[3]["variant"] is None
     finally:
         await resources.close()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"skus": "ABC"}, {"skus": [1, {"a": 2}]}, {}, {"skus": None}],
+)
+async def test_bad_tool_arguments_answer_a_short_typed_text(
+    env: TestEnv, arguments: dict[str, Any]
+) -> None:
+    resources = create_app(env.settings()).state.resources
+    server = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
+    with pytest.raises(ToolError) as raised:
+        await server.call_tool("check_availability", arguments, HttpCall("203.0.113.10"))  # type: ignore[arg-type]
+    text = str(raised.value)
+    assert text.startswith("BAD_USER_INPUT: invalid arguments for check_availability: skus")
+    assert "pydantic" not in text and "validation error" not in text and len(text) < 300
