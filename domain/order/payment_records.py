@@ -57,7 +57,22 @@ class AuthorizationAttempt:
         return provider_key(self.idempotency_key)
 
 
-class PaymentRecords(Protocol):
+class PaymentCallLog(Protocol):
+    async def record_call(
+        self,
+        call: PaymentCall,
+        key: str,
+        amount: PaymentAmount,
+        *,
+        authorization_id: str,
+        reference: str | None,
+        order_id: uuid.UUID | None,
+    ) -> None:
+        """A capture/void/refund the service made, in the deciding transaction."""
+        ...
+
+
+class PaymentRecords(PaymentCallLog, Protocol):
     async def start_authorization(
         self, key: str, provider: str, amount: PaymentAmount
     ) -> AuthorizationAttempt:
@@ -80,19 +95,6 @@ class PaymentRecords(Protocol):
 
     async def orphan_attempts(self, created_before: datetime, limit: int) -> list[str]:
         """Keys of PENDING/AUTHORIZED attempts without an order, created before then."""
-        ...
-
-    async def record_call(
-        self,
-        call: PaymentCall,
-        key: str,
-        amount: PaymentAmount,
-        *,
-        authorization_id: str,
-        reference: str | None,
-        order_id: uuid.UUID | None,
-    ) -> None:
-        """A capture/void/refund the service made, in the deciding transaction."""
         ...
 
 

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from domain.errors import DomainError, ErrorCode
 from domain.order.aftersale import payment_adjustment
-from domain.order.payment_records import PaymentCall
+from domain.order.payment_records import PaymentCall, PaymentCallLog
 from domain.order.payments import (
     Captured,
     PaymentAmount,
@@ -54,19 +54,9 @@ class Settlement:
     voided: bool  # the uncaptured rest was released now
 
 
-class PaymentRepository(Protocol):
+class PaymentRepository(PaymentCallLog, Protocol):
     async def payments_for_update(self, order_id: uuid.UUID) -> list[PaymentState]: ...
     async def save_payment(self, payment: PaymentState) -> None: ...
-    async def record_call(
-        self,
-        call: PaymentCall,
-        key: str,
-        amount: PaymentAmount,
-        *,
-        authorization_id: str,
-        reference: str | None,
-        order_id: uuid.UUID | None,
-    ) -> None: ...
 
 
 class SettlementUnitOfWork(Protocol):
