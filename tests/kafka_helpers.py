@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +17,7 @@ from datasources.kafka import topics
 from datasources.kafka.client import create_producer, ensure_topics
 from datasources.kafka.consumer import InboundConsumer
 from datasources.postgres.pool import create_pool
-from tests.conftest import TestEnv
+from tests.conftest import ROOT, TestEnv
 
 
 @asynccontextmanager
@@ -63,3 +67,40 @@ async def wait_for(predicate: Any, within: float = 30) -> None:
             if await predicate():
                 return
             await asyncio.sleep(0.05)
+
+
+async def consume_until(
+    env: TestEnv, topic_names: str, done: Callable[[], Any], within: float = 60
+) -> int:
+    """Run `ucg consume --topics <topic_names>` as a real process until `await done()` holds
+    (failing with its log if it exits first), stop it with SIGTERM; its exit code."""
+    log = tempfile.TemporaryFile()
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "consume", "--topics", topic_names],
+            env=env.environ(UCG_LOG_LEVEL="WARNING"),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    process = start()
+    try:
+
+        async def ready() -> bool:
+            if process.poll() is not None:
+                log.seek(0)
+                raise AssertionError(f"ucg consume exited: {log.read().decode()[-2000:]}")
+            return bool(await done())
+
+        await wait_for(ready, within=within)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+    return process.returncode

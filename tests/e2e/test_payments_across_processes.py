@@ -3,10 +3,6 @@ one is gone: the test provider's state is in Postgres, not in a process."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import tempfile
 import uuid
 from typing import Any
 
@@ -15,10 +11,10 @@ import httpx
 
 from datasources.kafka import topics
 from domain.ids import to_global_id
-from tests.conftest import ROOT, TestEnv
+from tests.conftest import TestEnv
 from tests.helpers import keep_cart_tokens, unique
 from tests.integration.test_fulfillment_kafka import update
-from tests.kafka_helpers import kafka_producer, wait_for
+from tests.kafka_helpers import consume_until, kafka_producer
 from tests.order_helpers import complete, guest_carts, make_sale
 
 
@@ -41,35 +37,11 @@ async def test_authorized_in_serve_captured_by_consume_after_a_restart(
     async with kafka_producer(env) as producer:
         await producer.send_and_wait(topic, update("x-1", fulfillmentId=gid, status="PICKING"))
         await producer.send_and_wait(topic, update("x-2", fulfillmentId=gid, status="SHIPPED"))
-    log = tempfile.TemporaryFile()
 
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "consume", "--topics", "fulfillment"],
-            env=env.environ(UCG_LOG_LEVEL="WARNING"),
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    async def captured() -> bool:
+        return await db.fetchval("SELECT status FROM payments") == "CAPTURED"
 
-    process = start()
-    try:
-
-        async def captured() -> bool:
-            if process.poll() is not None:
-                log.seek(0)
-                raise AssertionError(f"ucg consume exited: {log.read().decode()[-2000:]}")
-            return await db.fetchval("SELECT status FROM payments") == "CAPTURED"
-
-        await wait_for(captured, within=60)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    assert await consume_until(env, "fulfillment", captured) == 0
     total = 1999 + 495
     provider = await db.fetchrow(
         "SELECT amount_minor, captured_minor FROM test_provider_authorizations"

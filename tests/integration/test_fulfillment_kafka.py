@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-import sys
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,9 +23,9 @@ from datasources.kafka.consumer import InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
 from datasources.payments.gateway import build_payment_gateway
 from domain.ids import to_global_id
-from tests.conftest import ROOT, TestEnv
+from tests.conftest import TestEnv
 from tests.helpers import unique
-from tests.kafka_helpers import kafka_producer, running_consumer, wait_for
+from tests.kafka_helpers import consume_until, kafka_producer, running_consumer, wait_for
 from tests.order_helpers import complete, guest_carts, make_sale
 
 
@@ -255,35 +251,11 @@ async def test_ucg_consume_topics_fulfillment_applies_updates_in_its_own_process
     topic = env.settings().topic(topics.FULFILLMENT_UPDATES)
     gid = to_global_id("Fulfillment", placed["fulfillment"])
     await producer.send_and_wait(topic, update("p-1", fulfillmentId=gid, status="PACKED"))
-    log = tempfile.TemporaryFile()
 
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "consume", "--topics", "fulfillment"],
-            env=env.environ(UCG_LOG_LEVEL="WARNING"),
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    async def packed() -> bool:
+        return await db.fetchval("SELECT status FROM fulfillments") == "PACKED"
 
-    process = start()
-    try:
-
-        async def packed() -> bool:
-            if process.poll() is not None:
-                log.seek(0)
-                raise AssertionError(f"ucg consume exited: {log.read().decode()[-2000:]}")
-            return await db.fetchval("SELECT status FROM fulfillments") == "PACKED"
-
-        await wait_for(packed, within=60)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-    assert process.returncode == 0
+    returncode = await consume_until(env, "fulfillment", packed)
+    assert returncode == 0
     assert await db.fetchval("SELECT event_id FROM processed_events") == "p-1"
     assert await db.fetchval("SELECT status FROM orders") == "IN_PROGRESS"
