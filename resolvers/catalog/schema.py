@@ -58,11 +58,16 @@ class PredictiveSearchResult:
 MAX_PREDICTIONS = 10
 
 
-async def _search_query(info: Info, text: str) -> str | None:
-    """The tsquery for the search text, each word accepting its spelling correction."""
+async def _corrected(info: Info, text: str) -> tuple[list[str], dict[str, str | None]]:
+    """The search text's words and their spelling corrections (one statement, none if empty)."""
     words = search_words(text)
     corrections = await catalog_db.spelling_corrections(info.context.pool, words) if words else {}
-    return corrected_tsquery(words, corrections)
+    return words, corrections
+
+
+async def _search_query(info: Info, text: str) -> str | None:
+    """The tsquery for the search text, each word accepting its spelling correction."""
+    return corrected_tsquery(*await _corrected(info, text))
 
 
 @strawberry.type
@@ -156,11 +161,10 @@ class Query:
             raise DomainError(
                 ErrorCode.INVALID, f"`limit` must be between 1 and {MAX_PREDICTIONS}.", ["limit"]
             )
-        words = search_words(query)
+        words, corrections = await _corrected(info, query)
         if not words:
             return PredictiveSearchResult(products=[], queries=[])
         pool = info.context.pool
-        corrections = await catalog_db.spelling_corrections(pool, words)
         rows = await catalog_db.search_products_page(
             pool,
             limit=limit,
