@@ -36,7 +36,6 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
-    FragmentDefinitionNode,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
@@ -61,7 +60,7 @@ from datasources.kafka.fanout import EventHub, Subscriber
 from domain.errors import InvalidId
 from domain.ids import from_global_id
 from resolvers.live import OVERFLOW_CLOSE_CODE, OVERFLOW_CLOSE_REASON
-from resolvers.query_cost import DEFAULT_MAX_COST, client_key, operation_cost, rate_limiter
+from resolvers.query_cost import DEFAULT_MAX_COST, client_key, document_cost, rate_limiter
 from resolvers.shared_events import frozen, viewer_class
 from resolvers.subgraphs import MAX_QUERY_DEPTH
 
@@ -144,12 +143,8 @@ async def admitted(schema: GraphQLSchema, plan: Plan, context: Any) -> bool:
         rules.append(NoSchemaIntrospectionCustomRule)
     if validate(schema, plan.document, rules):
         return False
-    operation = next(d for d in plan.document.definitions if isinstance(d, OperationDefinitionNode))
-    fragments = {
-        d.name.value: d for d in plan.document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    cost = operation_cost(schema, operation, fragments, plan.variables)
-    if cost > getattr(settings, "max_query_cost", DEFAULT_MAX_COST):
+    cost = document_cost(schema, plan.document, plan.operation_name, plan.variables)
+    if cost is None or cost > getattr(settings, "max_query_cost", DEFAULT_MAX_COST):
         return False
     limiter = rate_limiter(context)
     return limiter is None or (await limiter.take(client_key(context), cost)).allowed

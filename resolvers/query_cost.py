@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -154,6 +155,25 @@ def operation_cost(
     return min(cost, MAX_REPORTED_COST)
 
 
+def document_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any],
+) -> int | None:
+    """The static cost of the document's chosen operation; None when no operation matches."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    chosen = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
+    return operation_cost(schema, chosen[0], fragments, variables) if chosen else None
+
+
 DEFAULT_MAX_COST = 5000
 
 
@@ -213,23 +233,13 @@ class QueryCost(SchemaExtension):
         self.max_cost = getattr(settings, "max_query_cost", DEFAULT_MAX_COST)
         max_cost = self.max_cost
         if context.pre_execution_errors == [] and context.graphql_document is not None:
-            document = context.graphql_document
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            chosen = [
-                op
-                for op in operations
-                if context.operation_name is None
-                or (op.name is not None and op.name.value == context.operation_name)
-            ]
-            if chosen:
-                self.cost = operation_cost(
-                    context.schema._schema, chosen[0], fragments, context.variables or {}
-                )
+            self.cost = document_cost(
+                context.schema._schema,
+                context.graphql_document,
+                context.operation_name,
+                context.variables or {},
+            )
+            if self.cost is not None:
                 if self.cost > max_cost:
                     context.pre_execution_errors = [
                         GraphQLError(
