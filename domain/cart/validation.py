@@ -12,11 +12,11 @@ from domain.authz import may_use_cart
 from domain.cart.discounts import normalize_code
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy
 from domain.errors import DomainError, ErrorCode, NotFound
+from domain.geography import COUNTRY_CODES
 from domain.models import Cart
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PROVINCE = re.compile(r"^[A-Z0-9]{1,3}$")
 MAX_ATTRIBUTES = 20
 MAX_NOTE = 5000
@@ -77,10 +77,10 @@ def check_buyer_identity(buyer: BuyerIdentityInput, field: list[str]) -> None:
         raise DomainError(
             ErrorCode.INVALID, "Phone must be in E.164 form, e.g. +31201234567.", [*field, "phone"]
         )
-    if buyer.country_code is not None and not _COUNTRY.match(buyer.country_code):
+    if buyer.country_code is not None and buyer.country_code not in COUNTRY_CODES:
         raise DomainError(
             ErrorCode.INVALID,
-            "Country code must be ISO 3166-1 alpha-2, e.g. NL.",
+            "Country code must be an ISO 3166-1 alpha-2 code in upper case, e.g. NL.",
             [*field, "countryCode"],
         )
     if buyer.province_code is not None and not _PROVINCE.match(buyer.province_code):

@@ -32,6 +32,7 @@ from domain.customer.records import (
     CustomerIdentity,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.geography import check_country_code
 from domain.models import Customer, OutboxEvent
 
 CUSTOMERS_TOPIC = "ucg.customers.v1"
@@ -290,13 +291,7 @@ def validate_address(fields: AddressFields) -> AddressFields:
             )
         return value
 
-    country = fields.country_code.strip().upper()
-    if len(country) != 2 or not country.isascii() or not country.isalpha():
-        raise DomainError(
-            ErrorCode.INVALID,
-            "countryCode is an ISO 3166-1 alpha-2 code, e.g. DE.",
-            ["input", "countryCode"],
-        )
+    country = check_country_code(fields.country_code, ["input", "countryCode"])
     return AddressFields(
         name=text(fields.name, "name", False),
         line1=text(fields.line1, "line1", True),
