@@ -18,6 +18,7 @@ from api.graphiql import ASSETS_DIR, ASSETS_PATH
 from api.graphql_view import GraphQLView
 from api.live import LiveServices
 from api.mcp import UcgTools, build_mcp_server, principal_from_http
+from api.mcp_envelope import JsonRpcEnvelopeGuard
 from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
@@ -69,7 +70,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     routes += metrics_routes(settings, resources)
     mcp = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)
-    routes.append(Mount("/mcp", app=mcp_app))
+    routes.append(Mount("/mcp", app=JsonRpcEnvelopeGuard(mcp_app)))
 
     background = BackgroundTasks()
 
