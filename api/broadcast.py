@@ -63,6 +63,7 @@ from resolvers.live import OVERFLOW_CLOSE_CODE, OVERFLOW_CLOSE_REASON
 from resolvers.query_cost import DEFAULT_MAX_COST, client_key, document_cost, rate_limiter
 from resolvers.shared_events import frozen, viewer_class
 from resolvers.subgraphs import MAX_QUERY_DEPTH
+from resolvers.trusted_documents import trusted_documents
 
 log = logging.getLogger("ucg.broadcast")
 SHARED_FIELD = "stockChanged"
@@ -102,6 +103,9 @@ def plan(schema: GraphQLSchema, payload: dict[str, Any], context: Any) -> Plan |
     query = payload.get("query")
     if not isinstance(query, str) or getattr(context, "events", None) is None:
         return None
+    documents = trusted_documents(getattr(context, "settings", None))
+    if documents is not None and not documents.trusts(query):
+        return None  # the ordinary path refuses it with PERSISTED_QUERY_NOT_IN_LIST
     document = _document(schema, query)
     if document is None:
         return None

@@ -123,6 +123,58 @@ def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trusted_documents(_: Settings, args: argparse.Namespace) -> int:
+    """`build`: an Apollo manifest from .graphql files (one document per file); `check`:
+    every document of a manifest parses and validates against the schema."""
+    import orjson
+    from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+
+    from resolvers.supergraph import supergraph_schema
+    from resolvers.trusted_documents import APOLLO_FORMAT, ManifestError, load_manifest, sha256
+
+    schema = supergraph_schema()._schema
+    if args.action == "build":
+        operations = []
+        for name in args.files:
+            try:
+                body = Path(name).read_text()
+                document = parse(body)
+            except (OSError, UnicodeDecodeError) as exc:
+                return _fail(f"cannot read {name}: {exc}")
+            except GraphQLError as exc:
+                return _fail(f"{name}: {exc.message}")
+            ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(ops) != 1:
+                return _fail(f"{name}: a file holds exactly one operation (it has {len(ops)})")
+            operations.append(
+                {
+                    "id": sha256(body),
+                    "name": ops[0].name.value if ops[0].name else None,
+                    "type": ops[0].operation.value,
+                    "body": body,
+                }
+            )
+        manifest = {"format": APOLLO_FORMAT, "version": 1, "operations": operations}
+        Path(args.output).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        print(f"wrote {len(operations)} operations to {args.output}")
+        return 0
+    try:
+        documents = load_manifest(args.manifest)
+    except ManifestError as exc:
+        return _fail(str(exc))
+    problems = []
+    for document_id, body in documents.by_id.items():
+        try:
+            errors = validate(schema, parse(body))
+        except GraphQLError as exc:
+            errors = [exc]
+        problems += [f"{document_id[:16]}: {e.message}" for e in errors]
+    if problems:
+        return _fail("documents that do not validate:\n" + "\n".join(sorted(set(problems))))
+    print(f"{len(documents.hashes)} documents, all valid against the schema")
+    return 0
+
+
 def cmd_mcp(settings: Settings, _: argparse.Namespace) -> int:
     """MCP over stdio, acting as UCG_MCP_TOKEN: a bearer token or an API key (anonymous if unset)."""
     from api.auth import AuthenticationFailed, authenticate
@@ -249,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated subset: inventory (ucg.inventory.adjustments.v1), "
         "fulfillment (ucg.fulfillment.updates.v1); default all",
     )
+    trusted = sub.add_parser(
+        "trusted-documents", help="build or check a manifest of registered operations"
+    )
+    trusted_sub = trusted.add_subparsers(dest="action", required=True)
+    build = trusted_sub.add_parser("build", help="an Apollo manifest from .graphql files")
+    build.add_argument("files", nargs="+", help="one operation (and its fragments) per file")
+    build.add_argument("-o", "--output", required=True, help="the manifest to write")
+    check = trusted_sub.add_parser("check", help="validate a manifest against the schema")
+    check.add_argument("manifest", help="Apollo or Relay manifest (JSON)")
     from api import cli_auth
 
     cli_auth.add_parsers(sub)
@@ -267,6 +328,7 @@ COMMANDS = {
     "relay": cmd_relay,
     "mcp": cmd_mcp,
     "consume": cmd_consume,
+    "trusted-documents": cmd_trusted_documents,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ from api.logging import request_id_var
 from api.resources import Resources
 from domain.errors import DomainError
 from resolvers.context import Context
+from resolvers.trusted_documents import NOT_IN_LIST, TrustedDocuments, trusted_documents
 
 log = logging.getLogger("ucg.graphql")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -107,6 +109,29 @@ _HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "BAD_REQUEST",
 }
+
+
+DOCUMENT_ID = "ucgDocumentId"
+
+
+def _registered(documents: TrustedDocuments, data: GraphQLRequestData) -> GraphQLRequestData:
+    """Trusted documents mode: the request with its registered document filled in from its
+    id; a request with only its text passes on (the schema extension checks the text)."""
+    extensions = data.extensions or {}
+    persisted = extensions.get("persistedQuery")
+    document_id = extensions.get(DOCUMENT_ID)
+    if isinstance(persisted, dict):
+        document_id = persisted.get("sha256Hash")
+    if document_id is None:
+        return data
+    document = documents.document(document_id) if isinstance(document_id, str) else None
+    if document is None or (data.query is not None and data.query != document):
+        raise BadInput(
+            NOT_IN_LIST,
+            "This server runs only registered operations (trusted documents); no "
+            "registered document has this id.",
+        )
+    return replace(data, query=document)
 
 
 def _is_subscription(data: Any) -> bool:
@@ -236,6 +261,9 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
         data = await super().parse_http_body(request_adapter)
         if isinstance(data, GraphQLRequestData):
             settings = self.resources.settings
+            documents = trusted_documents(settings)
+            if documents is not None:
+                return _registered(documents, data)
             return await persisted_queries.resolve(
                 self.resources.redis, settings.cache_key_prefix, data
             )
@@ -271,6 +299,12 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
         value = decode_json(data)
         if not isinstance(value, (dict, list)):
             raise BadInput("BAD_REQUEST", "The request body must be a JSON object.")
+        if isinstance(value, dict) and trusted_documents(self.resources.settings) is not None:
+            # Relay and the GraphQL-over-HTTP persisted documents draft name a registered
+            # document at the top level; Strawberry keeps only query/variables/extensions.
+            document_id = value.get("documentId", value.get("doc_id"))
+            if document_id is not None and isinstance(value.get("extensions", {}), dict):
+                value["extensions"] = {**value.get("extensions", {}), DOCUMENT_ID: document_id}
         return value
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]

@@ -72,6 +72,7 @@ class UcgTools:
             # as over GraphQL, rather than sharing one bucket.
             request=_http_request(ctx),
             cart_tokens=[cart_token] if cart_token else None,
+            internal=True,
         )
         result = await supergraph_schema().execute(
             document, variable_values=variables, context_value=context

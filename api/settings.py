@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from resolvers.trusted_documents import ManifestError, load_manifest
+
 if TYPE_CHECKING:
     from domain.order.payments import PaymentGateway
 
@@ -87,6 +89,11 @@ class Settings(BaseSettings):
     )
     payment_test_latency_ms: int = Field(
         0, ge=0, description="Test provider: wait this long per call (a PSP round trip)"
+    )
+    trusted_documents: str | None = Field(
+        None,
+        description="Path to a persisted-query manifest (Apollo's or Relay's format); when "
+        "set, only the operations it lists run (docs/SECURITY.md)",
     )
     introspection: bool = Field(
         True, description="Allow __schema/__type queries (GraphiQL and tools need it)"
@@ -184,6 +191,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("trusted_documents")
+    @classmethod
+    def _manifest_loads(cls, value: str | None) -> str | None:
+        # Read at start: a server that cannot read its manifest refuses to start.
+        if value:
+            try:
+                load_manifest(value)
+            except ManifestError as exc:
+                raise ValueError(str(exc)) from None
+        return value or None
 
     @model_validator(mode="after")
     def _bucket_holds_one_operation(self) -> Settings:

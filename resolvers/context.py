@@ -183,6 +183,9 @@ class Context:
     # Cart tokens the caller presented: MCP's cart_token argument; over HTTP the
     # X-Cart-Token header (comma-separated), read on first use.
     cart_tokens: list[str] | None = None
+    # True for operations the server itself runs from code (the MCP tools): trusted
+    # documents mode does not check them.
+    internal: bool = False
     _held_carts: frozenset[Any] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:

@@ -45,6 +45,7 @@ from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
 from resolvers.string_guard import StringGuard
+from resolvers.trusted_documents import TrustedDocumentsOnly
 
 MAX_QUERY_DEPTH = 12
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
@@ -154,6 +155,7 @@ def schema_extensions() -> list[Any]:
         lambda: DepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
+        TrustedDocumentsOnly,
         IntrospectionSwitch,
         StringGuard,
         QueryCost,
