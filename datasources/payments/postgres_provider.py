@@ -1,7 +1,7 @@
 """The built-in test payment provider with its state in Postgres.
 
 The same rules and magic card tokens as the in-memory `test_provider` (its
-docstring has the table), but every authorization and every remembered reply
+docstring has the table; both apply `provider_rules`), but every authorization and every remembered reply
 is a row (tables `test_provider_*`, migration 0011), so an authorization made
 by `ucg serve` can be captured by `ucg consume` in another process, or after a
 restart. It stands in for an external service: each call is its own short
@@ -14,20 +14,14 @@ benchmarks and timeout tests).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
 import asyncpg
 
-from datasources.payments.test_provider import (
-    APPROVING_TOKENS,
-    AUTHORIZATION_TTL,
-    DECLINING_TOKENS,
-    LIMIT_PREFIX,
-)
-from domain.money import is_currency_code
+from datasources.payments import provider_rules as rules
+from datasources.payments.provider_rules import AUTHORIZATION_TTL, TestAuthorization
 from domain.order.payments import (
     Authorized,
     Captured,
@@ -92,32 +86,6 @@ def _fingerprint(*parts: object) -> str:
     return "|".join(str(p) for p in parts)
 
 
-def _invalid_amount(amount: PaymentAmount) -> PaymentFailure | None:
-    if amount.amount_minor <= 0 or not is_currency_code(amount.currency_code):
-        return PaymentFailure(
-            F.INVALID_AMOUNT, "Amounts must be positive, in an ISO 4217 currency."
-        )
-    return None
-
-
-def _decline(amount: PaymentAmount, card_token: str) -> PaymentFailure | None:
-    invalid = _invalid_amount(amount)
-    if invalid is not None:
-        return invalid
-    if card_token in DECLINING_TOKENS:
-        return PaymentFailure(*DECLINING_TOKENS[card_token])
-    if card_token.startswith(LIMIT_PREFIX):
-        limit = card_token[len(LIMIT_PREFIX) :]
-        if not limit.isdigit():
-            return PaymentFailure(F.INVALID_CARD_TOKEN, "Unknown card token.")
-        if amount.amount_minor > int(limit):
-            return PaymentFailure(F.INSUFFICIENT_FUNDS, "The card has insufficient funds.")
-        return None
-    if card_token not in APPROVING_TOKENS:
-        return PaymentFailure(F.INVALID_CARD_TOKEN, "Unknown card token.")
-    return None
-
-
 class PostgresTestProvider:
     """`PaymentGateway` whose authorizations live in Postgres (any process, any restart)."""
 
@@ -158,13 +126,10 @@ class PostgresTestProvider:
             )
             if seen is not None:
                 if seen["request"] != request:
-                    return PaymentFailure(
-                        F.IDEMPOTENCY_CONFLICT, "The key was used with another request."
-                    )
+                    return rules.IDEMPOTENCY_CONFLICT
                 return decode(seen["reply"])
             result = await compute(conn)
-            # A transient error is not remembered: the retry must be able to succeed.
-            if not (isinstance(result, PaymentFailure) and result.retryable):
+            if rules.remembered(result):
                 await conn.execute(
                     "INSERT INTO test_provider_replies (operation, idempotency_key, request, "
                     "reply) VALUES ($1, $2, $3, $4)",
@@ -179,19 +144,18 @@ class PostgresTestProvider:
         self, amount: PaymentAmount, card_token: str, idempotency_key: str
     ) -> Authorized | PaymentFailure:
         async def compute(conn: Conn) -> Result:
-            failure = _decline(amount, card_token)
-            if failure is not None:
-                return failure
-            authorization_id = f"auth_{uuid.uuid4().hex}"
+            auth = rules.authorize(amount, card_token, self._clock())
+            if isinstance(auth, PaymentFailure):
+                return auth
             await conn.execute(
                 "INSERT INTO test_provider_authorizations (id, currency_code, amount_minor, "
                 "created_at) VALUES ($1, $2, $3, $4)",
-                authorization_id,
+                auth.id,
                 amount.currency_code,
                 amount.amount_minor,
-                self._clock(),
+                auth.created_at,
             )
-            return Authorized(authorization_id, amount)
+            return rules.authorized(auth)
 
         request = _fingerprint(amount.amount_minor, amount.currency_code, card_token)
         result = await self._idempotent("authorize", idempotency_key, request, compute)
@@ -207,47 +171,52 @@ class PostgresTestProvider:
         result = None if reply is None else decode(reply)
         return result if isinstance(result, Authorized) else None
 
-    async def _open(
-        self, conn: Conn, authorization_id: str, amount: PaymentAmount | None
-    ) -> asyncpg.Record | PaymentFailure:
-        row: asyncpg.Record | None = await conn.fetchrow(
+    @staticmethod
+    async def _load(conn: Conn, authorization_id: str) -> TestAuthorization | None:
+        row = await conn.fetchrow(
             "SELECT * FROM test_provider_authorizations WHERE id = $1 FOR UPDATE",
             authorization_id,
         )
         if row is None:
-            return PaymentFailure(F.UNKNOWN_AUTHORIZATION, "No such authorization.")
-        if amount is not None:
-            invalid = _invalid_amount(amount)
-            if invalid is not None:
-                return invalid
-            if amount.currency_code != row["currency_code"]:
-                return PaymentFailure(
-                    F.CURRENCY_MISMATCH, "The currency differs from the authorization's."
-                )
-        return row
+            return None
+        return TestAuthorization(
+            row["id"],
+            PaymentAmount(row["amount_minor"], row["currency_code"]),
+            row["created_at"],
+            row["captured_minor"],
+            row["refunded_minor"],
+            row["voided"],
+        )
+
+    @staticmethod
+    async def _store(conn: Conn, auth: TestAuthorization) -> None:
+        await conn.execute(
+            "UPDATE test_provider_authorizations SET captured_minor = $2, refunded_minor = $3, "
+            "voided = $4 WHERE id = $1",
+            auth.id,
+            auth.captured_minor,
+            auth.refunded_minor,
+            auth.voided,
+        )
+
+    async def _apply(
+        self, conn: Conn, authorization_id: str, rule: Callable[[TestAuthorization | None], Result]
+    ) -> Result:
+        auth = await self._load(conn, authorization_id)
+        result = rule(auth)
+        if auth is not None and not isinstance(result, PaymentFailure):
+            await self._store(conn, auth)
+        return result
 
     async def capture(
         self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
     ) -> Captured | PaymentFailure:
         async def compute(conn: Conn) -> Result:
-            auth = await self._open(conn, authorization_id, amount)
-            if isinstance(auth, PaymentFailure):
-                return auth
-            if auth["voided"]:
-                return PaymentFailure(F.ALREADY_VOIDED, "The authorization was voided.")
-            if self._clock() - auth["created_at"] > self._ttl:
-                return PaymentFailure(F.AUTHORIZATION_EXPIRED, "The authorization has expired.")
-            total = auth["captured_minor"] + amount.amount_minor
-            if total > auth["amount_minor"]:
-                return PaymentFailure(
-                    F.AMOUNT_EXCEEDS_AUTHORIZED, "Capture exceeds the authorized amount."
-                )
-            await conn.execute(
-                "UPDATE test_provider_authorizations SET captured_minor = $2 WHERE id = $1",
+            return await self._apply(
+                conn,
                 authorization_id,
-                total,
+                lambda auth: rules.capture(auth, amount, self._clock(), self._ttl),
             )
-            return Captured(f"cap_{uuid.uuid4().hex}", authorization_id, amount, total)
 
         request = _fingerprint(authorization_id, amount.amount_minor, amount.currency_code)
         result = await self._idempotent("capture", idempotency_key, request, compute)
@@ -256,18 +225,7 @@ class PostgresTestProvider:
 
     async def void(self, authorization_id: str, idempotency_key: str) -> Voided | PaymentFailure:
         async def compute(conn: Conn) -> Result:
-            auth = await self._open(conn, authorization_id, None)
-            if isinstance(auth, PaymentFailure):
-                return auth
-            if auth["voided"]:
-                return PaymentFailure(F.ALREADY_VOIDED, "The authorization was already voided.")
-            if auth["captured_minor"] >= auth["amount_minor"]:
-                return PaymentFailure(F.FULLY_CAPTURED, "Nothing is left to void; refund instead.")
-            await conn.execute(
-                "UPDATE test_provider_authorizations SET voided = true WHERE id = $1",
-                authorization_id,
-            )
-            return Voided(authorization_id, auth["amount_minor"] - auth["captured_minor"])
+            return await self._apply(conn, authorization_id, rules.void)
 
         result = await self._idempotent("void", idempotency_key, authorization_id, compute)
         assert isinstance(result, Voided | PaymentFailure)
@@ -277,20 +235,9 @@ class PostgresTestProvider:
         self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
     ) -> Refunded | PaymentFailure:
         async def compute(conn: Conn) -> Result:
-            auth = await self._open(conn, authorization_id, amount)
-            if isinstance(auth, PaymentFailure):
-                return auth
-            total = auth["refunded_minor"] + amount.amount_minor
-            if total > auth["captured_minor"]:
-                return PaymentFailure(
-                    F.AMOUNT_EXCEEDS_CAPTURED, "Refund exceeds the captured amount."
-                )
-            await conn.execute(
-                "UPDATE test_provider_authorizations SET refunded_minor = $2 WHERE id = $1",
-                authorization_id,
-                total,
+            return await self._apply(
+                conn, authorization_id, lambda auth: rules.refund(auth, amount)
             )
-            return Refunded(f"ref_{uuid.uuid4().hex}", authorization_id, amount, total)
 
         request = _fingerprint(authorization_id, amount.amount_minor, amount.currency_code)
         result = await self._idempotent("refund", idempotency_key, request, compute)

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.order.checkout import OrderLineRecord, PlacedOrder
-from domain.order.fulfillment_service import FulfillmentRecord, OrderHead
+from domain.order.fulfillment_service import FulfillmentRecord
 
 
 class PostgresOrderRepository:
@@ -106,39 +106,6 @@ class PostgresOrderRepository:
 
     async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
         return await _fulfillment_row(self._conn, fulfillment_id)
-
-    async def lock_order(self, order_id: uuid.UUID) -> OrderHead | None:
-        r = await self._conn.fetchrow(
-            "SELECT id, number, customer_id, status, on_hold FROM orders WHERE id = $1 FOR UPDATE",
-            order_id,
-        )
-        if r is None:
-            return None
-        return OrderHead(r["id"], r["number"], r["customer_id"], r["status"], r["on_hold"])
-
-    async def set_fulfillment(
-        self, fulfillment_id: uuid.UUID, status: str, tracking: str | None, now: datetime
-    ) -> FulfillmentRecord:
-        r = await self._conn.fetchrow(
-            f"""UPDATE fulfillments SET status = $2, tracking = $3, updated_at = $4
-                WHERE id = $1 RETURNING {_F_COLUMNS}""",
-            fulfillment_id,
-            status,
-            tracking,
-            now,
-        )
-        return _fulfillment(r)
-
-    async def fulfillment_statuses(self, order_id: uuid.UUID) -> list[str]:
-        rows = await self._conn.fetch(
-            "SELECT status FROM fulfillments WHERE order_id = $1", order_id
-        )
-        return [r["status"] for r in rows]
-
-    async def set_order_status(self, order_id: uuid.UUID, status: str, now: datetime) -> None:
-        await self._conn.execute(
-            "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1", order_id, status, now
-        )
 
     async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
         return (await fulfillments_by_order_ids(self._conn, [order_id]))[0]

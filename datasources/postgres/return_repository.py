@@ -12,7 +12,8 @@ import asyncpg
 
 from domain.order.aftersale import OrderLine
 from domain.order.fulfillment import HANDED_OVER, FulfillmentStatus
-from domain.order.returns import ReturnableOrder, ReturnLineRecord, ReturnRecord
+from domain.order.model import Order
+from domain.order.returns import ReturnLineRecord, ReturnRecord
 
 _DELIVERED = [FulfillmentStatus.DELIVERED.value, FulfillmentStatus.PICKED_UP.value]
 _HANDED_OVER = sorted(status.value for status in HANDED_OVER)
@@ -24,13 +25,6 @@ _R_COLUMNS = """r.id, r.order_id, o.customer_id, r.status, r.reason, r.note, r.c
 class PostgresReturnRepository:
     def __init__(self, conn: asyncpg.Connection[Any]) -> None:
         self._conn = conn
-
-    async def lock_order(self, order_id: uuid.UUID) -> ReturnableOrder | None:
-        r = await self._conn.fetchrow(
-            "SELECT id, customer_id, currency_code FROM orders WHERE id = $1 FOR UPDATE",
-            order_id,
-        )
-        return None if r is None else ReturnableOrder(r["id"], r["customer_id"], r["currency_code"])
 
     async def lock_idempotency_key(self, key: str) -> None:
         """Serialize every orderReturnCreate with this key until the transaction ends."""
@@ -87,7 +81,7 @@ class PostgresReturnRepository:
 
     async def insert_return(
         self,
-        order: ReturnableOrder,
+        order: Order,
         *,
         reason: str,
         note: str | None,
@@ -138,13 +132,6 @@ class PostgresReturnRepository:
             self._conn, "r.id = $1", return_id, lock=" FOR UPDATE OF r" if for_update else ""
         )
         return found[0] if found else None
-
-    async def add_returned_quantity(self, order_line_id: uuid.UUID, quantity: int) -> None:
-        await self._conn.execute(
-            "UPDATE order_lines SET returned_quantity = returned_quantity + $2 WHERE id = $1",
-            order_line_id,
-            quantity,
-        )
 
     async def mark_received(
         self, return_id: uuid.UUID, location_id: uuid.UUID, refunded_minor: int, now: datetime

@@ -13,6 +13,7 @@ from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
 from datasources.postgres.checkout_routing_repository import PostgresCheckoutRoutingRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
+from datasources.postgres.order_aggregate_repository import PostgresOrderAggregateRepository
 from datasources.postgres.order_repository import PostgresOrderRepository
 from datasources.postgres.payment_repository import PostgresPaymentRepository
 from datasources.postgres.return_repository import PostgresReturnRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
         self._pool = pool
         self._conn: asyncpg.pool.PoolConnectionProxy[Any] | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
+        self._orders_for_update: PostgresOrderAggregateRepository | None = None
 
     @property
     def conn(self) -> asyncpg.pool.PoolConnectionProxy[Any]:
@@ -64,6 +66,7 @@ class UnitOfWork:
             await self._pool.release(self._conn)
             self._conn = None
             self._tx = None
+            self._orders_for_update = None
 
     @property
     def catalog(self) -> PostgresCatalogRepository:
@@ -109,6 +112,17 @@ class UnitOfWork:
     @property
     def inventory(self) -> PostgresInventoryRepository:
         return PostgresInventoryRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def orders_for_update(self) -> PostgresOrderAggregateRepository:
+        """The Order aggregate's repository: one per transaction, as it remembers what it
+        loaded; its save writes the aggregate's events through `add_event`."""
+        if self._orders_for_update is None:
+            self._orders_for_update = PostgresOrderAggregateRepository(
+                self.conn,  # type: ignore[arg-type]
+                self.add_event,
+            )
+        return self._orders_for_update
 
     @property
     def orders(self) -> PostgresOrderRepository:

@@ -16,7 +16,6 @@ from typing import Protocol
 
 from domain.auth import Principal, require_roles
 from domain.errors import DomainError, ErrorCode, NotFound
-from domain.models import OutboxEvent
 from domain.order.events import FulfillmentUpdate
 from domain.order.fulfillment import (
     FulfillmentStatus,
@@ -31,6 +30,7 @@ from domain.order.fulfillment_service import (
     PickupDeadlineRepository,
     update_fulfillment,
 )
+from domain.order.model import OrderRepository
 from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentRepository
@@ -42,12 +42,13 @@ class InboundFulfillmentRepository(FulfillmentRepository, Protocol):
 
 class InboundFulfillmentUnitOfWork(Protocol):
     @property
+    def orders_for_update(self) -> OrderRepository: ...
+    @property
     def orders(self) -> InboundFulfillmentRepository: ...
     @property
     def aftersale(self) -> PickupDeadlineRepository: ...
     @property
     def payments(self) -> PaymentRepository: ...
-    async def add_event(self, event: OutboxEvent) -> int: ...
 
 
 def fulfillments_to_move(
@@ -103,7 +104,7 @@ async def apply_fulfillment_update(
     assert update.order_id is not None  # the parser requires one of the two
     # Locked before reading the fulfillments, so the choice below still holds when
     # update_fulfillment takes the same lock again (same transaction).
-    order = await uow.orders.lock_order(update.order_id)
+    order = await uow.orders_for_update.get_for_update(update.order_id)
     if order is None:
         raise NotFound("Order", ["orderId"])
     check_not_held(order.on_hold)

@@ -14,7 +14,8 @@ lines' `returned_quantity` grows; the planned refund is given back through
 `settlement.give_back` (refunds captured money); the return becomes RECEIVED.
 Receiving it again changes nothing.
 
-Lock order, as in fulfillmentUpdate: the order row first, then the return,
+Lock order, as in fulfillmentUpdate: the order row first (the Order aggregate
+loaded for update), then the return,
 then stock levels in SKU order, then payments; so two receipts, or a receipt
 and a fulfillment update of the same order, serialize without deadlock.
 """
@@ -43,6 +44,7 @@ from domain.models import OutboxEvent
 from domain.order.aftersale import LineQuantity, OrderLine, ReturnReason, plan_return
 from domain.order.events import ORDERS_TOPIC
 from domain.order.idempotency import check_key, fingerprint
+from domain.order.model import Order, OrderRepository
 from domain.order.order_points import PointsUnitOfWork, reverse_order_points
 from domain.order.payments import PaymentGateway
 from domain.order.settlement import PaymentRepository, give_back
@@ -87,21 +89,13 @@ class ReturnRecord:
     cart_id: uuid.UUID | None = None  # the order's cart: a guest who holds its token sees it
 
 
-@dataclass(frozen=True)
-class ReturnableOrder:
-    id: uuid.UUID
-    customer_id: uuid.UUID | None
-    currency_code: str
-
-
 class ReturnRepository(Protocol):
-    async def lock_order(self, order_id: uuid.UUID) -> ReturnableOrder | None: ...
     async def lock_idempotency_key(self, key: str) -> None: ...
     async def return_by_idempotency_key(self, key: str) -> ReturnRecord | None: ...
     async def returnable_lines(self, order_id: uuid.UUID) -> list[OrderLine]: ...
     async def insert_return(
         self,
-        order: ReturnableOrder,
+        order: Order,
         *,
         reason: str,
         note: str | None,
@@ -114,13 +108,14 @@ class ReturnRepository(Protocol):
     async def return_by_id(
         self, return_id: uuid.UUID, *, for_update: bool = False
     ) -> ReturnRecord | None: ...
-    async def add_returned_quantity(self, order_line_id: uuid.UUID, quantity: int) -> None: ...
     async def mark_received(
         self, return_id: uuid.UUID, location_id: uuid.UUID, refunded_minor: int, now: datetime
     ) -> ReturnRecord: ...
 
 
 class ReturnUnitOfWork(StockUnitOfWork, PointsUnitOfWork, Protocol):
+    @property
+    def orders_for_update(self) -> OrderRepository: ...
     @property
     def returns(self) -> ReturnRepository: ...
     @property
@@ -164,7 +159,7 @@ async def create_return(
         raise DomainError(
             ErrorCode.INVALID, f"note must be at most {MAX_NOTE_LENGTH} characters.", ["note"]
         )
-    order = await uow.returns.lock_order(order_id)
+    order = await uow.orders_for_update.get_for_update(order_id)
     # Someone else's order reads exactly like a missing one.
     if order is None or not may_handle_order(caller, order.customer_id):
         raise NotFound("Order", ["orderId"])
@@ -209,9 +204,10 @@ async def receive_return(
     found = await uow.returns.return_by_id(return_id)
     if found is None:
         raise NotFound("Return", ["returnId"])
-    await uow.returns.lock_order(found.order_id)
+    order = await uow.orders_for_update.get_for_update(found.order_id)
     current = await uow.returns.return_by_id(return_id, for_update=True)
-    assert current is not None  # returns are never deleted while their order exists
+    # Returns are never deleted while their order exists.
+    assert order is not None and current is not None
     if current.status != ReturnStatus.REQUESTED:
         return current  # received already: a retry changes nothing
     if not await uow.inventory.location_exists(location_id):
@@ -229,7 +225,11 @@ async def receive_return(
                 source=f"return:{return_id}",
                 source_event_id=f"return:{return_id}:{line.order_line_id}",
             )
-        await uow.returns.add_returned_quantity(line.order_line_id, line.quantity)
+    received: dict[uuid.UUID, int] = {}
+    for line in current.lines:
+        received[line.order_line_id] = received.get(line.order_line_id, 0) + line.quantity
+    order.receive_return(received)
+    await uow.orders_for_update.save(order, now)
     key = f"return:{return_id}"
     settled = await give_back(uow, payments, current.order_id, current.refund_minor, key)
     await reverse_order_points(uow, current.customer_id, current.order_id, key)

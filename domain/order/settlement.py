@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from domain.errors import DomainError, ErrorCode
 from domain.order.aftersale import payment_adjustment
@@ -34,6 +34,9 @@ from domain.order.payments import (
     Voided,
     provider_key,
 )
+
+if TYPE_CHECKING:
+    from domain.order.model import Order
 
 
 @dataclass(frozen=True)
@@ -155,13 +158,12 @@ async def _void_once(
 
 
 async def capture_owed(
-    uow: SettlementUnitOfWork, gateway: PaymentGateway, order_id: uuid.UUID, field: list[str]
+    uow: SettlementUnitOfWork, gateway: PaymentGateway, order: Order, field: list[str]
 ) -> int:
-    """Capture what is owed on every still-authorized payment; return the amount captured."""
+    """Capture what is owed on the payments the order says are due
+    (`Order.capture_owed`, read under the order's lock); return the amount captured."""
     captured = 0
-    for payment in await uow.payments.payments_for_update(order_id):
-        if payment.status != "AUTHORIZED" or payment.owed_minor == 0:
-            continue
+    for payment in order.capture_owed():
         money = PaymentAmount(payment.owed_minor, payment.currency_code)
         capture_key = f"capture:{payment.id}"
         result = await gateway.capture(payment.authorization_id, money, provider_key(capture_key))
@@ -173,7 +175,7 @@ async def capture_owed(
             money,
             authorization_id=payment.authorization_id,
             reference=result.capture_id,
-            order_id=order_id,
+            order_id=order.id,
         )
         captured += payment.owed_minor
         await uow.payments.save_payment(

@@ -14,6 +14,7 @@ from domain.ids import from_global_id, to_global_id
 from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.live import event_hub, overflow_closer, with_error_codes
+from resolvers.order.return_types import OrderStatus
 
 
 @strawberry.type(description="An order moved to a new status.")
@@ -24,8 +25,8 @@ class OrderStatusChange:
     def order_id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("Order", self.order_id))  # type: ignore[arg-type]
 
-    status: str = strawberry.field(description="The new status.")
-    previous_status: str | None = strawberry.field(
+    status: OrderStatus = strawberry.field(description="The new status.")  # type: ignore[valid-type]
+    previous_status: OrderStatus | None = strawberry.field(  # type: ignore[valid-type]
         description="The status before this change; null when the order was just placed."
     )
     sequence: int = strawberry.field(

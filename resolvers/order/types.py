@@ -29,7 +29,7 @@ from resolvers.order.cancel_enums import OrderCancelReason
 from resolvers.order.checkout_options import OrderRisk, OrderRiskReason
 from resolvers.order.cursors import decode_order_cursor, encode_order_cursor
 from resolvers.order.fulfillment_types import Fulfillment, OrderLine
-from resolvers.order.return_types import Return
+from resolvers.order.return_types import OrderStatus, Return
 
 
 @strawberry.federation.type(keys=["id"], description="A placed order.")
@@ -41,7 +41,9 @@ class Order(Node):
         return strawberry.ID(to_global_id("Order", self.id))  # type: ignore[arg-type]
 
     number: int = strawberry.field(description="Human-friendly order number, e.g. 1001.")
-    status: str = strawberry.field(description="Order status, derived from its fulfillments.")
+    status: OrderStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Order status, derived from its fulfillments."
+    )
     currency_code: str = strawberry.field(description="ISO 4217 currency of the order.")
     created_at: datetime = strawberry.field(description="When the order was placed.")
     cancelled_at: datetime | None = strawberry.field(

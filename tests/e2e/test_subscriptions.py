@@ -67,21 +67,32 @@ async def test_customer_sees_own_order_changes_in_order_and_no_one_elses(
     as_staff = await GraphQLSocket.open(server.url, token=staff_token(env.settings(), Role.SUPPORT))
     await as_staff.subscribe(ORDER_SUB, order_vars(bob_order))
 
-    await change_order_status(pool, bob_order, "PAID")
-    for status in ("PAID", "PICKING", "SHIPPED"):
+    # Statuses are OrderStatus values (orders.status has a CHECK, migration 0013).
+    await change_order_status(pool, bob_order, "IN_PROGRESS")
+    for status in ("IN_PROGRESS", "PARTIALLY_FULFILLED", "FULFILLED"):
         await change_order_status(pool, alice_order, status)
     await change_order_status(pool, bob_order, "CANCELLED")
-    await change_order_status(pool, alice_order, "DELIVERED")
+    await change_order_status(pool, alice_order, "COMPLETED")
 
     changes = await receive_changes(as_alice, 4)
     assert [c["sequence"] for c in changes] == [1, 2, 3, 4]
-    assert [c["status"] for c in changes] == ["PAID", "PICKING", "SHIPPED", "DELIVERED"]
-    assert [c["previousStatus"] for c in changes] == ["PENDING", "PAID", "PICKING", "SHIPPED"]
+    assert [c["status"] for c in changes] == [
+        "IN_PROGRESS",
+        "PARTIALLY_FULFILLED",
+        "FULFILLED",
+        "COMPLETED",
+    ]
+    assert [c["previousStatus"] for c in changes] == [
+        "UNFULFILLED",
+        "IN_PROGRESS",
+        "PARTIALLY_FULFILLED",
+        "FULFILLED",
+    ]
     assert {c["orderId"] for c in changes} == {to_global_id("Order", alice_order)}
     # The staff watcher of Bob's order is the barrier: once it has both of Bob's changes,
     # the server has fanned them out, and Alice got none of them.
     bob_changes = await receive_changes(as_staff, 2)
-    assert [c["status"] for c in bob_changes] == ["PAID", "CANCELLED"]
+    assert [c["status"] for c in bob_changes] == ["IN_PROGRESS", "CANCELLED"]
     await as_alice.nothing_within(0.3)
 
     # Alice may not follow Bob's order.
@@ -107,32 +118,35 @@ async def test_resume_with_after_sequence_delivers_exactly_the_missed_changes(
     # The legacy graphql-ws protocol, to cover both.
     first = await GraphQLSocket.open(server.url, token=token, protocol=LEGACY_WS)
     await first.subscribe(ORDER_SUB, order_vars(order))
-    await change_order_status(pool, order, "PAID")
-    await change_order_status(pool, order, "PICKING")
+    await change_order_status(pool, order, "IN_PROGRESS")
+    await change_order_status(pool, order, "READY_FOR_PICKUP")
     seen = await receive_changes(first, 2)
     assert [c["sequence"] for c in seen] == [1, 2]
     await first.close()
 
     # Missed while disconnected.
-    await change_order_status(pool, order, "PACKED")
-    await change_order_status(pool, order, "SHIPPED")
+    await change_order_status(pool, order, "PARTIALLY_FULFILLED")
+    await change_order_status(pool, order, "FULFILLED")
 
     # Resume while more changes are being committed: the replay/live seam must hold.
     second = await GraphQLSocket.open(server.url, token=token, protocol=LEGACY_WS)
 
     async def keep_changing() -> None:
         for n in range(6):
-            await change_order_status(pool, order, f"IN_TRANSIT_{chr(65 + n)}")
+            # Each change differs from the one before (an OrderStatus value each).
+            await change_order_status(
+                pool, order, "PARTIALLY_FULFILLED" if n % 2 == 0 else "FULFILLED"
+            )
 
     writer = asyncio.create_task(keep_changing())
     await second.subscribe(ORDER_SUB, order_vars(order, after=seen[-1]["sequence"]))
     resumed = await receive_changes(second, 8)
     await writer
     assert [c["sequence"] for c in resumed] == list(range(3, 11))
-    assert [c["status"] for c in resumed[:2]] == ["PACKED", "SHIPPED"]
-    await change_order_status(pool, order, "DELIVERED")
+    assert [c["status"] for c in resumed[:2]] == ["PARTIALLY_FULFILLED", "FULFILLED"]
+    await change_order_status(pool, order, "COMPLETED")
     last = await receive_changes(second, 1)
-    assert last[0]["sequence"] == 11 and last[0]["status"] == "DELIVERED"
+    assert last[0]["sequence"] == 11 and last[0]["status"] == "COMPLETED"
     await second.nothing_within(0.3)
     await second.close()
 
@@ -218,14 +232,14 @@ async def test_two_instances_share_events(
     on_second = await GraphQLSocket.open(second.url, token=token)
     await on_first.subscribe(ORDER_SUB, order_vars(order))
     await on_second.subscribe(ORDER_SUB, order_vars(order))
-    await change_order_status(pool, order, "PAID")
+    await change_order_status(pool, order, "IN_PROGRESS")
     for socket in (on_first, on_second):
-        assert (await receive_changes(socket, 1))[0]["status"] == "PAID"
+        assert (await receive_changes(socket, 1))[0]["status"] == "IN_PROGRESS"
     # Both subscriptions are live now (past any replay): this one comes through Kafka.
-    await change_order_status(pool, order, "SHIPPED")
+    await change_order_status(pool, order, "FULFILLED")
     for socket in (on_first, on_second):
         changes = await receive_changes(socket, 1)
-        assert [(c["sequence"], c["status"]) for c in changes] == [(2, "SHIPPED")]
+        assert [(c["sequence"], c["status"]) for c in changes] == [(2, "FULFILLED")]
 
     # Exactly one of the two relays published them, once.
     async def both_published() -> bool:

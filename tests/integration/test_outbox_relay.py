@@ -66,7 +66,7 @@ async def write_order_events(pool: asyncpg.Pool[Any], keys: list[uuid.UUID], per
                SELECT $3, 'ucg.order.status_changed.v1', 'Order', k::text,
                       a.last_sequence - $2 + s,
                       jsonb_build_object('orderId', k::text, 'customerId', NULL,
-                                         'status', 'PAID', 'previousStatus', 'PENDING')
+                                         'status', 'IN_PROGRESS', 'previousStatus', 'UNFULFILLED')
                FROM unnest($1::uuid[]) k
                JOIN aggregate_sequences a ON a.aggregate_type = 'Order' AND a.aggregate_id = k::text
                CROSS JOIN generate_series(1, $2) s

@@ -14,38 +14,34 @@ from domain.errors import DomainError, ErrorCode
 from domain.order.aftersale import LineQuantity, plan_cancellation
 from domain.order.cancellation import (
     CancelReason,
-    FulfillmentPart,
-    OrderState,
-    StoredLine,
     check_may_cancel,
     check_reason,
     order_cancelled,
-    plan_cuts,
-    remaining_units,
     request_hash,
 )
 from domain.order.fulfillment import FulfillmentStatus as S
-from domain.order.fulfillment import StockEffect
+from domain.order.fulfillment import OrderStatus, StockEffect
 from domain.order.idempotency import check_key
+from domain.order.model import Fulfillment, Order, OrderLine, plan_cuts, remaining_units
 
 A, B = uuid.uuid4(), uuid.uuid4()
 
 
-def stored(line_id: uuid.UUID, quantity: int, cancelled: int = 0, sku: str = "SKU") -> StoredLine:
-    return StoredLine(line_id, sku, quantity, 1000, 0, 0, cancelled, 0)
+def stored(line_id: uuid.UUID, quantity: int, cancelled: int = 0, sku: str = "SKU") -> OrderLine:
+    return OrderLine(line_id, sku, quantity, 1000, 0, 0, cancelled, 0)
 
 
-def part(status: S, lines: dict[uuid.UUID, int], method: str = "SHIP") -> FulfillmentPart:
-    return FulfillmentPart(uuid.uuid4(), method, uuid.uuid4(), status, lines)
+def part(status: S, lines: dict[uuid.UUID, int], method: str = "SHIP") -> Fulfillment:
+    return Fulfillment(uuid.uuid4(), method, uuid.uuid4(), status, lines)
 
 
 def state(
-    lines: tuple[StoredLine, ...],
-    parts: tuple[FulfillmentPart, ...],
+    lines: tuple[OrderLine, ...],
+    parts: tuple[Fulfillment, ...],
     customer: uuid.UUID | None = None,
     channel: str | None = "WEB",
-) -> OrderState:
-    return OrderState(uuid.uuid4(), 1001, customer, channel, "UNFULFILLED", False, "EUR", 490,
+) -> Order:
+    return Order(uuid.uuid4(), 1001, customer, channel, OrderStatus.UNFULFILLED, False, "EUR", 490,
                       lines, parts)  # fmt: skip
 
 

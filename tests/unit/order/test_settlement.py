@@ -9,6 +9,8 @@ from dataclasses import replace
 import pytest
 
 from domain.errors import DomainError, ErrorCode
+from domain.order.fulfillment import OrderStatus
+from domain.order.model import Order
 from domain.order.payment_records import PaymentCall
 from domain.order.payments import (
     Authorized,
@@ -23,6 +25,11 @@ from domain.order.settlement import PaymentState, capture_owed, give_back
 
 ORDER = uuid.UUID(int=7)
 F = PaymentFailureCode
+
+
+def order_paid_by(*payments: PaymentState) -> Order:
+    """The Order aggregate with these payments (capture_owed reads them from it)."""
+    return Order(ORDER, 1001, None, None, OrderStatus.FULFILLED, False, "EUR", 0, (), (), payments)
 
 
 def payment(n: int, status: str, amount: int, owed: int, captured: int = 0) -> PaymentState:
@@ -140,7 +147,8 @@ async def test_capture_takes_only_authorized_payments_that_owe_something() -> No
     done = payment(3, "CAPTURED", 400, 400, captured=400)
     uow = FakeUow(owing, nothing_owed, done)
     gateway = ScriptedGateway()
-    assert await capture_owed(uow, gateway, ORDER, ["input"]) == 600
+    order = order_paid_by(owing, nothing_owed, done)
+    assert await capture_owed(uow, gateway, order, ["input"]) == 600
     assert gateway.calls == [("capture", "auth-1", 600)]
     assert uow.payments.saved == [replace(owing, status="CAPTURED", captured_minor=600)]
 
@@ -149,7 +157,9 @@ async def test_a_declined_capture_names_the_callers_field_and_saves_nothing() ->
     uow = FakeUow(payment(1, "AUTHORIZED", 1000, 1000))
     gateway = ScriptedGateway(capture=F.CARD_DECLINED)
     with pytest.raises(DomainError) as caught:
-        await capture_owed(uow, gateway, ORDER, ["input", "status"])
+        await capture_owed(
+            uow, gateway, order_paid_by(*uow.payments.rows.values()), ["input", "status"]
+        )
     assert (caught.value.code, caught.value.field) == (
         ErrorCode.PAYMENT_DECLINED,
         ["input", "status"],

@@ -1,0 +1,323 @@
+"""The Order aggregate: an order with its lines, fulfillments and payments.
+
+One consistency boundary, loaded for update (the order row locked) by one
+repository (`ports.OrderRepository`) and saved by it. Its behaviour changes it
+in memory and returns the domain events of the change; the repository's save
+writes the change and those events to the outbox in the same transaction.
+
+- `move(fulfillment, status)`: one fulfillment through its lifecycle (the table
+  of `fulfillment.TRANSITIONS`), the order status re-derived;
+- `cancel(lines)`: units taken out of the least advanced fulfillments
+  (`Cut`s: which location gets which units back), emptied fulfillments
+  CANCELLED, the lines' cancelled quantities up;
+- `release_hold()`: the review's APPROVE, held fulfillments released;
+- `receive_return(lines)`: the lines' returned quantities up;
+- `capture_owed()`: the payments whose owed amount is still to be captured.
+
+The order status is never set by hand: it is derived from the fulfillments
+(`fulfillment.derive_order_status`) after every change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from domain.errors import DomainError, ErrorCode
+from domain.models import OutboxEvent
+from domain.order import aftersale
+from domain.order.events import Tracking, fulfillment_status_changed, order_status_changed
+from domain.order.fulfillment import (
+    COMPLETED,
+    HANDED_OVER,
+    RELEASE_ON_CANCEL,
+    RESTOCK_ON_CANCEL,
+    FulfillmentStatus,
+    OrderStatus,
+    StockEffect,
+    cancellation_stock_effect,
+    derive_order_status,
+    transition,
+)
+from domain.order.routing import FulfillmentMethod
+from domain.order.settlement import PaymentState
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """An order line as stored: the price snapshot and what was given back."""
+
+    id: uuid.UUID
+    sku: str
+    quantity: int
+    unit_price_minor: int
+    discount_minor: int
+    tax_minor: int
+    cancelled_quantity: int
+    returned_quantity: int
+
+
+@dataclass(frozen=True)
+class Fulfillment:
+    """A fulfillment with its units per order line."""
+
+    id: uuid.UUID
+    method: str
+    location_id: uuid.UUID
+    status: FulfillmentStatus
+    lines: Mapping[uuid.UUID, int]  # order line id -> units
+    pickup_deadline: datetime | None = None
+    tracking: str | None = None
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Units of one line taken out of one fulfillment, and how the stock comes back."""
+
+    fulfillment_id: uuid.UUID
+    location_id: uuid.UUID
+    line_id: uuid.UUID
+    sku: str
+    quantity: int
+    effect: StockEffect
+
+
+@dataclass
+class Order:
+    id: uuid.UUID
+    number: int
+    customer_id: uuid.UUID | None
+    channel_code: str | None
+    status: OrderStatus
+    on_hold: bool
+    currency_code: str
+    shipping_minor: int
+    lines: tuple[OrderLine, ...]
+    fulfillments: tuple[Fulfillment, ...]
+    payments: tuple[PaymentState, ...] = ()
+    cancel_reason: str | None = None  # set when the whole order became CANCELLED
+    # Events of the changes not saved yet (the repository's save writes them).
+    events: list[OutboxEvent] = field(default_factory=list, compare=False, repr=False)
+
+    # Reading --------------------------------------------------------------
+
+    def fulfillment(self, fulfillment_id: uuid.UUID) -> Fulfillment | None:
+        return next((f for f in self.fulfillments if f.id == fulfillment_id), None)
+
+    def derived_status(self) -> OrderStatus:
+        return derive_order_status((f.status for f in self.fulfillments), on_hold=self.on_hold)
+
+    def order_lines(self) -> list[aftersale.OrderLine]:
+        """The lines as the after-sale rules see them: handed over = units of shipped or
+        picked-up fulfillments, delivered = of delivered or picked-up ones."""
+        handed: dict[uuid.UUID, int] = {}
+        delivered: dict[uuid.UUID, int] = {}
+        for part in self.fulfillments:
+            for line_id, units in part.lines.items():
+                if part.status in HANDED_OVER:
+                    handed[line_id] = handed.get(line_id, 0) + units
+                if part.status in COMPLETED:
+                    delivered[line_id] = delivered.get(line_id, 0) + units
+        return [
+            aftersale.OrderLine(
+                line_id=s.id,
+                sku=s.sku,
+                quantity=s.quantity,
+                unit_price_minor=s.unit_price_minor,
+                discount_minor=s.discount_minor,
+                tax_minor=s.tax_minor,
+                cancelled_quantity=s.cancelled_quantity,
+                handed_over_quantity=handed.get(s.id, 0),
+                delivered_quantity=delivered.get(s.id, 0),
+                returned_quantity=s.returned_quantity,
+            )
+            for s in self.lines
+        ]
+
+    def totals(self) -> aftersale.OrderTotals:
+        return aftersale.order_totals(self.order_lines(), self.shipping_minor)
+
+    def owed_minor(self) -> int:
+        """What the buyer still owes over every payment not voided."""
+        return sum(p.owed_minor for p in self.payments if p.status != "VOIDED")
+
+    # Behaviour ------------------------------------------------------------
+
+    def move(
+        self,
+        fulfillment_id: uuid.UUID,
+        target: FulfillmentStatus,
+        *,
+        tracking: Tracking | None = None,
+        pickup_deadline: datetime | None = None,
+    ) -> list[OutboxEvent]:
+        """Move one fulfillment to `target` (a legal move for its method), with the new
+        tracking and pickup deadline if given; the same status again only updates the
+        tracking, with no event."""
+        part = self._part(fulfillment_id)
+        text = None if tracking is None else f"{tracking.carrier} {tracking.number}"
+        if part.status is target:
+            if text is not None:
+                self._put(replace(part, tracking=text))
+            return []
+        status = transition(part.status, target, FulfillmentMethod(part.method))
+        self._put(
+            replace(
+                part,
+                status=status,
+                tracking=text or part.tracking,
+                pickup_deadline=pickup_deadline or part.pickup_deadline,
+            )
+        )
+        events = [fulfillment_status_changed(self.id, part.id, part.status, status, tracking)]
+        return self._record(events + self._restatus(None))
+
+    def cancel(
+        self,
+        lines: Sequence[aftersale.LineQuantity] | None,
+        *,
+        reason: str,
+        only: uuid.UUID | None = None,
+    ) -> tuple[aftersale.CancellationPlan, list[Cut], list[OutboxEvent]]:
+        """Cancel units (`lines=None`: every unit not yet handed over), from the least
+        advanced fulfillments (or from `only`). Returns the plan (what the buyer no
+        longer owes), the cuts (where stock goes back) and the events."""
+        plan = aftersale.plan_cancellation(self.order_lines(), lines, self.shipping_minor)
+        cuts = plan_cuts(plan, self.fulfillments, only)
+        events: list[OutboxEvent] = []
+        for part in self.fulfillments:
+            if not any(cut.fulfillment_id == part.id for cut in cuts):
+                continue
+            left = remaining_units(part, cuts)
+            if left:
+                self._put(replace(part, lines=left))
+                continue
+            # Emptied: the fulfillment keeps its lines as a record of what it held.
+            status = transition(
+                part.status, FulfillmentStatus.CANCELLED, FulfillmentMethod(part.method)
+            )
+            self._put(replace(part, status=status))
+            events.append(fulfillment_status_changed(self.id, part.id, part.status, status))
+        given = {line.line_id: line.quantity for line in plan.lines}
+        self.lines = tuple(
+            replace(line, cancelled_quantity=line.cancelled_quantity + given[line.id])
+            if line.id in given
+            else line
+            for line in self.lines
+        )
+        return plan, cuts, self._record(events + self._restatus(reason))
+
+    def release_hold(self) -> list[OutboxEvent]:
+        """orderReview APPROVE: the review flag off; each ON_HOLD fulfillment takes the
+        table's path ON_HOLD -> PENDING (approved) -> ALLOCATED (released to the
+        location's pick queue, where an order never held starts)."""
+        self.on_hold = False
+        events: list[OutboxEvent] = []
+        for part in self.fulfillments:
+            if part.status is not FulfillmentStatus.ON_HOLD:
+                continue
+            status: FulfillmentStatus = part.status
+            for target in (FulfillmentStatus.PENDING, FulfillmentStatus.ALLOCATED):
+                transition(status, target, FulfillmentMethod(part.method))
+                events.append(fulfillment_status_changed(self.id, part.id, status, target))
+                status = target
+            self._put(replace(part, status=status))
+        return self._record(events + self._restatus(None))
+
+    def receive_return(self, lines: Mapping[uuid.UUID, int]) -> list[OutboxEvent]:
+        """Units of a return received back: the lines' returned quantities grow (the
+        return was planned against what was delivered). Its events are the return's."""
+        self.lines = tuple(
+            replace(line, returned_quantity=line.returned_quantity + lines[line.id])
+            if line.id in lines
+            else line
+            for line in self.lines
+        )
+        return []
+
+    def capture_owed(self) -> list[PaymentState]:
+        """The payments with an owed amount still to capture (at the first handover):
+        what is owed, not what was authorized, so a line cancelled before is never
+        charged."""
+        return [p for p in self.payments if p.status == "AUTHORIZED" and p.owed_minor > 0]
+
+    def pull_events(self) -> list[OutboxEvent]:
+        """The events not saved yet, in the order they happened (and forget them)."""
+        events, self.events = self.events, []
+        return events
+
+    # Internals ------------------------------------------------------------
+
+    def _part(self, fulfillment_id: uuid.UUID) -> Fulfillment:
+        part = self.fulfillment(fulfillment_id)
+        if part is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such fulfillment in this order.", ["id"])
+        return part
+
+    def _put(self, part: Fulfillment) -> None:
+        self.fulfillments = tuple(part if f.id == part.id else f for f in self.fulfillments)
+
+    def _record(self, events: list[OutboxEvent]) -> list[OutboxEvent]:
+        self.events.extend(events)
+        return events
+
+    def _restatus(self, reason: str | None) -> list[OutboxEvent]:
+        status = self.derived_status()
+        if status is self.status:
+            return []
+        previous, self.status = self.status, status
+        if status is OrderStatus.CANCELLED and reason is not None:
+            self.cancel_reason = reason
+        return [order_status_changed(self.id, self.customer_id, previous, status, self.number)]
+
+
+def plan_cuts(
+    plan: aftersale.CancellationPlan,
+    fulfillments: Sequence[Fulfillment],
+    only: uuid.UUID | None = None,
+) -> list[Cut]:
+    """Which fulfillments give back the plan's units (least advanced first: releasing
+    an allocation costs nothing, a restock a walk), or only `only`.
+
+    Units in no cancellable fulfillment (never allocated to a location) are
+    cancelled without a stock movement: no location holds them for this order."""
+    live = [
+        part
+        for part in sorted(fulfillments, key=_progress)
+        if (part.status in RELEASE_ON_CANCEL or part.status in RESTOCK_ON_CANCEL)
+        and (only is None or part.id == only)
+    ]
+    cuts: list[Cut] = []
+    for line in plan.lines:
+        left = line.quantity
+        for part in live:
+            take = min(left, part.lines.get(line.line_id, 0))
+            if take > 0:
+                effect = cancellation_stock_effect(part.status)
+                cuts.append(Cut(part.id, part.location_id, line.line_id, line.sku, take, effect))
+                left -= take
+    return cuts
+
+
+def remaining_units(part: Fulfillment, cuts: Sequence[Cut]) -> dict[uuid.UUID, int]:
+    """A fulfillment's units per line after the cuts (lines cut to zero are left out)."""
+    left = dict(part.lines)
+    for cut in cuts:
+        if cut.fulfillment_id == part.id:
+            left[cut.line_id] -= cut.quantity
+    return {line_id: units for line_id, units in left.items() if units > 0}
+
+
+def _progress(part: Fulfillment) -> tuple[int, str]:
+    return (0 if part.status in RELEASE_ON_CANCEL else 1, str(part.id))
+
+
+class OrderRepository(Protocol):
+    """Loads an order for update (its row locked) and saves it with its events."""
+
+    async def get_for_update(self, order_id: uuid.UUID) -> Order | None: ...
+    async def get_for_update_by_fulfillment(self, fulfillment_id: uuid.UUID) -> Order | None: ...
+    async def save(self, order: Order, now: datetime) -> None: ...
