@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.input_limits import MAX_BODY_BYTES
+from api.input_limits import MAX_BODY_BYTES, BadInput, decode_json
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -26,9 +26,10 @@ INVALID_PARAMS = -32602
 def envelope_error(body: bytes) -> tuple[int, str, Any] | None:
     """(code, message, id) when the body is not one well-formed JSON-RPC 2.0 message."""
     try:
-        message = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return PARSE_ERROR, "Parse error: the body is not UTF-8 JSON.", None
+        # The same body boundary as /graphql: UTF-8 JSON, size and nesting limits.
+        message = decode_json(body)
+    except BadInput as refused:
+        return PARSE_ERROR, f"Parse error: {refused.message}", None
     if not isinstance(message, dict):
         return INVALID_REQUEST, "Invalid Request: send one JSON-RPC 2.0 object.", None
     ident = message.get("id")

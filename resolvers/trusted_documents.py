@@ -67,10 +67,10 @@ def parse_manifest(raw: object) -> TrustedDocuments:
             body = operation.get("body") if isinstance(operation, dict) else None
             if not isinstance(body, str) or not body.strip():
                 raise ManifestError(f'operation {index} has no "body" text')
-            declared = operation.get("id")
-            if declared is not None and declared != sha256(body):
+            digest = sha256(body)
+            if operation.get("id") not in (None, digest):
                 raise ManifestError(f"operation {index}: its id is not the SHA-256 of its body")
-            by_id[sha256(body)] = body
+            by_id[digest] = body
     elif isinstance(raw, dict):
         for document_id, body in raw.items():
             if not isinstance(body, str) or not body.strip():
@@ -81,9 +81,8 @@ def parse_manifest(raw: object) -> TrustedDocuments:
     if not by_id:
         raise ManifestError("the manifest registers no documents")
     # A document is also reachable by its SHA-256, as APQ clients name it.
-    for body in list(by_id.values()):
-        by_id.setdefault(sha256(body), body)
-    return TrustedDocuments(by_id, frozenset(sha256(body) for body in by_id.values()))
+    by_hash = {sha256(body): body for body in set(by_id.values())}
+    return TrustedDocuments({**by_hash, **by_id}, frozenset(by_hash))
 
 
 @functools.lru_cache(maxsize=4)

@@ -27,6 +27,14 @@ MALFORMED: list[tuple[bytes, int, Any]] = [
     (b"not json", -32700, None),
     (b"[1, 2", -32700, None),
     (b'\xff\xfe{"jsonrpc": "2.0"}', -32700, None),
+    (
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"a": '
+        + b"[" * 40
+        + b"]" * 40
+        + b"}}",
+        -32700,
+        None,
+    ),
     (b"123", -32600, None),
     (b'"str"', -32600, None),
     (b"null", -32600, None),
