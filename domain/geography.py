@@ -6,6 +6,9 @@ iso3166.tab has them; the standard library has none. A code is upper case.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from domain.errors import DomainError, ErrorCode
 
 COUNTRY_CODES: frozenset[str] = frozenset(
@@ -34,3 +37,18 @@ def check_country_code(code: str, field: list[str]) -> str:
             field,
         )
     return normalized
+
+
+def check_address_country(address: Mapping[str, Any], field: list[str]) -> None:
+    """INVALID on `field` + countryCode when the address names a country no code has.
+
+    An address without countryCode is left to the use-case (a pickup needs none); one
+    that names it must name a real country, as a string."""
+    code = address.get("countryCode")
+    if code is None:
+        return
+    if not isinstance(code, str):
+        raise DomainError(
+            ErrorCode.INVALID, "countryCode must be a string (e.g. DE).", [*field, "countryCode"]
+        )
+    check_country_code(code, [*field, "countryCode"])

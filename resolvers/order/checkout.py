@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode
+from domain.geography import check_address_country
 from domain.ids import local_id
 from domain.order import checkout
 from domain.order import fulfillment as lifecycle
@@ -107,6 +108,7 @@ def _address(value: Any, field: list[str] | None = None) -> dict[str, Any] | Non
             "The address must be an object of at most 4000 characters.",
             field or ["fulfillment", "address"],
         )
+    check_address_country(value, field or ["fulfillment", "address"])
     return value
 
 

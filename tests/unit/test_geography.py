@@ -9,7 +9,7 @@ from domain.cart.validation import check_buyer_identity
 from domain.customer.records import AddressFields
 from domain.customer.services import validate_address
 from domain.errors import DomainError, ErrorCode
-from domain.geography import COUNTRY_CODES, check_country_code
+from domain.geography import COUNTRY_CODES, check_address_country, check_country_code
 
 HOME = AddressFields("Ann", "Damrak 1", "", "Amsterdam", "1012", "", "nl", None)
 
@@ -42,3 +42,12 @@ def test_a_customer_address_in_an_unknown_country_is_refused() -> None:
         validate_address(replace(HOME, country_code="QQ"))
     assert refused.value.code is ErrorCode.INVALID
     assert refused.value.field == ["input", "countryCode"]
+
+
+def test_an_address_country_is_checked_only_when_named() -> None:
+    check_address_country({"line1": "Damrak 1"}, ["address"])
+    check_address_country({"countryCode": "nl"}, ["address"])
+    for bad in ("XX", 31, ""):
+        with pytest.raises(DomainError) as refused:
+            check_address_country({"countryCode": bad}, ["payment", "billingAddress"])
+        assert refused.value.field == ["payment", "billingAddress", "countryCode"]
