@@ -44,7 +44,9 @@ class UnitOfWork:
             await tx.start()
         except BaseException:
             # Cancelled (or failed) between acquire and BEGIN: give the connection back, or
-            # the pool waits for it forever when it closes.
+            # the pool waits for it forever when it closes. Whether BEGIN reached the server
+            # is unknown, so the connection is closed, not reused (the pool opens another).
+            conn.terminate()
             await self._pool.release(conn)
             raise
         self._conn, self._tx = conn, tx
@@ -62,6 +64,12 @@ class UnitOfWork:
                 await self._tx.commit()
             else:
                 await self._tx.rollback()
+        except BaseException:
+            # COMMIT or ROLLBACK did not finish (cancelled again, connection lost): the
+            # transaction's state is unknown, so the connection is closed, never handed to
+            # the next request half inside a transaction.
+            self._conn.terminate()
+            raise
         finally:
             await self._pool.release(self._conn)
             self._conn = None
