@@ -3,7 +3,9 @@
 Shopify-style: every field that returns an object costs 1, scalars and enums 0,
 a mutation's root field 10; a field that returns many items multiplies the cost of
 what it selects (at least 1 per item) by `first`, else by the size of its largest
-list argument (`availability(skus:)`); a plain list without either counts once.
+list argument (`availability(skus:)`); a plain list without either costs 1 plus what its
+items select beyond their scalars multiplied by its declared bound in `LIST_BOUNDS` (every such field has one: tests/unit/test_query_cost.py
+walks schema.graphql).
 `__schema` costs 100 and `__type` 10, flat; every alias is counted. The cost is reported to every client in
 `extensions.cost`; an operation over the limit is refused before it runs.
 
@@ -50,6 +52,52 @@ MAX_MULTIPLIER = 2**31 - 1
 # well within the default limit; a flood of `__schema` aliases does not.
 INTROSPECTION_COSTS = {"__schema": 100, "__type": 10}
 
+# How many items a plain list field (no `first`, no list argument) is priced at: its real
+# limit where the domain enforces one, else a declared pricing length (the items a
+# storefront realistically gets; the actual cost refunds what was not returned).
+# `edges` of a connection and payload `userErrors` count once: the connection's `first`
+# already multiplies its edges, and user errors are a handful of scalars.
+_ONCE = 1
+LIST_BOUNDS: dict[str, int] = {
+    # Enforced limits.
+    "Cart.discountCodes": 5,  # CartPolicy.max_discount_codes
+    "CartLine.attributes": 20,  # domain/cart/validation.py MAX_ATTRIBUTES
+    "LoyaltyAccount.entries": 100,  # the resolver returns at most 100
+    "PredictiveSearchResult.products": 10,  # predictiveSearch(limit) is at most 10
+    "PredictiveSearchResult.queries": 10,
+    "ProductOption.values": 100,
+    # Declared pricing lengths.
+    "Cart.shippingEstimates": 5,  # one per fulfillment method
+    "Cart.warnings": 10,
+    "CartLine.warnings": 3,
+    "CheckoutBeginPayload.options": 10,
+    "Customer.addresses": 10,
+    "Customer.carts": 10,
+    "Customer.identities": 10,
+    "FulfillmentOption.shipments": 5,
+    "FulfillmentOption.unservedLines": 10,
+    "Order.fulfillments": 5,
+    "Order.lines": 20,
+    "Order.returns": 5,
+    "OrderRisk.reasons": 5,
+    "PlannedShipment.lines": 10,
+    "Product.options": 3,
+    "Product.variants": 10,
+    "ProductVariant.options": 3,
+    "ProductVariant.prices": 5,
+    "ProductVariant.stockLevels": 10,
+    "Query.channels": 10,
+    "Query.locations": 50,
+    "Return.lines": 10,
+}
+
+
+def list_bound(type_name: str, field_name: str) -> int | None:
+    """The pricing length of a plain list field; None when it is not in the table."""
+    if field_name in ("edges", "userErrors"):
+        return _ONCE
+    return LIST_BOUNDS.get(f"{type_name}.{field_name}")
+
 
 class _Coster:
     def __init__(
@@ -94,9 +142,16 @@ class _Coster:
                 value = value_from_ast(argument.value, definition.args[name].type, self.variables)
         return value
 
-    def multiplier(self, definition: Any, node: FieldNode) -> int | None:
+    @staticmethod
+    def is_paged(definition: Any) -> bool:
+        """A field whose length the caller sets: `first` or a list argument."""
+        return "first" in definition.args or any(
+            isinstance(get_nullable_type(a.type), GraphQLList) for a in definition.args.values()
+        )
+
+    def multiplier(self, parent: GraphQLNamedType, definition: Any, node: FieldNode) -> int | None:
         """How many items a field may return: `first`, else the size of its largest list
-        argument; None for a single object or a plain list."""
+        argument, else a plain list's declared bound; None for a single object."""
         if "first" in definition.args:
             value = self.argument_value(definition, node, "first")
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -112,7 +167,9 @@ class _Coster:
         ]
         if sizes:
             return max(max(sizes), 1)
-        return None  # a plain list counts once: its length is not known up front
+        # A plain list: its declared bound; one missing from the table counts once
+        # (the unit test keeps the table complete for the schema).
+        return list_bound(parent.name, node.name.value) or _ONCE
 
     def field_cost(self, parent: GraphQLNamedType, node: FieldNode, seen: frozenset[str]) -> int:
         name = node.name.value
@@ -126,11 +183,15 @@ class _Coster:
         if not is_composite_type(returns):
             return 0
         selected = self.selection_cost(returns, node.selection_set, seen)
-        multiplier = self.multiplier(definition, node)
+        multiplier = self.multiplier(parent, definition, node)
         if multiplier is None:
             return 1 + selected
-        # Each returned item costs at least 1, even when only its __typename is asked.
-        return 1 + multiplier * max(selected, 1)
+        if self.is_paged(definition):
+            # Each returned item costs at least 1, even when only its __typename is asked.
+            return 1 + multiplier * max(selected, 1)
+        # A plain list (bounded by the domain or by its pricing length): the list costs 1,
+        # and what each item selects beyond its own scalars is multiplied by the bound.
+        return 1 + multiplier * selected
 
 
 def operation_cost(
