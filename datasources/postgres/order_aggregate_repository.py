@@ -24,7 +24,7 @@ from domain.order.settlement import PaymentState
 
 _LOAD = """
 SELECT o.id, o.number, o.customer_id, c.code AS channel_code, o.status, o.on_hold,
-       o.currency_code, o.shipping_minor, o.cancel_reason,
+       o.currency_code, o.shipping_minor, o.cancel_reason, o.cart_id,
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
                  'id', l.id, 'sku', l.sku, 'quantity', l.quantity,
                  'unit_price_minor', l.unit_price_minor, 'discount_minor', l.discount_minor,
@@ -63,6 +63,7 @@ def _order(r: Any) -> Order:
         currency_code=r["currency_code"],
         shipping_minor=r["shipping_minor"],
         cancel_reason=r["cancel_reason"],
+        cart_id=r["cart_id"],
         lines=tuple(OrderLine(**{**line, "id": uuid.UUID(line["id"])}) for line in r["lines"]),
         fulfillments=tuple(
             Fulfillment(

@@ -108,14 +108,16 @@ async def cancel_order(
     reason: CancelReason,
     idempotency_key: str | None,
     now: datetime,
+    held_carts: frozenset[uuid.UUID] = frozenset(),
 ) -> CancelResult:
-    """orderCancel: `lines=None` cancels every unit not yet handed over."""
+    """orderCancel: `lines=None` cancels every unit not yet handed over; `held_carts` are
+    the carts whose tokens the caller presented (a guest order's bearer)."""
     check_key(idempotency_key)
     check_reason(principal, reason)
     order = await uow.orders_for_update.get_for_update(order_id)
     if order is None:
         raise NotFound("Order", ["orderId"])
-    check_may_cancel(principal, order)
+    check_may_cancel(principal, order, held_carts)
     if idempotency_key is not None:
         fingerprint = request_hash(order_id, lines, reason)
         earlier = await uow.aftersale.claim_key(IDEMPOTENCY_SCOPE, idempotency_key, fingerprint)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from domain.auth import Principal, PrincipalKind, Role, may_see_owned
+from domain.authz import may_read_order
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import OutboxEvent
 from domain.order.aftersale import CancellationPlan, LineQuantity
@@ -51,13 +52,20 @@ def _is_canceller(principal: Principal | None) -> bool:
     )
 
 
-def check_may_cancel(principal: Principal | None, order: Order) -> None:
+def check_may_cancel(
+    principal: Principal | None, order: Order, held_carts: frozenset[uuid.UUID] = frozenset()
+) -> None:
     """The order's customer; staff with a cancel role; an AGENT key of the order's channel.
 
-    A guest order's id is its bearer (as for reading it). Someone who may not
-    even see the order gets NOT_FOUND, so nobody learns that it exists."""
+    A guest order is held, as for reading it, by the token of the cart it came from
+    (`held_carts`: the carts whose tokens the caller presented), or the ORDERS scope; its
+    id alone is not enough. Someone who may not even see the order gets NOT_FOUND, so
+    nobody learns that it exists."""
     if order.customer_id is None:
-        return
+        held = order.cart_id is not None and order.cart_id in held_carts
+        if may_read_order(principal, None, held):
+            return
+        raise NotFound("Order", ["orderId"])
     if principal is not None:
         if principal.kind is PrincipalKind.CUSTOMER and principal.id == order.customer_id:
             return

@@ -99,6 +99,7 @@ class Order:
     fulfillments: tuple[Fulfillment, ...]
     payments: tuple[PaymentState, ...] = ()
     cancel_reason: str | None = None  # set when the whole order became CANCELLED
+    cart_id: uuid.UUID | None = None  # the cart it was checked out from (a guest's bearer)
     # Events of the changes not saved yet (the repository's save writes them).
     events: list[OutboxEvent] = field(default_factory=list, compare=False, repr=False)
 

@@ -8,13 +8,12 @@ from typing import Annotated
 import strawberry
 
 from datasources.postgres.uow import UnitOfWork
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from domain.ids import local_id
 from domain.order.aftersale import LineQuantity
 from domain.order.cancel_service import CancelResult, cancel_order, review_order
 from resolvers.common import Money, money
 from resolvers.context import Info
-from resolvers.customer.access import visible_owned
 from resolvers.errors import UserError, user_errors, user_errors_field
 from resolvers.order.cancel_enums import OrderCancelReason, OrderReviewDecision
 from resolvers.order.types import Order
@@ -101,12 +100,6 @@ class Mutation:
                     )
                     for i, line in enumerate(lines)
                 ]
-            # A guest order is held by its cart's token, for cancelling as for reading it.
-            loader = info.context.loaders.OrderByIdLoader
-            order = await loader.load(local)
-            loader.clear(local)  # the payload reads the order as the cancel leaves it
-            if order is not None and order.customer_id is None and not visible_owned(info, order):
-                raise NotFound("Order", ["orderId"])
             async with UnitOfWork(info.context.pool) as uow:
                 result = await cancel_order(
                     uow,
@@ -117,6 +110,7 @@ class Mutation:
                     reason,
                     idempotency_key,
                     datetime.now(UTC),
+                    held_carts=info.context.held_carts,
                 )
         except DomainError as error:
             return OrderCancelPayload(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -157,7 +158,15 @@ def test_who_may_cancel() -> None:
     with pytest.raises(DomainError) as forbidden:
         check_may_cancel(_who(PrincipalKind.API_KEY, Role.POS), owned)
     assert forbidden.value.code is ErrorCode.FORBIDDEN
-    check_may_cancel(None, state((stored(A, 1),), ()))  # a guest order: its id is the bearer
+    # A guest order is held by its cart's token (or the ORDERS scope), not by its id.
+    guest = replace(state((stored(A, 1),), ()), cart_id=uuid.uuid4())
+    assert guest.cart_id is not None
+    check_may_cancel(None, guest, frozenset({guest.cart_id}))
+    check_may_cancel(_who(PrincipalKind.STAFF, Role.SUPPORT), guest)
+    for stranger in (None, _who(PrincipalKind.CUSTOMER), _who(PrincipalKind.API_KEY, Role.AGENT)):
+        with pytest.raises(DomainError) as caught:
+            check_may_cancel(stranger, guest, frozenset({uuid.uuid4()}))
+        assert caught.value.code is ErrorCode.NOT_FOUND
 
 
 def test_reasons_keys_and_fingerprints() -> None:
