@@ -165,6 +165,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "Order",
             "Units of an order (or all of it) were cancelled, restocked and settled.",
         ),
+        EventType(
+            "ucg.store.pickup_arrived.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "A buyer said they are at the store (or its curbside bay) for a pickup order.",
+        ),
+        EventType(
+            "ucg.store.pickup_handed_over.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "Store staff handed a ready pickup to its buyer after checking the pickup code.",
+        ),
     )
 }
 

@@ -1,0 +1,140 @@
+"""Store writes (arrivals) and the store's read queries (arrivals, readiness, new pickups)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.order.fulfillment import FulfillmentStatus
+from domain.store.pickup import Arrival, PickupPart
+
+_ARRIVAL_COLUMNS = "id, order_id, fulfillment_id, location_id, bay, note, arrived_at"
+
+
+def _arrival(r: Any) -> Arrival:
+    return Arrival(
+        id=r["id"],
+        order_id=r["order_id"],
+        fulfillment_id=r["fulfillment_id"],
+        location_id=r["location_id"],
+        bay=r["bay"],
+        note=r["note"],
+        arrived_at=r["arrived_at"],
+    )
+
+
+class PostgresStoreRepository:
+    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
+        self._conn = conn
+
+    async def add_arrival(
+        self,
+        order_id: uuid.UUID,
+        fulfillment_id: uuid.UUID,
+        location_id: uuid.UUID,
+        bay: str | None,
+        note: str | None,
+        now: datetime,
+    ) -> Arrival:
+        row = await self._conn.fetchrow(
+            f"""INSERT INTO store_pickup_arrivals
+                  (order_id, fulfillment_id, location_id, bay, note, arrived_at)
+                VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_ARRIVAL_COLUMNS}""",
+            order_id,
+            fulfillment_id,
+            location_id,
+            bay,
+            note,
+            now,
+        )
+        return _arrival(row)
+
+
+async def arrivals_by_ids(pool: Any, ids: Sequence[uuid.UUID]) -> list[Arrival | None]:
+    rows = await pool.fetch(
+        f"SELECT {_ARRIVAL_COLUMNS} FROM store_pickup_arrivals WHERE id = ANY($1::uuid[])",
+        list(ids),
+    )
+    found = {r["id"]: _arrival(r) for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def pickup_parts_of_order(pool: Any, order_id: uuid.UUID) -> list[PickupPart]:
+    """The pickup fulfillments of a new order (read once per order-created event)."""
+    rows = await pool.fetch(
+        """SELECT f.id, f.order_id, o.number, f.location_id, f.status
+             FROM fulfillments f JOIN orders o ON o.id = f.order_id
+            WHERE f.order_id = $1 AND f.method = 'PICKUP' ORDER BY f.created_at, f.id""",
+        order_id,
+    )
+    return [
+        PickupPart(
+            r["id"], r["order_id"], r["number"], r["location_id"], FulfillmentStatus(r["status"])
+        )
+        for r in rows
+    ]
+
+
+async def location_kind(pool: Any, location_id: uuid.UUID) -> str | None:
+    kind: str | None = await pool.fetchval("SELECT kind FROM locations WHERE id = $1", location_id)
+    return kind
+
+
+@dataclass(frozen=True)
+class PickupReadiness:
+    """placed -> READY_FOR_PICKUP of one pickup fulfillment."""
+
+    fulfillment_id: uuid.UUID
+    order_id: uuid.UUID
+    location_id: uuid.UUID
+    placed_at: datetime
+    ready_at: datetime
+    ready_seconds: int
+
+
+@dataclass(frozen=True)
+class ReadinessSummary:
+    location_id: uuid.UUID
+    count: int
+    average_seconds: float | None
+    median_seconds: float | None
+    p90_seconds: float | None
+    recent: list[PickupReadiness]
+
+
+async def readiness_summary(
+    pool: Any, location_id: uuid.UUID, since: datetime | None, first: int
+) -> ReadinessSummary:
+    """Statistics and the `first` most recent of a store's readiness times (two statements,
+    whatever `first`)."""
+    stats = await pool.fetchrow(
+        """SELECT count(*) AS n, avg(ready_seconds)::float8 AS avg,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_seconds) AS p50,
+                  percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_seconds) AS p90
+             FROM store_pickup_readiness
+            WHERE location_id = $1 AND ($2::timestamptz IS NULL OR ready_at >= $2)""",
+        location_id,
+        since,
+    )
+    rows = await pool.fetch(
+        """SELECT fulfillment_id, order_id, location_id, placed_at, ready_at, ready_seconds
+             FROM store_pickup_readiness
+            WHERE location_id = $1 AND ($2::timestamptz IS NULL OR ready_at >= $2)
+            ORDER BY ready_at DESC, fulfillment_id LIMIT $3""",
+        location_id,
+        since,
+        first,
+    )
+    return ReadinessSummary(
+        location_id=location_id,
+        count=stats["n"],
+        average_seconds=stats["avg"],
+        median_seconds=stats["p50"],
+        p90_seconds=stats["p90"],
+        recent=[PickupReadiness(**dict(r)) for r in rows],
+    )
