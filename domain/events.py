@@ -177,6 +177,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "Store",
             "Store staff handed a ready pickup to its buyer after checking the pickup code.",
         ),
+        EventType(
+            "ucg.store.work_line_picked.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "A store picked one line of its pick list (units found, and units short).",
+        ),
     )
 }
 

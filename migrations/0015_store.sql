@@ -55,6 +55,7 @@ CREATE TABLE store_pick_lines (
 );
 
 -- The pick list of a store: open fulfillments of the store's methods, oldest promise first.
-CREATE INDEX fulfillments_store_work ON fulfillments (location_id, promised_at, created_at, id)
+CREATE INDEX fulfillments_store_work
+    ON fulfillments (location_id, (coalesce(promised_at, 'infinity'::timestamptz)), created_at, id)
     WHERE status IN ('ALLOCATED', 'PICKING')
       AND method IN ('PICKUP', 'SHIP_FROM_STORE', 'SAME_DAY');

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.order.fulfillment import FulfillmentStatus
+from domain.store.picking import LinePick
 from domain.store.pickup import Arrival, PickupPart
 
 _ARRIVAL_COLUMNS = "id, order_id, fulfillment_id, location_id, bay, note, arrived_at"
@@ -138,3 +139,107 @@ async def readiness_summary(
         p90_seconds=stats["p90"],
         recent=[PickupReadiness(**dict(r)) for r in rows],
     )
+
+
+class PostgresPickRepository:
+    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
+        self._conn = conn
+
+    async def picked_lines(self, fulfillment_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        rows = await self._conn.fetch(
+            "SELECT order_line_id, picked_quantity FROM store_pick_lines WHERE fulfillment_id = $1",
+            fulfillment_id,
+        )
+        return {r["order_line_id"]: r["picked_quantity"] for r in rows}
+
+    async def add_pick(self, fulfillment_id: uuid.UUID, pick: LinePick, now: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO store_pick_lines
+                 (fulfillment_id, order_line_id, picked_quantity, short_quantity, picked_at)
+               VALUES ($1, $2, $3, $4, $5)""",
+            fulfillment_id,
+            pick.line_id,
+            pick.picked,
+            pick.short,
+            now,
+        )
+
+
+@dataclass(frozen=True)
+class StoreWorkLine:
+    line_id: uuid.UUID
+    sku: str
+    quantity: int  # units of the line in this fulfillment still to hand over
+    picked_quantity: int | None  # null until picked
+    short_quantity: int | None
+
+
+@dataclass(frozen=True)
+class StoreWorkItem:
+    fulfillment_id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: int
+    location_id: uuid.UUID
+    method: str
+    status: str
+    promised_at: datetime | None
+    created_at: datetime
+    lines: list[StoreWorkLine]
+
+
+# (promise, None for none, created, id): those without a promise sort last.
+WorkPosition = tuple[datetime | None, datetime, uuid.UUID]
+
+_WORK = """
+SELECT f.id, f.order_id, o.number, f.location_id, f.method, f.status, f.promised_at,
+       f.created_at,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                 'line_id', l.id, 'sku', l.sku, 'quantity', fl.quantity,
+                 'picked_quantity', p.picked_quantity, 'short_quantity', p.short_quantity)
+                 ORDER BY l.position), '[]')
+          FROM fulfillment_lines fl
+          JOIN order_lines l ON l.id = fl.order_line_id
+          LEFT JOIN store_pick_lines p
+            ON p.fulfillment_id = fl.fulfillment_id AND p.order_line_id = fl.order_line_id
+         WHERE fl.fulfillment_id = f.id) AS lines
+  FROM fulfillments f JOIN orders o ON o.id = f.order_id
+ WHERE f.location_id = $1
+   AND f.status IN ('ALLOCATED', 'PICKING')
+   AND f.method IN ('PICKUP', 'SHIP_FROM_STORE', 'SAME_DAY')
+   AND ($4::timestamptz IS NULL
+        OR (coalesce(f.promised_at, 'infinity'::timestamptz), f.created_at, f.id)
+           > (coalesce($3::timestamptz, 'infinity'::timestamptz), $4::timestamptz, $5::uuid))
+ ORDER BY coalesce(f.promised_at, 'infinity'::timestamptz), f.created_at, f.id
+ LIMIT $2
+"""
+
+
+async def store_work_page(
+    pool: Any, location_id: uuid.UUID, limit: int, after: WorkPosition | None
+) -> list[StoreWorkItem]:
+    """One page of a store's pick list, lines included: one statement whatever its size."""
+    promise, created, last_id = after if after is not None else (None, None, None)
+    rows = await pool.fetch(_WORK, location_id, limit, promise, created, last_id)
+    return [
+        StoreWorkItem(
+            fulfillment_id=r["id"],
+            order_id=r["order_id"],
+            order_number=r["number"],
+            location_id=r["location_id"],
+            method=r["method"],
+            status=r["status"],
+            promised_at=r["promised_at"],
+            created_at=r["created_at"],
+            lines=[
+                StoreWorkLine(
+                    line_id=uuid.UUID(line["line_id"]),
+                    sku=line["sku"],
+                    quantity=line["quantity"],
+                    picked_quantity=line["picked_quantity"],
+                    short_quantity=line["short_quantity"],
+                )
+                for line in r["lines"]
+            ],
+        )
+        for r in rows
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datasources.postgres.store_repository import PostgresStoreRepository
+from datasources.postgres.store_repository import PostgresPickRepository, PostgresStoreRepository
 from datasources.postgres.uow import UnitOfWork
 
 
@@ -10,3 +10,7 @@ class StoreUnitOfWork(UnitOfWork):
     @property
     def store(self) -> PostgresStoreRepository:
         return PostgresStoreRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def picks(self) -> PostgresPickRepository:
+        return PostgresPickRepository(self.conn)  # type: ignore[arg-type]

@@ -12,21 +12,24 @@ from typing import Any
 from domain.auth import Principal
 from domain.authz import Scope, has_scope
 from domain.errors import DomainError, ErrorCode
+from domain.store.picking import WORK_LINE_PICKED
 from domain.store.pickup import PICKUP_ARRIVED, PICKUP_HANDED_OVER
 
 ORDER_CREATED = "ucg.order.created.v1"
-STORE_EVENT_TYPES = (PICKUP_ARRIVED, PICKUP_HANDED_OVER)
+STORE_EVENT_TYPES = (PICKUP_ARRIVED, PICKUP_HANDED_OVER, WORK_LINE_PICKED)
 
 
 class ActivityKind(StrEnum):
     PICKUP_ORDER_PLACED = "PICKUP_ORDER_PLACED"
     PICKUP_ARRIVED = "PICKUP_ARRIVED"
     PICKUP_HANDED_OVER = "PICKUP_HANDED_OVER"
+    WORK_LINE_PICKED = "WORK_LINE_PICKED"
 
 
 _KIND_OF = {
     PICKUP_ARRIVED: ActivityKind.PICKUP_ARRIVED,
     PICKUP_HANDED_OVER: ActivityKind.PICKUP_HANDED_OVER,
+    WORK_LINE_PICKED: ActivityKind.WORK_LINE_PICKED,
 }
 
 
@@ -41,6 +44,11 @@ class StoreActivity:
     occurred_at: datetime
     arrival_id: uuid.UUID | None = None
     bay: str | None = None
+    line_id: uuid.UUID | None = None
+    sku: str | None = None
+    picked_quantity: int | None = None
+    short_quantity: int | None = None
+    fulfillment_status: str | None = None
 
 
 def check_may_watch_store(principal: Principal | None) -> None:
@@ -55,6 +63,7 @@ def activity_from_store_event(
     event_id: uuid.UUID, event_type: str, time: datetime, data: Mapping[str, Any]
 ) -> StoreActivity:
     arrival = data.get("arrivalId")
+    line = data.get("lineId")
     return StoreActivity(
         event_id=event_id,
         kind=_KIND_OF[event_type],
@@ -65,4 +74,9 @@ def activity_from_store_event(
         occurred_at=time,
         arrival_id=None if arrival is None else uuid.UUID(str(arrival)),
         bay=data.get("bay"),
+        line_id=None if line is None else uuid.UUID(str(line)),
+        sku=data.get("sku"),
+        picked_quantity=data.get("pickedQuantity"),
+        short_quantity=data.get("shortQuantity"),
+        fulfillment_status=data.get("fulfillmentStatus"),
     )

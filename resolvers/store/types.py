@@ -8,12 +8,15 @@ from enum import Enum
 import strawberry
 
 from datasources.postgres.store_repository import PickupReadiness, ReadinessSummary
+from datasources.postgres.store_repository import StoreWorkItem as StoreWorkItemRecord
+from datasources.postgres.store_repository import StoreWorkLine as StoreWorkLineRecord
 from domain.ids import to_global_id
 from domain.store.activity import StoreActivity as StoreActivityRecord
 from domain.store.pickup import Arrival
 from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
+from resolvers.order.fulfillment_types import FulfillmentStatus
 from resolvers.order.types import Order
 from resolvers.store.loaders import arrival_loader
 
@@ -56,6 +59,10 @@ class StoreActivityKind(Enum):
     PICKUP_HANDED_OVER = strawberry.enum_value(
         "PICKUP_HANDED_OVER", description="A pickup was handed to its buyer."
     )
+    WORK_LINE_PICKED = strawberry.enum_value(
+        "WORK_LINE_PICKED",
+        description="A line of the pick list was picked (see pickedQuantity, shortQuantity).",
+    )
 
 
 @strawberry.type(description="One live event of a store, for its staff.")
@@ -97,6 +104,24 @@ class StoreActivity:
         loader.clear(self.order_id)  # type: ignore[attr-defined]
         record = await loader.load(self.order_id)  # type: ignore[attr-defined]
         return visible_owned(info, record)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="WORK_LINE_PICKED: global id of the OrderLine picked.")
+    def line_id(self) -> strawberry.ID | None:
+        line = self.line_id  # type: ignore[attr-defined]
+        return None if line is None else _gid("OrderLine", line)
+
+    sku: str | None = strawberry.field(description="WORK_LINE_PICKED: SKU of the line.")
+    picked_quantity: int | None = strawberry.field(
+        description="WORK_LINE_PICKED: units found and picked."
+    )
+    short_quantity: int | None = strawberry.field(
+        description="WORK_LINE_PICKED: units not found (cancelled and refunded)."
+    )
+
+    @strawberry.field(description="WORK_LINE_PICKED: the fulfillment's status after the pick.")
+    def fulfillment_status(self) -> FulfillmentStatus | None:
+        value = self.fulfillment_status  # type: ignore[attr-defined]
+        return None if value is None else FulfillmentStatus(value)
 
     occurred_at: datetime = strawberry.field(description="When it was committed.")
 
@@ -143,3 +168,48 @@ class StoreReadiness:
     recent: list[PickupReadinessTime] = strawberry.field(
         description="The most recent pickups made ready, newest first."
     )
+
+
+@strawberry.type(description="One line of a store's pick list.")
+class StoreWorkLine:
+    is_type_of = record_type_check(StoreWorkLineRecord)
+
+    @strawberry.field(description="Global id of the OrderLine (pass it to storeWorkLinePick).")
+    def line_id(self) -> strawberry.ID:
+        return _gid("OrderLine", self.line_id)  # type: ignore[attr-defined]
+
+    sku: str = strawberry.field(description="SKU to pick.")
+    quantity: int = strawberry.field(description="Units of this line to pick here.")
+    picked_quantity: int | None = strawberry.field(
+        description="Units picked; null until the line is picked."
+    )
+    short_quantity: int | None = strawberry.field(
+        description="Units found short when picked; null until the line is picked."
+    )
+
+
+@strawberry.type(description="A fulfillment a store must pick: pickup, ship-from-store, same-day.")
+class StoreWorkItem:
+    is_type_of = record_type_check(StoreWorkItemRecord)
+
+    @strawberry.field(description="Global id of the fulfillment.")
+    def fulfillment_id(self) -> strawberry.ID:
+        return _gid("Fulfillment", self.fulfillment_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Global id of the order.")
+    def order_id(self) -> strawberry.ID:
+        return _gid("Order", self.order_id)  # type: ignore[attr-defined]
+
+    order_number: int = strawberry.field(description="The order's human-friendly number.")
+    method: str = strawberry.field(description="PICKUP, SHIP_FROM_STORE or SAME_DAY.")
+
+    @strawberry.field(description="ALLOCATED (not started) or PICKING.")
+    def status(self) -> FulfillmentStatus:
+        return FulfillmentStatus(self.status)  # type: ignore[attr-defined]
+
+    promised_at: datetime | None = strawberry.field(
+        description="When the buyer was promised it (ready or delivered); the list is "
+        "oldest promise first, those without one last."
+    )
+    created_at: datetime = strawberry.field(description="When the order placed it here.")
+    lines: list[StoreWorkLine] = strawberry.field(description="What to pick, in order.")

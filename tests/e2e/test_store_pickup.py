@@ -182,3 +182,64 @@ async def _store(db: asyncpg.Connection[Any]) -> uuid.UUID:
     from tests.stock_helpers import make_location
 
     return await make_location(db, kind="STORE")
+
+
+PICK = """mutation($loc: ID!, $f: ID!, $line: ID!, $n: Int!) {
+  storeWorkLinePick(locationId: $loc, fulfillmentId: $f, lineId: $line, pickedQuantity: $n) {
+    fulfillmentStatus userErrors { code field message }
+  }
+}"""
+WORK = """query($loc: ID!) { storeWork(locationId: $loc, first: 10) {
+  edges { node { fulfillmentId orderId lines { lineId quantity } } } } }"""
+
+
+@pytest.mark.slow
+async def test_a_short_pick_reaches_the_store_staff_live(
+    env: TestEnv, serve: Any, db: asyncpg.Connection[Any]
+) -> None:
+    server = serve()
+    settings = env.settings()
+    sale = await make_sale(db, 5, kind="STORE")
+    store = to_global_id("Location", sale.location)
+    associate = staff_token(settings, Role.STORE_ASSOCIATE)
+    staff_ws = await GraphQLSocket.open(server.url, token=associate)
+    await staff_ws.subscribe(
+        """subscription($loc: ID!) { storeActivity(locationId: $loc) {
+             kind orderId lineId sku pickedQuantity shortQuantity fulfillmentStatus
+             order { status } } }""",
+        {"loc": store},
+    )
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=30) as buyer,
+        httpx.AsyncClient(base_url=server.url, timeout=30) as staff,
+    ):
+        keep_cart_tokens(buyer, settings.jwt_secret)
+        [cart] = await guest_carts(db, sale, 1, qty=2)
+        placed = await complete(
+            buyer, cart, unique("k-"), fulfillment={"method": "PICKUP", "locationId": store}
+        )
+        order_id = placed["order"]["id"]
+        assert (await staff_ws.next_data())["storeActivity"]["kind"] == "PICKUP_ORDER_PLACED"
+
+        [edge] = (await graphql(staff, WORK, {"loc": store}, token=associate))["data"]["storeWork"][
+            "edges"
+        ]
+        item = edge["node"]
+        line = item["lines"][0]["lineId"]
+        body = await graphql(
+            staff,
+            PICK,
+            {"loc": store, "f": item["fulfillmentId"], "line": line, "n": 1},
+            token=associate,
+        )
+        assert body["data"]["storeWorkLinePick"]["userErrors"] == []
+        live = (await staff_ws.next_data())["storeActivity"]
+        assert (live["kind"], live["orderId"], live["lineId"]) == (
+            "WORK_LINE_PICKED",
+            order_id,
+            line,
+        )
+        assert (live["sku"], live["pickedQuantity"], live["shortQuantity"]) == (sale.sku, 1, 1)
+        assert live["fulfillmentStatus"] == "READY_FOR_PICKUP"
+        assert live["order"]["status"] == "READY_FOR_PICKUP"
+    await staff_ws.close()

@@ -73,6 +73,8 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("cartLinesRemove", "lineIds"): "CartLine",
     ("orderReturnCreate", "lines.lineId"): "OrderLine",
     ("orderCancel", "lines.lineId"): "OrderLine",
+    ("storeWorkLinePick", "fulfillmentId"): "Fulfillment",
+    ("storeWorkLinePick", "lineId"): "OrderLine",
 }
 # Ids of public objects: the same real one in both calls.
 PUBLIC_ARGS: dict[tuple[str, str], str] = {
