@@ -183,6 +183,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "Store",
             "A store picked one line of its pick list (units found, and units short).",
         ),
+        EventType(
+            "ucg.store.hold_placed.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "Items were held at a store for a customer (reserve in store), until a time.",
+        ),
+        EventType(
+            "ucg.store.hold_cancelled.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "A hold at a store was cancelled; its units are back on sale.",
+        ),
     )
 }
 

@@ -197,6 +197,7 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     ),
     "store_pickup_readiness": _policy(_N, Link.NONE, why="times per fulfillment and store"),
     "store_pick_lines": _policy(_N, Link.NONE, why="units picked per fulfillment line"),
+    "store_holds": _policy(_N, Link.NONE, why="ids and times; the units are a reservation"),
 }
 
 

@@ -59,3 +59,17 @@ CREATE INDEX fulfillments_store_work
     ON fulfillments (location_id, (coalesce(promised_at, 'infinity'::timestamptz)), created_at, id)
     WHERE status IN ('ALLOCATED', 'PICKING')
       AND method IN ('PICKUP', 'SHIP_FROM_STORE', 'SAME_DAY');
+
+-- Reserve in store: a customer's hold of items at a store, without payment, for a TTL.
+-- The units are held by a reservation (the reservation machinery: the sweeper expires
+-- it and puts the stock back); the hold says for whom and where.
+CREATE TABLE store_holds (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    reservation_id uuid NOT NULL UNIQUE REFERENCES reservations(id),
+    location_id    uuid NOT NULL REFERENCES locations(id),
+    customer_id    uuid NOT NULL REFERENCES customers(id),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    cancelled_at   timestamptz
+);
+CREATE INDEX store_holds_location ON store_holds (location_id, created_at);
+CREATE INDEX store_holds_customer ON store_holds (customer_id);

@@ -44,6 +44,7 @@ from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
+from resolvers.store import holds as store_holds
 from resolvers.store import schema as store
 from resolvers.store import subscriptions as store_subscriptions
 from resolvers.string_guard import StringGuard
@@ -188,6 +189,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
                 order_returns.Mutation,
                 order_cancellation.Mutation,
                 store.Mutation,
+                store_holds.Mutation,
             ),
         ),
         "types": [OrderCustomer],

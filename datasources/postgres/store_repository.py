@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.order.fulfillment import FulfillmentStatus
+from domain.store.holds import HoldLine, StoreHold
 from domain.store.picking import LinePick
 from domain.store.pickup import Arrival, PickupPart
 
@@ -243,3 +244,73 @@ async def store_work_page(
         )
         for r in rows
     ]
+
+
+_HOLD = """
+SELECT h.id, h.reservation_id, h.location_id, h.customer_id, r.status AS reservation_status,
+       r.expires_at, h.created_at, h.cancelled_at,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', l.sku, 'quantity', l.quantity)
+                 ORDER BY l.line), '[]')
+          FROM reservation_lines l WHERE l.reservation_id = h.reservation_id) AS lines
+  FROM store_holds h JOIN reservations r ON r.id = h.reservation_id
+"""
+
+
+def _hold(r: Any) -> StoreHold:
+    return StoreHold(
+        id=r["id"],
+        reservation_id=r["reservation_id"],
+        location_id=r["location_id"],
+        customer_id=r["customer_id"],
+        reservation_status=r["reservation_status"],
+        expires_at=r["expires_at"],
+        created_at=r["created_at"],
+        cancelled_at=r["cancelled_at"],
+        lines=tuple(HoldLine(line["sku"], line["quantity"]) for line in r["lines"]),
+    )
+
+
+class PostgresHoldRepository:
+    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
+        self._conn = conn
+
+    async def location_kind(self, location_id: uuid.UUID) -> str | None:
+        return await location_kind(self._conn, location_id)
+
+    async def customer_exists(self, customer_id: uuid.UUID) -> bool:
+        found: bool = await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1 AND merged_into IS NULL)",
+            customer_id,
+        )
+        return found
+
+    async def add_hold(
+        self,
+        reservation_id: uuid.UUID,
+        location_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        now: datetime,
+    ) -> uuid.UUID:
+        hold_id: uuid.UUID = await self._conn.fetchval(
+            """INSERT INTO store_holds (reservation_id, location_id, customer_id, created_at)
+               VALUES ($1, $2, $3, $4) RETURNING id""",
+            reservation_id,
+            location_id,
+            customer_id,
+            now,
+        )
+        return hold_id
+
+    async def hold_for_update(self, hold_id: uuid.UUID) -> StoreHold | None:
+        row = await self._conn.fetchrow(_HOLD + " WHERE h.id = $1 FOR UPDATE OF h", hold_id)
+        return None if row is None else _hold(row)
+
+    async def mark_cancelled(self, hold_id: uuid.UUID, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE store_holds SET cancelled_at = $2 WHERE id = $1", hold_id, now
+        )
+
+
+async def hold_by_id(pool: Any, hold_id: uuid.UUID) -> StoreHold | None:
+    row = await pool.fetchrow(_HOLD + " WHERE h.id = $1", hold_id)
+    return None if row is None else _hold(row)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datasources.postgres.store_repository import PostgresPickRepository, PostgresStoreRepository
+from datasources.postgres.store_repository import (
+    PostgresHoldRepository,
+    PostgresPickRepository,
+    PostgresStoreRepository,
+)
 from datasources.postgres.uow import UnitOfWork
 
 
@@ -14,3 +18,7 @@ class StoreUnitOfWork(UnitOfWork):
     @property
     def picks(self) -> PostgresPickRepository:
         return PostgresPickRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def holds(self) -> PostgresHoldRepository:
+        return PostgresHoldRepository(self.conn)  # type: ignore[arg-type]
