@@ -14,12 +14,16 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
-from domain.auth import Principal
+from domain.auth import Principal, require_roles
 from domain.authz import Scope, has_scope
 from domain.errors import NotFound
 from domain.models import OutboxEvent
 from domain.order.fulfillment import FulfillmentStatus
-from domain.order.fulfillment_service import FulfillmentUnitOfWork, update_fulfillment
+from domain.order.fulfillment_service import (
+    FULFILLMENT_ROLES,
+    FulfillmentUnitOfWork,
+    update_fulfillment,
+)
 from domain.order.model import Order
 from domain.order.payments import PaymentGateway
 from domain.store.pickup import (
@@ -75,7 +79,7 @@ async def record_arrival(
     bay = clean_text(bay, MAX_BAY_LENGTH, "bay")
     note = clean_text(note, MAX_NOTE_LENGTH, "note")
     order = await uow.orders_for_update.get_for_update(order_id)
-    if order is None:
+    if order is None:  # pragma: no cover - the caller read it; an order is never deleted
         raise NotFound("Order", ["orderId"])
     part = open_pickup(pickup_parts(order))
     arrival = await uow.store.add_arrival(order.id, part.id, part.location_id, bay, note, now)
@@ -97,6 +101,7 @@ async def hand_over_pickup(
     scope is answered as for an order that does not exist."""
     if not has_scope(principal, Scope.ORDERS):
         raise NotFound("Order", ["orderId"])
+    require_roles(principal, *FULFILLMENT_ROLES)
     order = await uow.orders_for_update.get_for_update(order_id)
     if order is None:
         raise NotFound("Order", ["orderId"])

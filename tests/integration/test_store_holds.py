@@ -122,6 +122,10 @@ async def test_staff_hold_for_a_customer_and_an_expired_hold_gives_the_stock_bac
     refused = await create(client, merchandiser, sale.location, sale.sku, 1, customer=carol_id)
     assert codes(refused) == [("NOT_FOUND", ["customerId"])]
 
+    nobody = to_global_id("Customer", uuid.uuid4())
+    unknown = await create(client, associate, sale.location, sale.sku, 1, customer=nobody)
+    assert codes(unknown) == [("NOT_FOUND", ["customerId"])]
+
     held = await create(client, associate, sale.location, sale.sku, 3, customer=carol_id, ttl=15)
     assert held["userErrors"] == [] and held["hold"]["customerId"] == carol_id
     assert await level(db, sale) == (3, 3)
