@@ -165,6 +165,36 @@ EVENT_TYPES: dict[str, EventType] = {
             "Order",
             "Units of an order (or all of it) were cancelled, restocked and settled.",
         ),
+        EventType(
+            "ucg.store.pickup_arrived.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "A buyer said they are at the store (or its curbside bay) for a pickup order.",
+        ),
+        EventType(
+            "ucg.store.pickup_handed_over.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "Store staff handed a ready pickup to its buyer after checking the pickup code.",
+        ),
+        EventType(
+            "ucg.store.work_line_picked.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "A store picked one line of its pick list (units found, and units short).",
+        ),
+        EventType(
+            "ucg.store.hold_placed.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "Items were held at a store for a customer (reserve in store), until a time.",
+        ),
+        EventType(
+            "ucg.store.hold_cancelled.v1",
+            ORDERS_TOPIC,
+            "Store",
+            "A hold at a store was cancelled; its units are back on sale.",
+        ),
     )
 }
 

@@ -188,6 +188,16 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "schema_migrations": _policy(_N, Link.NONE, not_personal="checksum name"),
     "stock_levels": _policy(_N, Link.NONE, not_personal="sku"),
     "stock_movements": _policy(_N, Link.NONE, not_personal="reason sku source source_event_id"),
+    "store_pickup_arrivals": _policy(
+        _A,
+        Link.ORDER,
+        personal="note",
+        not_personal="bay",
+        why="the buyer's free-text note for staff may describe them; the bay is a number",
+    ),
+    "store_pickup_readiness": _policy(_N, Link.NONE, why="times per fulfillment and store"),
+    "store_pick_lines": _policy(_N, Link.NONE, why="units picked per fulfillment line"),
+    "store_holds": _policy(_N, Link.NONE, why="ids and times; the units are a reservation"),
 }
 
 

@@ -51,6 +51,14 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
     ),
     ErrorCode.CURRENCY_NOT_SUPPORTED: "The currency is not sold on the channel.",
     ErrorCode.THROTTLED: "Too many attempts (e.g. failed logins); wait and retry later.",
+    ErrorCode.PICKUP_CODE_INVALID: (
+        "The pickup code is not the order's; nothing was handed over. Ask the buyer to show "
+        "the code from their order again."
+    ),
+    ErrorCode.NOT_IN_PICK_LIST: (
+        "The fulfillment or line named by `field` is not open work of this store's pick list "
+        "(already picked, not a store method, or not at this store)."
+    ),
 }
 
 UserErrorCode = described_enum(

@@ -44,6 +44,9 @@ from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
+from resolvers.store import holds as store_holds
+from resolvers.store import schema as store
+from resolvers.store import subscriptions as store_subscriptions
 from resolvers.string_guard import StringGuard
 from resolvers.trusted_documents import TrustedDocumentsOnly
 
@@ -178,13 +181,21 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
-        "query": merge_types("Query", (order.Query, order_listing.Query)),
+        "query": merge_types("Query", (order.Query, order_listing.Query, store.Query)),
         "mutation": merge_types(
             "Mutation",
-            (order_checkout.Mutation, order_returns.Mutation, order_cancellation.Mutation),
+            (
+                order_checkout.Mutation,
+                order_returns.Mutation,
+                order_cancellation.Mutation,
+                store.Mutation,
+                store_holds.Mutation,
+            ),
         ),
         "types": [OrderCustomer],
-        "subscription": order_subscriptions.Subscription,
+        "subscription": merge_types(
+            "Subscription", (order_subscriptions.Subscription, store_subscriptions.Subscription)
+        ),
     },
 }
 

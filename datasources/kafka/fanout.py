@@ -42,7 +42,9 @@ class HubSettings(Protocol):
 
 def event_keys(event: CloudEvent) -> list[Key]:
     """The index keys an event is delivered under."""
-    keys: list[Key] = [(event.type, event.subject)]
+    # (type, "*"): every event of a type, for streams that filter by their own rule
+    # (the store activity stream picks the new pickup orders of its store).
+    keys: list[Key] = [(event.type, event.subject), (event.type, "*")]
     if event.type == "ucg.order.status_changed.v1":
         keys.append(("order", str(event.data["orderId"])))
     elif event.type == "ucg.inventory.stock_changed.v1":

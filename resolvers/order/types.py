@@ -30,6 +30,7 @@ from resolvers.order.checkout_options import OrderRisk, OrderRiskReason
 from resolvers.order.cursors import decode_order_cursor, encode_order_cursor
 from resolvers.order.fulfillment_types import Fulfillment, OrderLine
 from resolvers.order.return_types import OrderStatus, Return
+from resolvers.store.pickup_code import buyer_pickup_code
 
 
 @strawberry.federation.type(keys=["id"], description="A placed order.")
@@ -112,6 +113,15 @@ class Order(Node):
     @strawberry.field(description="Returns asked for on this order, oldest first.")
     async def returns(self, info: Info) -> list[Return]:
         return await info.context.loaders.ReturnsByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(
+        description="The code the buyer shows at the store to collect a pickup order "
+        "(pickupHandover checks it). Only the buyer sees it (the order's customer; for a "
+        "guest order whoever holds its cart token): null for staff and for orders without "
+        "a pickup."
+    )
+    async def pickup_code(self, info: Info) -> str | None:
+        return await buyer_pickup_code(info, self)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Order | None:

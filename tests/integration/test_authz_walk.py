@@ -73,6 +73,9 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("cartLinesRemove", "lineIds"): "CartLine",
     ("orderReturnCreate", "lines.lineId"): "OrderLine",
     ("orderCancel", "lines.lineId"): "OrderLine",
+    ("storeHoldCancel", "holdId"): "StoreHold",
+    ("storeWorkLinePick", "fulfillmentId"): "Fulfillment",
+    ("storeWorkLinePick", "lineId"): "OrderLine",
 }
 # Ids of public objects: the same real one in both calls.
 PUBLIC_ARGS: dict[tuple[str, str], str] = {
@@ -243,6 +246,14 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any]) -> AsyncIterator[Any]
             "VALUES ($1, 'Damrak 1', 'Amsterdam', 'NL') RETURNING id",
             ann,
         )
+        hold = await db.fetchval(
+            "WITH r AS (INSERT INTO reservations (expires_at, reference) "
+            "VALUES (now() + interval '1 day', 'walk') RETURNING id) "
+            "INSERT INTO store_holds (reservation_id, location_id, customer_id) "
+            "SELECT r.id, $1, $2 FROM r RETURNING id",
+            sale.location,
+            ann,
+        )
         product = await db.fetchval("SELECT product_id FROM variants WHERE id = $1", sale.variant)
         victim = Victim(
             {
@@ -254,6 +265,7 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any]) -> AsyncIterator[Any]
                 "Customer": f"gid://ucg/Customer/{ann}",
                 "CustomerAddress": f"gid://ucg/CustomerAddress/{address}",
                 "Return": returned["return"]["id"],
+                "StoreHold": f"gid://ucg/StoreHold/{hold}",
             },
             {
                 "Location": f"gid://ucg/Location/{sale.location}",
