@@ -89,6 +89,9 @@ LIST_BOUNDS: dict[str, int] = {
     "Query.channels": 10,
     "Query.locations": 50,
     "Return.lines": 10,
+    "StoreHold.lines": 10,
+    "StoreReadiness.recent": 100,  # storeReadiness(first) is at most MAX_READINESS_PAGE
+    "StoreWorkItem.lines": 10,
 }
 
 
