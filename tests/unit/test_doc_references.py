@@ -141,4 +141,4 @@ def test_the_checker_sees_a_moved_module_and_a_missing_name() -> None:
     assert _problem("datasources.postgres.pool.log_statements()") is None
     assert _problem("datasources.postgres.pool.observe_queries") is not None
     assert _problem("domain.order.no_such_module") is not None
-    assert _problem("domain.no_such_package.x") == "no such module"
+    assert _problem("domain.no_such_package.x") is not None
