@@ -29,6 +29,8 @@ PREFIXES = (
 # A backticked span that is only a path (optionally followed by a name).
 REFERENCE = re.compile(r"^[A-Za-z0-9_./*-]+(?:(?:::|:)[A-Za-z_][A-Za-z0-9_.]*)?$")
 SPAN = re.compile(r"`([^`\n]+)`")
+# A module named without its folder: `checkout_plan.py` (some file of that name must exist).
+BARE_MODULE = re.compile(r"^[a-z_][a-z0-9_]*\.py$")
 # A dotted Python name: `domain.ports.PaymentGateway`, `datasources.postgres.pool.log_statements()`.
 DOTTED = re.compile(
     r"^(?:domain|api|datasources|resolvers|tests)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?$"
@@ -46,7 +48,7 @@ def _references() -> list[tuple[str, str]]:
             span = span.strip()
             if span.startswith(PREFIXES) and REFERENCE.match(span):
                 found.append((doc.name, span))
-            elif DOTTED.match(span):
+            elif DOTTED.match(span) or BARE_MODULE.match(span):
                 found.append((doc.name, span))
     return found
 
@@ -67,6 +69,11 @@ def _defines(path: Path, name: str) -> bool:
 
 def _problem(reference: str) -> str | None:
     """None when the reference resolves, else what is wrong with it."""
+    if BARE_MODULE.match(reference):
+        packages = ("api", "domain", "datasources", "resolvers", "tests", "bench", "scripts")
+        if any(next((ROOT / p).rglob(reference), None) for p in packages):
+            return None
+        return "no module of that name"
     if DOTTED.match(reference):
         return _dotted_problem(reference.removesuffix("()"))
     path_part, name = reference, ""
@@ -142,3 +149,5 @@ def test_the_checker_sees_a_moved_module_and_a_missing_name() -> None:
     assert _problem("datasources.postgres.pool.observe_queries") is not None
     assert _problem("domain.order.no_such_module") is not None
     assert _problem("domain.no_such_package.x") is not None
+    assert _problem("hours_text.py") is None
+    assert _problem("no_such_module.py") == "no module of that name"
