@@ -31,6 +31,10 @@ REFERENCE = re.compile(r"^[A-Za-z0-9_./*-]+(?:(?:::|:)[A-Za-z_][A-Za-z0-9_.]*)?$
 SPAN = re.compile(r"`([^`\n]+)`")
 # A module named without its folder: `checkout_plan.py` (some file of that name must exist).
 BARE_MODULE = re.compile(r"^[a-z_][a-z0-9_]*\.py$")
+# `module.name` with a short module name (`settlement.give_back`, `inventory.services.reserve`):
+# checked when some module or package of the code has that name, else not a reference.
+SHORT_DOTTED = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?$")
+CODE_PACKAGES = ("api", "domain", "datasources", "resolvers")
 # A dotted Python name: `domain.ports.PaymentGateway`, `datasources.postgres.pool.log_statements()`.
 DOTTED = re.compile(
     r"^(?:domain|api|datasources|resolvers|tests)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?$"
@@ -49,6 +53,8 @@ def _references() -> list[tuple[str, str]]:
             if span.startswith(PREFIXES) and REFERENCE.match(span):
                 found.append((doc.name, span))
             elif DOTTED.match(span) or BARE_MODULE.match(span):
+                found.append((doc.name, span))
+            elif SHORT_DOTTED.match(span) and _pythonic(span) and _short_bases(span.split(".")[0]):
                 found.append((doc.name, span))
     return found
 
@@ -76,6 +82,8 @@ def _problem(reference: str) -> str | None:
         return "no module of that name"
     if DOTTED.match(reference):
         return _dotted_problem(reference.removesuffix("()"))
+    if SHORT_DOTTED.match(reference):
+        return _short_problem(reference.removesuffix("()"))
     path_part, name = reference, ""
     for separator in ("::", ":"):
         if separator in reference:
@@ -112,6 +120,40 @@ def _dotted_problem(reference: str) -> str | None:
                     return None
                 return f"{rest!r} is not defined in {module.relative_to(ROOT)}"
     return "no such module"
+
+
+def _pythonic(span: str) -> bool:
+    """`settlement.give_back`, `model.Order`: a Python name, not a GraphQL path (`cart.id`)."""
+    last = span.removesuffix("()").rsplit(".", 1)[1]
+    return "_" in last.strip("_") or last[:1].isupper()
+
+
+def _short_bases(head: str) -> list[Path]:
+    """Modules (`head.py`) and packages (`head/`) of that name in the code."""
+    if head in CODE_PACKAGES:
+        return []
+    bases: list[Path] = []
+    for package in CODE_PACKAGES:
+        bases += [p for p in (ROOT / package).rglob(f"{head}.py")]
+        bases += [p for p in (ROOT / package).rglob(head) if (p / "__init__.py").is_file()]
+    return bases
+
+
+def _short_problem(reference: str) -> str | None:
+    head, rest = reference.split(".", 1)
+    for base in _short_bases(head):
+        if base.is_file():
+            if _defines(base, rest):
+                return None
+            continue
+        parts = rest.split(".")
+        for cut in range(len(parts), -1, -1):
+            module = base.joinpath(*parts[:cut]) if cut else base / "__init__"
+            tail = ".".join(parts[cut:])
+            for candidate in (module.with_suffix(".py"), module / "__init__.py"):
+                if candidate.is_file() and (not tail or _defines(candidate, tail)):
+                    return None
+    return f"no module named {head!r} defines {rest!r}"
 
 
 def test_the_docs_have_references_to_check() -> None:
@@ -151,3 +193,6 @@ def test_the_checker_sees_a_moved_module_and_a_missing_name() -> None:
     assert _problem("domain.no_such_package.x") is not None
     assert _problem("hours_text.py") is None
     assert _problem("no_such_module.py") == "no module of that name"
+    assert _problem("settlement.give_back") is None
+    assert _problem("inventory.services.reserve_allocations") is None
+    assert _problem("settlement.no_such_function") is not None
