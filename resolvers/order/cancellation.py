@@ -60,8 +60,8 @@ class Mutation:
         description="Cancel an order, or some units of its lines, before they are handed "
         "over. The units go back on the shelf, the payment is voided before capture or "
         "refunded after, and the order status is re-derived, in one transaction. Allowed for "
-        "the order's customer (a guest order: whoever holds its id), staff with a cancel role "
-        "(ADMIN, SUPPORT, STORE_ASSOCIATE, SERVICE) and an AGENT API key of the order's "
+        "the order's customer (a guest order: whoever holds the token of the cart it came "
+        "from), staff with a cancel role (ADMIN, SUPPORT, STORE_ASSOCIATE, SERVICE) and an AGENT API key of the order's "
         "channel. Retry with the same idempotencyKey to get the same result, never a second "
         "refund."
     )
