@@ -44,8 +44,11 @@ ProductSortKey = described_enum(
     "How to order a list of products.",
     {
         "TITLE": "Alphabetically by title.",
-        "CREATED_AT": "Oldest first.",
+        "CREATED_AT": "Oldest first (`reverse` for newest first).",
         "RELEVANCE": "Best search match first (only with `query`; else like TITLE).",
+        "PRICE": "Lowest variant price first (on `channel` when given); `reverse` for highest.",
+        "BEST_SELLING": "Most units sold first, from the order lines of orders not cancelled.",
+        "MANUAL": "A manual collection's own order (elsewhere like TITLE).",
     },
 )
 
