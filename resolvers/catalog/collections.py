@@ -61,14 +61,14 @@ class CollectionRule:
     is_type_of = record_type_check(domain.CollectionRule)
 
     field: CollectionRuleField = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
-    relation: CollectionRuleRelation = strawberry.field(description="How.")  # type: ignore[valid-type]
+    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")  # type: ignore[valid-type]
     value: str = strawberry.field(description='What with, e.g. "summer" or "50.00".')
 
 
 @strawberry.input(description='One condition of a rule-based collection, e.g. price < "50".')
 class CollectionRuleInput:
     field: CollectionRuleField = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
-    relation: CollectionRuleRelation = strawberry.field(description="How.")  # type: ignore[valid-type]
+    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")  # type: ignore[valid-type]
     value: str = strawberry.field(description="A tag, vendor or type; a decimal for PRICE.")
 
 
@@ -122,7 +122,7 @@ class Collection(Node):
         return strawberry.ID(to_global_id("Collection", self.id))  # type: ignore[arg-type]
 
     handle: str = strawberry.field(description='URL-safe unique handle, e.g. "summer".')
-    title: str = strawberry.field(description="Title.")
+    title: str = strawberry.field(description="Display title of the collection.")
     description: str = strawberry.field(description="Plain-text description.")
     rules: list[CollectionRule] = strawberry.field(
         description="Conditions a product must all meet; empty for a manual collection."
@@ -310,7 +310,9 @@ class CollectionCreateInput:
     sort_reverse: bool = strawberry.field(default=False, description="Reverse that order.")
     position: int = strawberry.field(default=0, description="Order among its siblings.")
     image_url: str | None = strawberry.field(default=None, description="http(s) image URL.")
-    image_alt_text: str | None = strawberry.field(default=None, description="Image alt text.")
+    image_alt_text: str | None = strawberry.field(
+        default=None, description="What the image shows, for screen readers."
+    )
     seo_title: str | None = strawberry.field(default=None, description="Title for search engines.")
     seo_description: str | None = strawberry.field(
         default=None, description="Meta description for search engines."
