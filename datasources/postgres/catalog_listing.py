@@ -78,7 +78,7 @@ def _price_expr(sql: _Sql, channel_code: str | None) -> str:
         else ""
     )
     return (
-        "(SELECT min(pr.amount_minor::numeric / power(10, "
+        "(SELECT min(pr.amount_minor::numeric / power(10::numeric, "
         f"{_EXPONENT_SQL})) FROM variants v JOIN prices pr ON pr.variant_id = v.id "
         f"WHERE v.product_id = p.id{channel})"
     )
