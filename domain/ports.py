@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from domain.catalog.collections import Collection
-from domain.catalog.models import Price
+from domain.catalog.models import Price, ProductImage
 from domain.inventory.models import Reservation, ReservationStatus
 from domain.inventory.rules import MovementReason
 from domain.models import Channel, OutboxEvent, Product, ProductVariant, SelectedOption, StockLevel
@@ -123,5 +123,31 @@ class CollectionUnitOfWork(Protocol):
 
     @property
     def collections(self) -> CollectionRepository: ...
+
+    async def add_event(self, event: OutboxEvent) -> int: ...
+
+
+class MediaRepository(Protocol):
+    async def add_image(
+        self,
+        product_id: uuid.UUID,
+        url: str,
+        alt_text: str,
+        width: int | None,
+        height: int | None,
+    ) -> ProductImage: ...
+    async def set_variant_image(
+        self, product_id: uuid.UUID, skus: Sequence[str], image_id: uuid.UUID
+    ) -> list[str]: ...
+
+
+class MediaUnitOfWork(Protocol):
+    """One transaction of a media use-case."""
+
+    @property
+    def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def media(self) -> MediaRepository: ...
 
     async def add_event(self, event: OutboxEvent) -> int: ...

@@ -19,7 +19,7 @@ from domain.catalog.models import ProductSortKey as ProductSortKey_
 from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id, to_global_id
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
-from resolvers.catalog.types import ProductSortKey
+from resolvers.catalog.types import ProductSortKey, Seo, seo
 from resolvers.common import (
     Connection,
     Node,
@@ -76,19 +76,6 @@ class CollectionRuleInput:
 class CollectionImage:
     url: str = strawberry.field(description="http(s) URL of the image.")
     alt_text: str = strawberry.field(description="What the image shows, for screen readers.")
-
-
-@strawberry.type(description="What search engines are shown for a page.")
-class Seo:
-    title: str = strawberry.field(description="Page title (falls back to the object's title).")
-    description: str = strawberry.field(
-        description="Meta description (falls back to the object's description, shortened)."
-    )
-
-
-def seo(title: str | None, description: str | None, fallback_title: str, fallback: str) -> Seo:
-    text = description or fallback
-    return Seo(title=title or fallback_title, description=text[:320])
 
 
 def _channel(info: Info, channel: str | None) -> str | None:

@@ -26,6 +26,7 @@ from resolvers.catalog.collections import (
 from resolvers.catalog.collections import _channel as shopper_channel
 from resolvers.catalog.cursors import sees_unpublished
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
+from resolvers.catalog.media import MediaAdminMutation
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
 from resolvers.catalog.visibility import published_variant
 from resolvers.context import Info
@@ -225,7 +226,7 @@ class Query(CollectionQuery):
 
 
 @strawberry.type
-class Mutation(CatalogAdminMutation, CollectionAdminMutation):
+class Mutation(CatalogAdminMutation, CollectionAdminMutation, MediaAdminMutation):
     @strawberry.mutation(description="Create a sales channel (staff).")
     async def channel_create(
         self,
