@@ -202,6 +202,12 @@ async def seed_demo(dsn: str) -> dict[str, int]:
                 "ON CONFLICT (source_event_id) DO NOTHING"
             )
             await _seed_discovery(conn, products, channel_ids)
+        # Fresh rows have no planner statistics until autovacuum gets to them: without these
+        # a listing's per-product price lookups scan every price (measured 40 ms vs 5 ms).
+        await conn.execute(
+            "ANALYZE products, variants, prices, stock_levels, collections, "
+            "collection_products, product_images"
+        )
     finally:
         await conn.close()
     return {
