@@ -213,7 +213,19 @@ async def test_collections_admin_tree_rules_and_channels(
     ]
 
     # An unpublished collection is hidden from shoppers, listed for staff; paging by title.
-    await graphql(client, CREATE, {"input": {"handle": "hidden", "title": "Hidden"}}, token=staff)
+    hidden = await graphql(
+        client, CREATE, {"input": {"handle": "hidden", "title": "Hidden"}}, token=staff
+    )
+    hidden_id = hidden["data"]["collectionCreate"]["collection"]["id"]
+    node = "query($id: ID!) { node(id: $id) { __typename ... on Collection { handle } } }"
+    assert (await graphql(client, node, {"id": hidden_id}))["data"]["node"] is None
+    assert (await graphql(client, node, {"id": hidden_id}, token=staff))["data"]["node"] == {
+        "__typename": "Collection",
+        "handle": "hidden",
+    }
+    assert (await graphql(client, node, {"id": summer["id"]}))["data"]["node"]["handle"] == (
+        "summer-under-50"
+    )
     assert (await graphql(client, PAGE, {"h": "hidden", "ch": None}))["data"]["collection"] is None
     first = (await graphql(client, LIST))["data"]["collections"]
     assert [e["node"]["handle"] for e in first["edges"]] == ["clothing", "staff-picks"]
