@@ -18,11 +18,8 @@ from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id
 from resolvers.catalog.admin import CatalogAdminMutation
 from resolvers.catalog.cache import product_by_handle
-from resolvers.catalog.collections import (
-    Collection,
-    CollectionAdminMutation,
-    CollectionQuery,
-)
+from resolvers.catalog.collection_admin import CollectionAdminMutation
+from resolvers.catalog.collections import Collection, CollectionQuery
 from resolvers.catalog.collections import _channel as shopper_channel
 from resolvers.catalog.cursors import sees_unpublished
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
