@@ -76,6 +76,13 @@ EVENT_TYPES: dict[str, EventType] = {
             "A variant was added to a product.",
         ),
         EventType(
+            "ucg.catalog.collection_changed.v1",
+            CATALOG_TOPIC,
+            "Collection",
+            "A collection was created, changed or deleted, or products were listed in or "
+            "removed from it.",
+        ),
+        EventType(
             "ucg.catalog.price_changed.v1",
             CATALOG_TOPIC,
             "ProductVariant",

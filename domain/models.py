@@ -66,6 +66,7 @@ class ProductVariant:
     barcode: str | None = None
     weight_grams: int | None = None
     position: int = 0
+    image_id: uuid.UUID | None = None
 
 
 @dataclass

@@ -181,6 +181,17 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
         ),
     ),
     "variants": _policy(_N, Link.NONE, not_personal="barcode options sku title"),
+    "collections": _policy(
+        _N,
+        Link.NONE,
+        not_personal=(
+            "description handle image_alt_text image_url rules seo_description seo_title "
+            "sort_key title"
+        ),
+    ),
+    "collection_products": _policy(_N, Link.NONE),
+    "collection_channels": _policy(_N, Link.NONE),
+    "product_images": _policy(_N, Link.NONE, not_personal="alt_text url"),
     "reservations": _policy(_N, Link.NONE, not_personal="reference status"),
     "reservation_lines": _policy(_N, Link.NONE, not_personal="sku"),
     "return_lines": _policy(_N, Link.NONE, not_personal="sku"),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from domain.catalog.models import Price
+from domain.catalog.collections import Collection
+from domain.catalog.models import Price, ProductImage
 from domain.inventory.models import Reservation, ReservationStatus
 from domain.inventory.rules import MovementReason
 from domain.models import Channel, OutboxEvent, Product, ProductVariant, SelectedOption, StockLevel
@@ -84,6 +85,27 @@ class InventoryRepository(Protocol):
     async def expired_reservation_ids(self, limit: int) -> list[uuid.UUID]: ...
 
 
+class CollectionRepository(Protocol):
+    async def handle_exists(self, handle: str, except_id: uuid.UUID | None = None) -> bool: ...
+    async def get(self, collection_id: uuid.UUID) -> Collection | None: ...
+    async def ancestor_ids(self, collection_id: uuid.UUID) -> list[uuid.UUID]: ...
+    async def add(self, fields: dict[str, object]) -> uuid.UUID: ...
+    async def update(self, collection_id: uuid.UUID, fields: dict[str, object]) -> None: ...
+    async def channel_ids(self, codes: Sequence[str]) -> dict[str, uuid.UUID]: ...
+    async def set_channels(
+        self, collection_id: uuid.UUID, channel_ids: list[uuid.UUID]
+    ) -> None: ...
+    async def has_children(self, collection_id: uuid.UUID) -> bool: ...
+    async def delete(self, collection_id: uuid.UUID) -> None: ...
+    async def existing_product_ids(self, product_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]: ...
+    async def add_products(
+        self, collection_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID]: ...
+    async def remove_products(
+        self, collection_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Changes and their events commit together or not at all."""
 
@@ -94,3 +116,38 @@ class UnitOfWork(Protocol):
 
     @property
     def inventory(self) -> InventoryRepository: ...
+
+
+class CollectionUnitOfWork(Protocol):
+    """One transaction of a collection use-case."""
+
+    @property
+    def collections(self) -> CollectionRepository: ...
+
+    async def add_event(self, event: OutboxEvent) -> int: ...
+
+
+class MediaRepository(Protocol):
+    async def add_image(
+        self,
+        product_id: uuid.UUID,
+        url: str,
+        alt_text: str,
+        width: int | None,
+        height: int | None,
+    ) -> ProductImage: ...
+    async def set_variant_image(
+        self, product_id: uuid.UUID, skus: Sequence[str], image_id: uuid.UUID
+    ) -> list[str]: ...
+
+
+class MediaUnitOfWork(Protocol):
+    """One transaction of a media use-case."""
+
+    @property
+    def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def media(self) -> MediaRepository: ...
+
+    async def add_event(self, event: OutboxEvent) -> int: ...

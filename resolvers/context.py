@@ -15,6 +15,8 @@ from strawberry.types import Info as StrawberryInfo
 from datasources.postgres import (
     cart,
     catalog,
+    catalog_collections,
+    catalog_media,
     customer,
     inventory,
     order,
@@ -159,6 +161,30 @@ class Loaders:
     @cached_property
     def LifetimeValueByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order_listing.lifetime_values_by_customer_ids)
+
+    @cached_property
+    def CollectionByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog_collections.collections_by_ids)
+
+    @cached_property
+    def CollectionByHandleLoader(self) -> Loader[str, Any]:  # noqa: N802
+        return self._make(catalog_collections.collections_by_handles)
+
+    @cached_property
+    def CollectionsByParentIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog_collections.children_by_parent_ids)
+
+    @cached_property
+    def CollectionAncestorsByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog_collections.ancestors_by_ids)
+
+    @cached_property
+    def ImagesByProductIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog_media.images_by_product_ids)
+
+    @cached_property
+    def ImageByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(catalog_media.images_by_ids)
 
 
 @dataclass

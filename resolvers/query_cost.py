@@ -66,7 +66,14 @@ LIST_BOUNDS: dict[str, int] = {
     "PredictiveSearchResult.products": 10,  # predictiveSearch(limit) is at most 10
     "PredictiveSearchResult.queries": 10,
     "ProductOption.values": 100,
+    "PredictiveSearchResult.collections": 10,
     # Declared pricing lengths.
+    "Collection.breadcrumbs": 5,
+    "Collection.children": 20,
+    "Collection.rules": 5,
+    "Filter.values": 20,
+    "Product.images": 10,
+    "ProductConnection.filters": 10,
     "Cart.shippingEstimates": 5,  # one per fulfillment method
     "Cart.warnings": 10,
     "CartLine.warnings": 3,

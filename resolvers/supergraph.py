@@ -33,6 +33,7 @@ from graphql import (
 )
 
 from domain.ids import from_global_id
+from resolvers.catalog.collections import visible as visible_collection
 from resolvers.catalog.visibility import published_product, published_variant
 from resolvers.common import Node
 from resolvers.context import Info
@@ -48,6 +49,7 @@ _NODE_LOADERS = {
     "Cart": "CartByIdLoader",
     "Order": "OrderByIdLoader",
     "Return": "ReturnByIdLoader",
+    "Collection": "CollectionByIdLoader",
 }
 _FEDERATION_FIELDS = {"_entities", "_service"}
 _FEDERATION_TYPES = {"_Any", "_Entity", "_Service", "_FieldSet", "FieldSet"}
@@ -75,6 +77,8 @@ class NodeQuery:
             return await published_variant(info, record)  # type: ignore[no-any-return]
         if type_name == "Cart":
             return visible_cart(info, record)  # type: ignore[no-any-return]
+        if type_name == "Collection":
+            return record if visible_collection(info, record) else None
         if type_name in ("Order", "Return"):
             return visible_owned(info, record)  # type: ignore[no-any-return]
         return record  # type: ignore[no-any-return]

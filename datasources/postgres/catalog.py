@@ -19,7 +19,7 @@ _PRODUCT_COLUMNS = (
     "id, handle, title, description, status, created_at, vendor, product_type, tags, "
     "media_urls, seo_title, seo_description"
 )
-_VARIANT_COLUMNS = "id, product_id, sku, title, options, barcode, weight_grams, position"
+_VARIANT_COLUMNS = "id, product_id, sku, title, options, barcode, weight_grams, position, image_id"
 
 
 def _product(r: asyncpg.Record) -> Product:
@@ -49,6 +49,7 @@ def _variant(r: asyncpg.Record) -> ProductVariant:
         r["barcode"],
         r["weight_grams"],
         r["position"],
+        r["image_id"],
     )
 
 

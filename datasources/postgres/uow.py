@@ -11,6 +11,8 @@ from datasources.events.schemas import validate_event_data
 from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
 from datasources.postgres.cart_repository import PostgresCartRepository
 from datasources.postgres.catalog import PostgresCatalogRepository
+from datasources.postgres.catalog_collections import PostgresCollectionRepository
+from datasources.postgres.catalog_media import PostgresMediaRepository
 from datasources.postgres.checkout_routing_repository import PostgresCheckoutRoutingRepository
 from datasources.postgres.customer_repo import PostgresCustomerRepository
 from datasources.postgres.order_aggregate_repository import PostgresOrderAggregateRepository
@@ -79,6 +81,14 @@ class UnitOfWork:
     @property
     def catalog(self) -> PostgresCatalogRepository:
         return PostgresCatalogRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def collections(self) -> PostgresCollectionRepository:
+        return PostgresCollectionRepository(self.conn)  # type: ignore[arg-type]
+
+    @property
+    def media(self) -> PostgresMediaRepository:
+        return PostgresMediaRepository(self.conn)  # type: ignore[arg-type]
 
     @property
     def carts(self) -> PostgresCartRepository:

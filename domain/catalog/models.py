@@ -22,3 +22,19 @@ class ProductSortKey(StrEnum):
     TITLE = "TITLE"
     CREATED_AT = "CREATED_AT"
     RELEVANCE = "RELEVANCE"
+    PRICE = "PRICE"
+    BEST_SELLING = "BEST_SELLING"
+    MANUAL = "MANUAL"
+
+
+@dataclass(frozen=True)
+class ProductImage:
+    """An image of a product: where it is, what it shows (alt text), its size and order."""
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    url: str
+    alt_text: str
+    width: int | None
+    height: int | None
+    position: int

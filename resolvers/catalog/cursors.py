@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.auth import Principal, Role
@@ -18,19 +19,27 @@ def sees_unpublished(principal: Principal | None) -> bool:
     return may_see_unpublished(principal)
 
 
-def encode_product_cursor(key: ProductSortKey, value: Any, product_id: Any) -> str:
+def _label(key: ProductSortKey, reverse: bool) -> str:
+    return f"{key.value}-R" if reverse else key.value
+
+
+def encode_product_cursor(
+    key: ProductSortKey, value: Any, product_id: Any, reverse: bool = False
+) -> str:
     if isinstance(value, datetime):
         text = value.isoformat()
     elif isinstance(value, float):
         text = repr(value)
     else:
         text = str(value)
-    return encode_cursor(key.value, text, str(product_id))
+    return encode_cursor(_label(key, reverse), text, str(product_id))
 
 
-def decode_product_cursor(cursor: str, key: ProductSortKey) -> tuple[Any, Any]:
+def decode_product_cursor(
+    cursor: str, key: ProductSortKey, reverse: bool = False
+) -> tuple[Any, Any]:
     cursor_key, text, raw_id = decode_cursor(cursor, 3)
-    if cursor_key != key.value:
+    if cursor_key != _label(key, reverse):
         raise DomainError(ErrorCode.INVALID, "The cursor belongs to another sort order.", ["after"])
     value: Any = text
     try:
@@ -38,7 +47,15 @@ def decode_product_cursor(cursor: str, key: ProductSortKey) -> tuple[Any, Any]:
             value = datetime.fromisoformat(text)
         elif key is ProductSortKey.RELEVANCE:
             value = float(text)
-    except ValueError:
+        elif key is ProductSortKey.PRICE:
+            value = Decimal(text)
+            if not value.is_finite():
+                raise ValueError(text)
+        elif key in (ProductSortKey.BEST_SELLING, ProductSortKey.MANUAL):
+            value = int(text)
+            if abs(value) > 2**62:
+                raise ValueError(text)
+    except (ValueError, ArithmeticError):
         raise DomainError(
             ErrorCode.INVALID, "The cursor is not valid for this list.", ["after"]
         ) from None

@@ -7,7 +7,10 @@ from typing import Annotated
 import strawberry
 
 from datasources.postgres import catalog as catalog_db
+from datasources.postgres import catalog_collections
+from datasources.postgres.catalog_listing import Listing
 from datasources.postgres.uow import UnitOfWork
+from domain.authz import may_see_unpublished
 from domain.catalog import services
 from domain.catalog.models import ProductSortKey as ProductSortKey_
 from domain.catalog.search import corrected_tsquery, search_words, suggestion
@@ -15,14 +18,14 @@ from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id
 from resolvers.catalog.admin import CatalogAdminMutation
 from resolvers.catalog.cache import product_by_handle
-from resolvers.catalog.cursors import (
-    decode_product_cursor,
-    encode_product_cursor,
-    sees_unpublished,
-)
+from resolvers.catalog.collection_admin import CollectionAdminMutation
+from resolvers.catalog.collections import Collection, CollectionQuery
+from resolvers.catalog.collections import _channel as shopper_channel
+from resolvers.catalog.cursors import sees_unpublished
+from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
+from resolvers.catalog.media import MediaAdminMutation
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
 from resolvers.catalog.visibility import published_variant
-from resolvers.common import Connection, check_page_size, connection
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors
 
@@ -53,6 +56,27 @@ class PredictiveSearchResult:
     queries: list[SearchQuerySuggestion] = strawberry.field(
         description="Queries completing the last word with the catalog's commonest words."
     )
+    words: strawberry.Private[list[str]]
+    limit: strawberry.Private[int]
+
+    @strawberry.field(
+        description=(
+            "Collections whose title has every typed word as the start of one of its words "
+            "(shortest title first); published ones only, for shoppers. One statement."
+        )
+    )
+    async def collections(self, info: Info) -> list[Collection]:
+        if not self.words:
+            return []
+        principal = info.context.principal
+        found = await catalog_collections.search_collections(
+            info.context.pool,
+            self.words,
+            self.limit,
+            shopper_channel(info, None),
+            not may_see_unpublished(principal),
+        )
+        return found  # type: ignore[return-value]
 
 
 MAX_PREDICTIONS = 10
@@ -71,7 +95,7 @@ async def _search_query(info: Info, text: str) -> str | None:
 
 
 @strawberry.type
-class Query:
+class Query(CollectionQuery):
     @strawberry.field(description="A product by global id or by handle (give exactly one).")
     async def product(
         self,
@@ -119,27 +143,30 @@ class Query:
             ProductSortKey | None,  # type: ignore[valid-type]
             strawberry.argument(description="Order; RELEVANCE when `query` is given, else TITLE."),
         ] = None,
-    ) -> Connection[Product]:
-        check_page_size(first)
+        filters: Annotated[
+            list[ProductFilter] | None,
+            strawberry.argument(description="Narrow the list (see ProductFilter)."),
+        ] = None,
+        reverse: Annotated[
+            bool,
+            strawberry.argument(description="Reverse the order (e.g. PRICE high to low)."),
+        ] = False,
+    ) -> ProductConnection:
+        grouped = filter_set(filters)
         tsquery = await _search_query(info, query) if query else None
         if sort_key is None:
             key = ProductSortKey_.RELEVANCE if tsquery else ProductSortKey_.TITLE
         else:
             key = ProductSortKey_(sort_key.value)
-            if key is ProductSortKey_.RELEVANCE and tsquery is None:
-                key = ProductSortKey_.TITLE
-        position = decode_product_cursor(after, key) if after is not None else None
-        rows = await catalog_db.search_products_page(
-            info.context.pool,
-            limit=first + 1,
-            sort_key=key,
-            after=position,
+        listing = Listing(
             tsquery=tsquery,
             channel_code=channel,
             active_only=not sees_unpublished(info.context.principal),
+            filters=grouped,
         )
-        cursors = {id(p): encode_product_cursor(key, value, p.id) for p, value in rows}
-        return connection([p for p, _ in rows], first, lambda p: cursors[id(p)])
+        return await product_page(
+            info, listing, first=first, after=after, sort_key=key, reverse=reverse
+        )
 
     @strawberry.field(
         description=(
@@ -163,7 +190,7 @@ class Query:
             )
         words, corrections = await _corrected(info, query)
         if not words:
-            return PredictiveSearchResult(products=[], queries=[])
+            return PredictiveSearchResult(products=[], queries=[], words=[], limit=limit)
         pool = info.context.pool
         rows = await catalog_db.search_products_page(
             pool,
@@ -179,6 +206,8 @@ class Query:
         return PredictiveSearchResult(
             products=[p for p, _ in rows],  # type: ignore[misc]
             queries=[SearchQuerySuggestion(text=suggestion(words, c)) for c in completions],
+            words=words,
+            limit=limit,
         )
 
     @strawberry.field(description="A variant by its SKU.")
@@ -194,7 +223,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation(CatalogAdminMutation):
+class Mutation(CatalogAdminMutation, CollectionAdminMutation, MediaAdminMutation):
     @strawberry.mutation(description="Create a sales channel (staff).")
     async def channel_create(
         self,

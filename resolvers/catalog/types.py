@@ -44,8 +44,11 @@ ProductSortKey = described_enum(
     "How to order a list of products.",
     {
         "TITLE": "Alphabetically by title.",
-        "CREATED_AT": "Oldest first.",
+        "CREATED_AT": "Oldest first (`reverse` for newest first).",
         "RELEVANCE": "Best search match first (only with `query`; else like TITLE).",
+        "PRICE": "Lowest variant price first (on `channel` when given); `reverse` for highest.",
+        "BEST_SELLING": "Most units sold first, from the order lines of orders not cancelled.",
+        "MANUAL": "A manual collection's own order (elsewhere like TITLE).",
     },
 )
 
@@ -97,6 +100,36 @@ class ProductOption:
     values: list[ProductOptionValue] = strawberry.field(
         description="Its values, in the order the variants show them."
     )
+
+
+@strawberry.type(description="An image of a product, with its alternative text and size.")
+class ProductImage:
+    is_type_of = record_type_check(catalog_models.ProductImage)
+
+    @strawberry.field(description="Opaque global id of the image.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("ProductImage", self.id))  # type: ignore[arg-type]
+
+    url: str = strawberry.field(description="http(s) URL of the image.")
+    alt_text: str = strawberry.field(
+        description="What the image shows, for screen readers; empty if not written yet."
+    )
+    width: int | None = strawberry.field(description="Width in pixels, if known.")
+    height: int | None = strawberry.field(description="Height in pixels, if known.")
+    position: int = strawberry.field(description="Order among the product's images, from 0.")
+
+
+@strawberry.type(description="What search engines are shown for a page.")
+class Seo:
+    title: str = strawberry.field(description="Page title (falls back to the object's title).")
+    description: str = strawberry.field(
+        description="Meta description (falls back to the object's description, shortened)."
+    )
+
+
+def seo(title: str | None, description: str | None, fallback_title: str, fallback: str) -> Seo:
+    text = description or fallback
+    return Seo(title=title or fallback_title, description=text[:320])
 
 
 @strawberry.type(description="The price of a variant on one channel.")
@@ -164,6 +197,13 @@ class ProductVariant(Node):
     async def prices(self, info: Info) -> list[VariantPrice]:
         return await info.context.loaders.PricesByVariantIdLoader.load(self.id)  # type: ignore[no-any-return]
 
+    @strawberry.field(description="The variant's own image (e.g. its colour); null if none.")
+    async def image(self, info: Info) -> ProductImage | None:
+        image_id = getattr(self, "image_id", None)
+        if image_id is None:
+            return None
+        return await info.context.loaders.ImageByIdLoader.load(image_id)  # type: ignore[no-any-return]
+
     @strawberry.field(description="The product this variant belongs to.")
     async def product(self, info: Info) -> Product:
         return await info.context.loaders.ProductByIdLoader.load(self.product_id)  # type: ignore[attr-defined,no-any-return]
@@ -202,6 +242,19 @@ class Product(Node):
     seo_description: str | None = strawberry.field(
         description="Meta description for search engines, if set."
     )
+
+    @strawberry.field(description="The product's images, in display order (main first).")
+    async def images(self, info: Info) -> list[ProductImage]:
+        return await info.context.loaders.ImagesByProductIdLoader.load(self.id)  # type: ignore[arg-type,no-any-return]
+
+    @strawberry.field(description="The main image (the first); null when there is none.")
+    async def featured_image(self, info: Info) -> ProductImage | None:
+        images = await info.context.loaders.ImagesByProductIdLoader.load(self.id)  # type: ignore[arg-type]
+        return images[0] if images else None
+
+    @strawberry.field(description="Title and description for search engines, with fallbacks.")
+    def seo(self) -> Seo:
+        return seo(self.seo_title, self.seo_description, self.title, self.description)
 
     @strawberry.field(description="The variants of the product, in display order.")
     async def variants(self, info: Info) -> list[ProductVariant]:

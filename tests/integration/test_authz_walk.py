@@ -53,7 +53,7 @@ from tests.return_helpers import create_return, picked_up_order
 
 # Owned object kinds: what a first customer (the victim) has of each.
 OWNED_NODES = {"Cart", "Order", "Customer", "Return"}
-PUBLIC_NODES = {"Channel", "Location", "Product", "ProductVariant"}
+PUBLIC_NODES = {"Channel", "Location", "Product", "ProductVariant", "Collection"}
 # (field, argument path) -> the owned kind an id names; `*` is any field.
 OWNED_ARGS: dict[tuple[str, str], str] = {
     ("*", "cartId"): "Cart",
@@ -91,6 +91,13 @@ PUBLIC_ARGS: dict[tuple[str, str], str] = {
     ("productUpdate", "id"): "Product",
     ("productArchive", "id"): "Product",
     ("node", "id"): "Node",  # walked per Node type below
+    ("*", "productIds"): "Product",
+    ("*", "input.parentId"): "Collection",
+    ("collection", "id"): "Collection",
+    ("collectionUpdate", "id"): "Collection",
+    ("collectionDelete", "id"): "Collection",
+    ("collectionAddProducts", "id"): "Collection",
+    ("collectionRemoveProducts", "id"): "Collection",
 }
 # MCP tool parameters naming owned objects.
 MCP_OWNED = {"cart_id": "Cart", "order_id": "Order"}

@@ -1,0 +1,272 @@
+"""Collections: the Collection type, `collection` / `collections`, and the staff mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from datasources.postgres import catalog_collections
+from datasources.postgres.catalog_listing import CollectionScope, Listing
+from domain.authz import may_see_unpublished
+from domain.catalog import collections as domain
+from domain.catalog.models import ProductSortKey as ProductSortKey_
+from domain.errors import DomainError, ErrorCode
+from domain.ids import from_global_id, to_global_id
+from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
+from resolvers.catalog.types import ProductSortKey, Seo, seo
+from resolvers.common import (
+    Connection,
+    Node,
+    check_page_size,
+    connection,
+    decode_cursor,
+    described_enum,
+    encode_cursor,
+    parse_uuid,
+    record_type_check,
+)
+from resolvers.context import Info
+
+CollectionRuleField = described_enum(
+    domain.RuleField,
+    "What a collection rule looks at.",
+    {
+        "TAG": "A tag of the product.",
+        "VENDOR": "The product's vendor (case-insensitive).",
+        "PRODUCT_TYPE": "The product's type (case-insensitive).",
+        "PRICE": "The product's lowest variant price (on the listing's channel when given).",
+    },
+)
+CollectionRuleRelation = described_enum(
+    domain.RuleRelation,
+    "How a collection rule compares.",
+    {
+        "EQUALS": "Is (has the tag, for TAG).",
+        "NOT_EQUALS": "Is not (lacks the tag, for TAG).",
+        "LESS_THAN": "Below the value (PRICE only).",
+        "GREATER_THAN": "Above the value (PRICE only).",
+    },
+)
+
+
+@strawberry.type(description='One condition of a rule-based collection, e.g. tag = "summer".')
+class CollectionRule:
+    is_type_of = record_type_check(domain.CollectionRule)
+
+    field: CollectionRuleField = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
+    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")  # type: ignore[valid-type]
+    value: str = strawberry.field(description='What with, e.g. "summer" or "50.00".')
+
+
+@strawberry.input(description='One condition of a rule-based collection, e.g. price < "50".')
+class CollectionRuleInput:
+    field: CollectionRuleField = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
+    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")  # type: ignore[valid-type]
+    value: str = strawberry.field(description="A tag, vendor or type; a decimal for PRICE.")
+
+
+@strawberry.type(description="An image with its alternative text.")
+class CollectionImage:
+    url: str = strawberry.field(description="http(s) URL of the image.")
+    alt_text: str = strawberry.field(description="What the image shows, for screen readers.")
+
+
+def _channel(info: Info, channel: str | None) -> str | None:
+    """The channel a shopper browses: the argument, else their API key's channel."""
+    return channel or getattr(info.context.principal, "channel", None)
+
+
+def visible(info: Info, collection: Any, channel: str | None = None) -> bool:
+    """Shoppers see collections published on their channel (on any, when it is not known);
+    staff with the CATALOG scope see every collection."""
+    if collection is None:
+        return False
+    if may_see_unpublished(info.context.principal):
+        return True
+    codes = collection.channel_codes
+    wanted = _channel(info, channel)
+    return bool(codes) and (wanted is None or wanted in codes)
+
+
+@strawberry.type(
+    description=(
+        "A group of products a storefront shows together: manual (listed products, in their "
+        "order) or rule-based (every product meeting all its rules). Collections nest."
+    )
+)
+class Collection(Node):
+    is_type_of = record_type_check(domain.Collection)
+
+    @strawberry.field(description="Opaque global id of the collection.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Collection", self.id))  # type: ignore[arg-type]
+
+    handle: str = strawberry.field(description='URL-safe unique handle, e.g. "summer".')
+    title: str = strawberry.field(description="Display title of the collection.")
+    description: str = strawberry.field(description="Plain-text description.")
+    rules: list[CollectionRule] = strawberry.field(
+        description="Conditions a product must all meet; empty for a manual collection."
+    )
+    sort_key: ProductSortKey = strawberry.field(  # type: ignore[valid-type]
+        description="How its products are ordered when `products` is given no sortKey."
+    )
+    sort_reverse: bool = strawberry.field(description="Whether that default order is reversed.")
+    created_at: datetime = strawberry.field(description="When the collection was created.")
+    channel_codes: list[str] = strawberry.field(
+        description="Channels it is published on (shoppers see it there only)."
+    )
+
+    @strawberry.field(description="True when its products follow its rules, not a list.")
+    def rule_based(self) -> bool:
+        return bool(self.rules)
+
+    @strawberry.field(description="Its image, if any.")
+    def image(self) -> CollectionImage | None:
+        url = self.image_url  # type: ignore[attr-defined]
+        if url is None:
+            return None
+        return CollectionImage(url=url, alt_text=self.image_alt_text or "")  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Title and description for search engines.")
+    def seo(self) -> Seo:
+        return seo(
+            self.seo_title,  # type: ignore[attr-defined]
+            self.seo_description,  # type: ignore[attr-defined]
+            self.title,
+            self.description,
+        )
+
+    @strawberry.field(description="The collection it is nested in; null at the top.")
+    async def parent(self, info: Info) -> Collection | None:
+        parent_id = self.parent_id  # type: ignore[attr-defined]
+        if parent_id is None:
+            return None
+        found = await info.context.loaders.CollectionByIdLoader.load(parent_id)
+        return found if visible(info, found) else None
+
+    @strawberry.field(description="Collections nested in it, in their display order.")
+    async def children(self, info: Info) -> list[Collection]:
+        found = await info.context.loaders.CollectionsByParentIdLoader.load(self.id)
+        return [c for c in found if visible(info, c)]
+
+    @strawberry.field(
+        description="The trail from the top collection down to this one (itself last)."
+    )
+    async def breadcrumbs(self, info: Info) -> list[Collection]:
+        ancestors = await info.context.loaders.CollectionAncestorsByIdLoader.load(self.id)
+        by_id = {a.id: a for a in ancestors if visible(info, a)}
+        return domain.breadcrumbs(self, by_id)  # type: ignore[arg-type,return-value]
+
+    @strawberry.field(
+        description=(
+            "Its products, a page at a time, with facets (`filters`). Shoppers see ACTIVE "
+            "products only. Without sortKey the collection's own order applies."
+        )
+    )
+    async def products(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 250.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+        filters: Annotated[
+            list[ProductFilter] | None,
+            strawberry.argument(description="Narrow the list (see ProductFilter)."),
+        ] = None,
+        sort_key: Annotated[
+            ProductSortKey | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Order; the collection's sortKey when omitted."),
+        ] = None,
+        reverse: Annotated[
+            bool | None,
+            strawberry.argument(description="Reverse the order (e.g. PRICE high to low)."),
+        ] = None,
+        channel: Annotated[
+            str | None,
+            strawberry.argument(description="Only products priced on this channel; prices there."),
+        ] = None,
+    ) -> ProductConnection:
+        listing = Listing(
+            channel_code=channel,
+            active_only=not may_see_unpublished(info.context.principal),
+            scope=CollectionScope(self.id, list(self.rules)),  # type: ignore[arg-type]
+            filters=filter_set(filters),
+        )
+        if sort_key is None:
+            key = self.sort_key  # type: ignore[attr-defined]
+            backwards = self.sort_reverse if reverse is None else reverse  # type: ignore[attr-defined]
+        else:
+            key, backwards = ProductSortKey_(sort_key.value), bool(reverse)
+        return await product_page(
+            info, listing, first=first, after=after, sort_key=key, reverse=backwards
+        )
+
+
+def _collection_cursor(c: domain.Collection) -> str:
+    return encode_cursor("COLLECTION", c.title, str(c.id))
+
+
+@strawberry.type
+class CollectionQuery:
+    @strawberry.field(
+        description=(
+            "A collection by handle or global id (give one). Shoppers get null for one not "
+            "published on `channel` (or on their API key's channel; on any when neither)."
+        )
+    )
+    async def collection(
+        self,
+        info: Info,
+        handle: Annotated[str | None, strawberry.argument(description="Unique handle.")] = None,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="Global id.")] = None,
+        channel: Annotated[
+            str | None, strawberry.argument(description="Channel code the shopper browses.")
+        ] = None,
+    ) -> Collection | None:
+        loaders = info.context.loaders
+        if handle is not None:
+            found = await loaders.CollectionByHandleLoader.load(handle)
+        elif id is not None:
+            _, local = from_global_id(id, "Collection")
+            found = await loaders.CollectionByIdLoader.load(local)
+        else:
+            return None
+        return found if visible(info, found, channel) else None  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Collections a page at a time, by title (Relay connection).")
+    async def collections(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 250.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+        channel: Annotated[
+            str | None, strawberry.argument(description="Channel code the shopper browses.")
+        ] = None,
+        top_level_only: Annotated[
+            bool,
+            strawberry.argument(description="Only collections not nested in another."),
+        ] = False,
+    ) -> Connection[Collection]:
+        check_page_size(first)
+        position = None
+        if after is not None:
+            kind, title, raw_id = decode_cursor(after, 3)
+            if kind != "COLLECTION":
+                raise DomainError(
+                    ErrorCode.INVALID, "The cursor is not valid for this list.", ["after"]
+                )
+            position = (title, parse_uuid(raw_id, ["after"]))
+        found = await catalog_collections.collections_page(
+            info.context.pool,
+            limit=first + 1,
+            after=position,
+            channel_code=_channel(info, channel),
+            published_only=not may_see_unpublished(info.context.principal),
+            top_level_only=top_level_only,
+        )
+        return connection(found, first, _collection_cursor)

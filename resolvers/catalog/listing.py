@@ -1,0 +1,161 @@
+"""Product listings with facets: the ProductConnection of `products` and `Collection.products`,
+the filters a shopper picks and the facet counts a listing page shows (Shopify-style)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import strawberry
+
+from datasources.postgres import catalog_listing
+from datasources.postgres.catalog_listing import Listing
+from domain.catalog import facets
+from domain.catalog.models import ProductSortKey
+from resolvers.catalog.cursors import decode_product_cursor, encode_product_cursor
+from resolvers.catalog.types import Product
+from resolvers.common import Edge, PageInfo, check_page_size, connection, described_enum
+from resolvers.context import Info
+
+
+class FilterKind(StrEnum):
+    LIST = "LIST"
+    PRICE_RANGE = "PRICE_RANGE"
+
+
+FilterType = described_enum(
+    FilterKind,
+    "How a storefront shows a facet.",
+    {
+        "LIST": "A list of values to tick (several of one facet widen the list).",
+        "PRICE_RANGE": "A price range: one value spanning the lowest to the highest price.",
+    },
+)
+
+
+@strawberry.input(description="A price range; either bound may be left out.")
+class PriceRangeFilter:
+    min: Decimal | None = strawberry.field(default=None, description="Lowest price, inclusive.")
+    max: Decimal | None = strawberry.field(default=None, description="Highest price, inclusive.")
+
+
+@strawberry.input(description='A variant option value, e.g. name "Size", value "M".')
+class VariantOptionFilter:
+    name: str = strawberry.field(description="Option name.")
+    value: str = strawberry.field(description="Option value.")
+
+
+@strawberry.input(
+    description=(
+        "One filter of a product listing; set exactly one field. Filters of one kind widen "
+        "the list (vendor A or B), kinds narrow it (vendor A and size M). A facet value's "
+        "`input` is a ready-made filter."
+    )
+)
+class ProductFilter:
+    price: PriceRangeFilter | None = strawberry.field(
+        default=None,
+        description="Lowest variant price within this range (on `channel` when given).",
+    )
+    variant_option: VariantOptionFilter | None = strawberry.field(
+        default=None, description="Some variant has this option value."
+    )
+    product_vendor: str | None = strawberry.field(default=None, description="Exact vendor.")
+    product_type: str | None = strawberry.field(default=None, description="Exact product type.")
+    tag: str | None = strawberry.field(default=None, description="Has this tag.")
+    available: bool | None = strawberry.field(
+        default=None,
+        description="true: units available at some location; false: sold out everywhere.",
+    )
+
+
+@strawberry.type(description="One value of a facet, with how many products of the list have it.")
+class FilterValue:
+    label: str = strawberry.field(description='Display text, e.g. "Noord & Co" or "M".')
+    count: int = strawberry.field(
+        description="Products of the list having it (counted with the other facets' filters)."
+    )
+    input: str = strawberry.field(
+        description='The ProductFilter selecting it, as JSON, e.g. {"productVendor":"Noord"}.'
+    )
+
+
+@strawberry.type(description="A facet of a product listing, e.g. Vendor or Size.")
+class Filter:
+    id: str = strawberry.field(description='Stable id, e.g. "filter.p.vendor".')
+    label: str = strawberry.field(description='Display name, e.g. "Vendor".')
+    type: FilterType = strawberry.field(description="How to show it.")  # type: ignore[valid-type]
+    values: list[FilterValue] = strawberry.field(description="Its values, commonest first.")
+
+
+@strawberry.type(
+    description="A page of products (Relay connection), with the facets of the whole list."
+)
+class ProductConnection:
+    edges: list[Edge[Product]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    listing: strawberry.Private[Listing]
+
+    @strawberry.field(
+        description=(
+            "Facets of the whole list (not just this page) with counts: availability, price "
+            "range, vendor, product type, tags, each option. One SQL statement."
+        )
+    )
+    async def filters(self, info: Info) -> list[Filter]:
+        rows = await catalog_listing.listing_facets(info.context.pool, self.listing)
+        return [
+            Filter(
+                id=f.id,
+                label=f.label,
+                type=FilterKind(f.type),
+                values=[FilterValue(label=v.label, count=v.count, input=v.input) for v in f.values],
+            )
+            for f in facets.build_facets(rows.counts, rows.price_min, rows.price_max)
+        ]
+
+
+def filter_set(filters: list[ProductFilter] | None) -> facets.FilterSet:
+    """The GraphQL filters, validated and grouped (INVALID on `filters.N` when bad)."""
+    return facets.group_filters(
+        [
+            facets.ProductFilter(
+                price_min=f.price.min if f.price else None,
+                price_max=f.price.max if f.price else None,
+                has_price=f.price is not None,
+                option_name=f.variant_option.name if f.variant_option else None,
+                option_value=f.variant_option.value if f.variant_option else None,
+                vendor=f.product_vendor,
+                product_type=f.product_type,
+                tag=f.tag,
+                available=f.available,
+            )
+            for f in filters or []
+        ],
+        ["filters"],
+    )
+
+
+async def product_page(
+    info: Info,
+    listing: Listing,
+    *,
+    first: int,
+    after: str | None,
+    sort_key: ProductSortKey,
+    reverse: bool,
+) -> ProductConnection:
+    check_page_size(first)
+    key = catalog_listing.effective_sort_key(sort_key, listing.scope)
+    if key is ProductSortKey.RELEVANCE and listing.tsquery is None:
+        key = ProductSortKey.TITLE
+    position = decode_product_cursor(after, key, reverse) if after is not None else None
+    rows = await catalog_listing.listing_page(
+        info.context.pool, listing, limit=first + 1, sort_key=key, reverse=reverse, after=position
+    )
+    cursors: dict[int, str] = {
+        id(p): encode_product_cursor(key, value, p.id, reverse) for p, value in rows
+    }
+    page: Any = connection([p for p, _ in rows], first, lambda p: cursors[id(p)])
+    return ProductConnection(edges=page.edges, page_info=page.page_info, listing=listing)
