@@ -188,6 +188,22 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "schema_migrations": _policy(_N, Link.NONE, not_personal="checksum name"),
     "stock_levels": _policy(_N, Link.NONE, not_personal="sku"),
     "stock_movements": _policy(_N, Link.NONE, not_personal="reason sku source source_event_id"),
+    "interactions": _policy(
+        _D,
+        Link.CUSTOMER,
+        personal="device_id session_id search_term",
+        not_personal="type channel source",
+        why="also deleted by the retention job after UCG_INTERACTION_RETENTION_DAYS",
+    ),
+    "interaction_links": _policy(
+        _D, Link.CUSTOMER, personal="anonymous_key", why="device/session ids stitched to them"
+    ),
+    "customer_profiles": _policy(
+        _D,
+        Link.CUSTOMER,
+        personal="subject state",
+        why="the live profile; an anonymous one is folded into the customer's at stitching",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from datasources.postgres import (
     cart,
     catalog,
     customer,
+    interactions,
     inventory,
     order,
     order_listing,
@@ -159,6 +160,18 @@ class Loaders:
     @cached_property
     def LifetimeValueByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order_listing.lifetime_values_by_customer_ids)
+
+    @cached_property
+    def ProfileByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(interactions.profiles_by_customer_ids)
+
+    @cached_property
+    def OrderHistoryByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(interactions.order_histories_by_customer_ids)
+
+    @cached_property
+    def ChannelOrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(interactions.channel_orders_by_customer_ids)
 
 
 @dataclass
