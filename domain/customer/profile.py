@@ -104,8 +104,10 @@ def apply_interaction(
     viewed = state.recently_viewed
     if interaction.type is InteractionType.PRODUCT_VIEWED and interaction.product_id:
         pid = str(interaction.product_id)
-        if state.last_seen_at is None or at >= state.last_seen_at or pid not in viewed:
+        if state.last_seen_at is None or at >= state.last_seen_at:
             viewed = (pid, *(v for v in viewed if v != pid))[:RECENTLY_VIEWED]
+        elif pid not in viewed:  # a late arrival: older than everything seen
+            viewed = (*viewed, pid)[:RECENTLY_VIEWED]
     channels = dict(state.channels)
     channels[interaction.channel] = channels.get(interaction.channel, 0) + 1
     stores = dict(state.stores)
