@@ -40,7 +40,9 @@ class ProductFacts:
 
 @dataclass(frozen=True)
 class ProfileState:
-    recently_viewed: tuple[str, ...] = ()
+    # (product id, when last viewed), newest first: order by time, not by arrival, so
+    # interactions from two partitions (a device and its customer) fold the same either way.
+    views: tuple[tuple[str, datetime], ...] = ()
     categories: dict[str, float] = field(default_factory=dict)
     brands: dict[str, float] = field(default_factory=dict)
     affinity_as_of: datetime | None = None
@@ -49,6 +51,20 @@ class ProfileState:
     last_seen_channel: str | None = None
     last_seen_at: datetime | None = None
     interactions: int = 0
+
+    @property
+    def recently_viewed(self) -> tuple[str, ...]:
+        return tuple(pid for pid, _ in self.views)
+
+
+def _latest_views(*lists: tuple[tuple[str, datetime], ...]) -> tuple[tuple[str, datetime], ...]:
+    latest: dict[str, datetime] = {}
+    for views in lists:
+        for pid, at in views:
+            if pid not in latest or at > latest[pid]:
+                latest[pid] = at
+    ordered = sorted(latest.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+    return tuple(ordered[:RECENTLY_VIEWED])
 
 
 def decay_factor(since: datetime | None, now: datetime, half_life_days: float) -> float:
@@ -101,13 +117,9 @@ def apply_interaction(
     if facts is not None:
         categories = _bump(categories, facts.category, weight)
         brands = _bump(brands, facts.brand, weight)
-    viewed = state.recently_viewed
+    views = state.views
     if interaction.type is InteractionType.PRODUCT_VIEWED and interaction.product_id:
-        pid = str(interaction.product_id)
-        if state.last_seen_at is None or at >= state.last_seen_at:
-            viewed = (pid, *(v for v in viewed if v != pid))[:RECENTLY_VIEWED]
-        elif pid not in viewed:  # a late arrival: older than everything seen
-            viewed = (*viewed, pid)[:RECENTLY_VIEWED]
+        views = _latest_views(views, ((str(interaction.product_id), at),))
     channels = dict(state.channels)
     channels[interaction.channel] = channels.get(interaction.channel, 0) + 1
     stores = dict(state.stores)
@@ -116,7 +128,7 @@ def apply_interaction(
         stores[key] = stores.get(key, 0) + 1
     newest = state.last_seen_at is None or at >= state.last_seen_at
     return ProfileState(
-        recently_viewed=viewed,
+        views=views,
         categories=categories,
         brands=brands,
         affinity_as_of=as_of,
@@ -145,9 +157,8 @@ def fold_profiles(
         into.last_seen_at is None or other.last_seen_at > into.last_seen_at
     )
     first, second = (other, into) if other_newer else (into, other)
-    viewed = tuple(dict.fromkeys(first.recently_viewed + second.recently_viewed))
     return ProfileState(
-        recently_viewed=viewed[:RECENTLY_VIEWED],
+        views=_latest_views(into.views, other.views),
         categories=_top(categories),
         brands=_top(brands),
         affinity_as_of=as_of,
@@ -196,7 +207,7 @@ def preferred(counts: dict[str, int]) -> str | None:
 
 def state_to_json(state: ProfileState) -> dict[str, Any]:
     return {
-        "recentlyViewed": list(state.recently_viewed),
+        "recentlyViewed": [{"productId": p, "at": at.isoformat()} for p, at in state.views],
         "categories": state.categories,
         "brands": state.brands,
         "affinityAsOf": state.affinity_as_of.isoformat() if state.affinity_as_of else None,
@@ -216,7 +227,9 @@ def state_from_json(doc: dict[str, Any] | None) -> ProfileState:
     if not doc:
         return ProfileState()
     return ProfileState(
-        recently_viewed=tuple(doc.get("recentlyViewed", ())),
+        views=tuple(
+            (v["productId"], datetime.fromisoformat(v["at"])) for v in doc.get("recentlyViewed", ())
+        ),
         categories={k: float(v) for k, v in doc.get("categories", {}).items()},
         brands={k: float(v) for k, v in doc.get("brands", {}).items()},
         affinity_as_of=_time(doc.get("affinityAsOf")),

@@ -102,12 +102,12 @@ def test_stores_channels_and_last_seen() -> None:
 def test_fold_adds_decayed_scores_and_keeps_the_newest() -> None:
     a = ProfileState(categories={"Shoes": 2.0}, affinity_as_of=T0, channels={"WEB": 2},
                      last_seen_channel="WEB", last_seen_at=T0, interactions=2,
-                     recently_viewed=("p1", "p2"))  # fmt: skip
+                     views=(("p1", T0), ("p2", T0 - timedelta(hours=1))))  # fmt: skip
     later = T0 + timedelta(days=14)
     b = ProfileState(categories={"Shoes": 1.0, "Coats": 1.0}, brands={"Acme": 1.0},
                      affinity_as_of=later, channels={"APP": 1, "WEB": 1}, stores={"s": 1},
                      last_seen_channel="APP", last_seen_at=later, interactions=2,
-                     recently_viewed=("p2", "p3"))  # fmt: skip
+                     views=(("p2", later), ("p3", T0 + timedelta(days=1))))  # fmt: skip
     folded = fold_profiles(a, b)
     assert folded.categories == {"Shoes": 2.0, "Coats": 1.0}
     assert folded.affinity_as_of == later and folded.last_seen_channel == "APP"
@@ -168,3 +168,16 @@ def test_churn_risk_follows_the_customers_rhythm() -> None:
     assert browsing == round(score * 0.5, 3)
     once = history(1, 100)
     assert churn_risk(once, T0 - timedelta(days=30), T0)[1] is ChurnRisk.MEDIUM
+
+
+@given(st.permutations(list(range(6))))
+def test_recently_viewed_does_not_depend_on_arrival_order(order: list[int]) -> None:
+    products = [uuid.UUID(int=i + 1) for i in range(3)]
+    views = [
+        ix(InteractionType.PRODUCT_VIEWED, T0 + timedelta(minutes=i), product_id=products[i % 3])
+        for i in range(6)
+    ]
+    state = ProfileState()
+    for i in order:
+        state = apply_interaction(state, views[i], None)
+    assert state.recently_viewed == (str(products[2]), str(products[1]), str(products[0]))
