@@ -33,7 +33,7 @@ from tests.integration.interaction_support import (
     make_store,
     track,
 )
-from tests.kafka_helpers import kafka_producer, running_consumer, wait_for
+from tests.kafka_helpers import consume_until, kafka_producer, running_consumer, wait_for
 
 
 def streamed(event_id: str | None = None, ago: float = 30, **data: Any) -> bytes:
@@ -290,3 +290,19 @@ async def test_mutation_interactions_reach_the_profile_through_the_relay(
     state = await _state(db, "device:web-9")
     assert state is not None and state["interactions"] == 2
     assert state["stores"] == {str(store): 1} and state["lastSeenChannel"] == "POS"
+
+
+async def test_ucg_consume_runs_the_profile_group(
+    env: TestEnv, db: asyncpg.Connection[Any], producer: AIOKafkaProducer
+) -> None:
+    product = await make_product(db)
+    topic = env.settings().topic(topics.INTERACTIONS)
+    await producer.send_and_wait(
+        topic, streamed("cli-1", productId=product, deviceId="cli", consent=True), key=b"cli"
+    )
+
+    async def folded() -> bool:
+        return await _state(db, "device:cli") is not None
+
+    assert await consume_until(env, "interactions", folded) == 0
+    assert await db.fetchval("SELECT count(*) FROM interactions WHERE device_id = 'cli'") == 1
