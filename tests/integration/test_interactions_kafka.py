@@ -306,3 +306,35 @@ async def test_ucg_consume_runs_the_profile_group(
 
     assert await consume_until(env, "interactions", folded) == 0
     assert await db.fetchval("SELECT count(*) FROM interactions WHERE device_id = 'cli'") == 1
+
+
+async def test_two_members_split_the_partitions_and_each_event_counts_once(
+    env: TestEnv, db: asyncpg.Connection[Any], producer: AIOKafkaProducer
+) -> None:
+    product = await make_product(db)
+    topic = env.settings().topic(topics.INTERACTIONS)
+    sent: dict[str, int] = {}
+    async with (
+        running_consumer(env, interactions_consumer) as one,
+        running_consumer(env, interactions_consumer) as two,
+    ):
+        # Keep sending (shoppers spread over the 3 partitions) until both members applied
+        # some: the group split the partitions between them.
+        async with asyncio.timeout(45):
+            i = 0
+            while one.applied == 0 or two.applied == 0:
+                device = f"m-{i % 12}"
+                sent[device] = sent.get(device, 0) + 1
+                value = streamed(f"m-ev-{i}", productId=product, deviceId=device, consent=True)
+                await producer.send_and_wait(topic, value, key=f"device:{device}".encode())
+                i += 1
+                await asyncio.sleep(0.05)  # noqa: ASYNC110 - pacing the producer, not waiting
+
+        async def all_applied() -> bool:
+            return one.applied + two.applied >= sum(sent.values())
+
+        # A redelivery around the rebalance is a duplicate, never a second effect.
+        await wait_for(all_applied)
+    for device, count in sent.items():
+        state = await _state(db, f"device:{device}")
+        assert state is not None and state["interactions"] == count, device
