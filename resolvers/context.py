@@ -16,7 +16,7 @@ from datasources.postgres import (
     cart,
     catalog,
     customer,
-    interactions,
+    customer_profiles,
     inventory,
     order,
     order_listing,
@@ -163,15 +163,15 @@ class Loaders:
 
     @cached_property
     def ProfileByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(interactions.profiles_by_customer_ids)
+        return self._make(customer_profiles.profiles_by_customer_ids)
 
     @cached_property
     def OrderHistoryByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(interactions.order_histories_by_customer_ids)
+        return self._make(customer_profiles.order_histories_by_customer_ids)
 
     @cached_property
     def ChannelOrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(interactions.channel_orders_by_customer_ids)
+        return self._make(customer_profiles.channel_orders_by_customer_ids)
 
 
 @dataclass

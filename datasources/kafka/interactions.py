@@ -41,6 +41,7 @@ from datasources.postgres.uow import UnitOfWork
 from domain.customer.interactions import (
     INBOUND_EVENT,
     TRACKED_EVENT,
+    DropReason,
     Interaction,
     InteractionType,
     drop_reason,
@@ -194,12 +195,11 @@ async def _admit(
             allowed = (await store.consent_of([owner])).get(owner, False)
         else:
             allowed = streamed.consent is True
-    for product in [interaction.product_id] if interaction.product_id else []:
-        if not await store.existing("products", [product]):
-            raise DomainError(ErrorCode.NOT_FOUND, "Product does not exist.", ["productId"])
+    if interaction.product_id and not await store.existing("products", [interaction.product_id]):
+        raise DomainError(ErrorCode.NOT_FOUND, "Product does not exist.", ["productId"])
     reason = drop_reason(allowed, interaction.occurred_at, datetime.now(UTC), retention)
     if reason is not None:
-        if reason.value == "NO_CONSENT":
+        if reason is DropReason.NO_CONSENT:
             counters.not_consented += 1
         else:
             counters.expired += 1

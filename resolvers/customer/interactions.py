@@ -8,7 +8,8 @@ from typing import Annotated
 
 import strawberry
 
-from datasources.postgres.interactions import PostgresInteractionStore, identity_match_rate
+from datasources.postgres.customer_profiles import identity_match_rate
+from datasources.postgres.interactions import PostgresInteractionStore
 from datasources.postgres.uow import UnitOfWork
 from datasources.redis.rate_limit import RateLimiter
 from domain.authz import Scope, has_scope
@@ -95,7 +96,7 @@ class InteractionInput:
 
         return Interaction(
             id=uuid.uuid4(),
-            type=InteractionType(self.type.value if hasattr(self.type, "value") else self.type),
+            type=InteractionType(self.type),
             channel=self.channel,
             occurred_at=self.occurred_at,
             customer_id=gid(self.customer_id, "Customer", "customerId"),
