@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,8 @@ def parse_interaction(record: ConsumerRecord[bytes, bytes]) -> Inbound:
         except InvalidEvent as exc:
             raise PoisonMessage(f"schema violation: {exc}") from None
         interaction_id = uuid.UUID(event["data"]["interactionId"])
-        return Inbound(event_id=str(interaction_id), payload=Tracked(interaction_id))
+        # Prefixed: a streamed message's own event id can never shadow a tracked one.
+        return Inbound(event_id=f"tracked:{interaction_id}", payload=Tracked(interaction_id))
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(event))
     if error is not None:
         path = "/".join(str(p) for p in error.absolute_path) or "(root)"
@@ -184,10 +185,15 @@ async def _admit(
     interaction = streamed.interaction
     store = PostgresInteractionStore(conn)
     if interaction.customer_id is not None:
-        consent = await store.consent_of([interaction.customer_id])
-        if interaction.customer_id not in consent:
+        # A sender may still know a merged record's id: it files under the survivor.
+        owner = await conn.fetchval(
+            "SELECT COALESCE(merged_into, id) FROM customers WHERE id = $1",
+            interaction.customer_id,
+        )
+        if owner is None:
             raise DomainError(ErrorCode.NOT_FOUND, "Customer does not exist.", ["customerId"])
-        allowed = consent[interaction.customer_id]
+        interaction = replace(interaction, customer_id=owner)
+        allowed = (await store.consent_of([owner])).get(owner, False)
     else:
         owners = await store.owner_of(interaction.anonymous_keys)
         owner = next((owners[k] for k in interaction.anonymous_keys if k in owners), None)

@@ -255,6 +255,14 @@ async def test_sign_in_link_and_merge_stitch_anonymous_activity(
     assert rate["data"]["identityMatchRate"] == {
         "anonymousKeys": 2, "matchedKeys": 2, "rate": 1.0, "attributedRate": 1.0
     }  # fmt: skip
+    # A sender still using the merged record's id files under the survivor.
+    await producer.send_and_wait(
+        topic, streamed("s-6", channel="POS", productId=shoes, customerId=oid), key=b"o"
+    )
+    await _handled(running, 6)
+    state = await _state(db, f"customer:{sid}")
+    assert state is not None and state["interactions"] == 6
+    assert await _state(db, f"customer:{oid}") is None
 
 
 async def test_mutation_interactions_reach_the_profile_through_the_relay(
