@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Collection
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -24,7 +25,9 @@ from datasources.kafka.adjustments import adjustments_consumer
 from datasources.kafka.client import ensure_topics
 from datasources.kafka.consumer import Inbound, InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
+from datasources.kafka.interactions import interactions_consumer
 from datasources.postgres.authorization_sweeper import AuthorizationSweeper
+from datasources.postgres.interactions import InteractionRetentionSweeper
 from datasources.postgres.pickup_sweeper import PickupSweeper
 from datasources.postgres.sweeper import ReservationSweeper
 from datasources.redis.cache import ReadThroughCache
@@ -38,6 +41,7 @@ log = logging.getLogger("ucg.background")
 CONSUMER_TOPICS = {
     "inventory": topics.INVENTORY_ADJUSTMENTS,
     "fulfillment": topics.FULFILLMENT_UPDATES,
+    "interactions": topics.INTERACTIONS,
 }
 
 
@@ -68,6 +72,9 @@ def build_consumers(
     if "fulfillment" in wanted:
         gateway = payments if payments is not None else payment_gateway(settings, pool)
         consumers.append(fulfillment_updates_consumer(pool, gateway, **common))
+    if "interactions" in wanted:
+        retention = timedelta(days=settings.interaction_retention_days)
+        consumers.append(interactions_consumer(pool, retention=retention, **common))
     return consumers
 
 
@@ -103,6 +110,13 @@ class BackgroundTasks:
                 grace_seconds=2 * settings.payment_timeout_seconds + 60,
             )
             self._spawn(orphans.run(), orphans.stop)
+            if settings.interaction_sweep_interval_seconds > 0:
+                expired = InteractionRetentionSweeper(
+                    pool,
+                    timedelta(days=settings.interaction_retention_days),
+                    settings.interaction_sweep_interval_seconds,
+                )
+                self._spawn(expired.run(), expired.stop)
         if settings.gc_freeze_seconds > 0:
             freezer = GcFreezer(settings.gc_freeze_seconds, settings.gc_full_collect_seconds)
             self._spawn(freezer.run(), freezer.stop)

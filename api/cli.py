@@ -299,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument(
         "--topics",
         help="comma-separated subset: inventory (ucg.inventory.adjustments.v1), "
-        "fulfillment (ucg.fulfillment.updates.v1); default all",
+        "fulfillment (ucg.fulfillment.updates.v1), interactions (ucg.interactions.v1, the "
+        "customer profile group); default all",
     )
     trusted = sub.add_parser(
         "trusted-documents", help="build or check a manifest of registered operations"

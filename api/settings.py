@@ -128,6 +128,18 @@ class Settings(BaseSettings):
     consumers_enabled: bool = Field(
         False, description="Run the inbound Kafka consumers inside `ucg serve` too"
     )
+    interaction_retention_days: float = Field(
+        365, gt=0, description="Shopper interactions are kept this long, then deleted"
+    )
+    interaction_rate_capacity: int = Field(
+        600, ge=1, description="Interactions a shopper (principal, device or address) may burst"
+    )
+    interaction_rate_per_second: float = Field(
+        10.0, gt=0, description="Interactions a second a shopper's bucket drains"
+    )
+    interaction_sweep_interval_seconds: float = Field(
+        3600, ge=0, description="How often expired interactions are deleted; 0 turns it off"
+    )
     kafka_consumer_session_timeout_ms: int = Field(
         6000, ge=1000, description="Consumer group session timeout (failover time of a dead member)"
     )

@@ -21,6 +21,7 @@ INVENTORY_TOPIC = "ucg.inventory.v1"
 CUSTOMERS_TOPIC = "ucg.customers.v1"
 CARTS_TOPIC = "ucg.carts.v1"
 CATALOG_TOPIC = "ucg.catalog.v1"
+INTERACTIONS_TOPIC = "ucg.interactions.v1"
 
 # Versioned type names: ucg.<area>.<what_happened>.v<major>.
 EVENT_TYPE_NAME = re.compile(r"^ucg\.[a-z]+(?:\.[a-z][a-z_]*)+\.v[0-9]+$")
@@ -202,6 +203,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "Store",
             "A hold at a store was cancelled; its units are back on sale.",
         ),
+        EventType(
+            "ucg.interaction.tracked.v1",
+            INTERACTIONS_TOPIC,
+            "Shopper",
+            "A shopper interaction was accepted through interactionsTrack (ids only).",
+        ),
     )
 }
 
@@ -250,4 +257,6 @@ def order_change_visible(principal: Principal, change: OrderStatusChanged) -> bo
 # Types that outside systems send to us; their schemas live with their consumers
 # (datasources/kafka/adjustments.py) or in schemas/events/inbound/, not among the
 # outbound schemas of schemas/events/.
-INBOUND_EVENT_TYPES = frozenset({"ucg.inventory.adjustment.v1", "ucg.fulfillment.update.v1"})
+INBOUND_EVENT_TYPES = frozenset(
+    {"ucg.inventory.adjustment.v1", "ucg.fulfillment.update.v1", "ucg.interaction.v1"}
+)

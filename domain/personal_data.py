@@ -209,6 +209,22 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "store_pickup_readiness": _policy(_N, Link.NONE, why="times per fulfillment and store"),
     "store_pick_lines": _policy(_N, Link.NONE, why="units picked per fulfillment line"),
     "store_holds": _policy(_N, Link.NONE, why="ids and times; the units are a reservation"),
+    "interactions": _policy(
+        _D,
+        Link.CUSTOMER,
+        personal="device_id session_id search_term",
+        not_personal="type channel source",
+        why="also deleted by the retention job after UCG_INTERACTION_RETENTION_DAYS",
+    ),
+    "interaction_links": _policy(
+        _D, Link.CUSTOMER, personal="anonymous_key", why="device/session ids stitched to them"
+    ),
+    "customer_profiles": _policy(
+        _D,
+        Link.CUSTOMER,
+        personal="subject state",
+        why="the live profile; an anonymous one is folded into the customer's at stitching",
+    ),
 }
 
 

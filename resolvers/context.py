@@ -18,6 +18,7 @@ from datasources.postgres import (
     catalog_collections,
     catalog_media,
     customer,
+    customer_profiles,
     inventory,
     order,
     order_listing,
@@ -185,6 +186,18 @@ class Loaders:
     @cached_property
     def ImageByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(catalog_media.images_by_ids)
+
+    @cached_property
+    def ProfileByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer_profiles.profiles_by_customer_ids)
+
+    @cached_property
+    def OrderHistoryByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer_profiles.order_histories_by_customer_ids)
+
+    @cached_property
+    def ChannelOrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(customer_profiles.channel_orders_by_customer_ids)
 
 
 @dataclass

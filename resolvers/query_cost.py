@@ -67,10 +67,13 @@ LIST_BOUNDS: dict[str, int] = {
     "PredictiveSearchResult.queries": 10,
     "ProductOption.values": 100,
     "PredictiveSearchResult.collections": 10,
+    "InteractionsTrackPayload.dropped": 100,  # interactionsTrack takes at most 100 events
     # Declared pricing lengths.
     "Collection.breadcrumbs": 5,
     "Collection.children": 20,
     "Collection.rules": 5,
+    "Customer360.ordersByChannel": 5,  # one per sales channel
+    "CustomerProfile.channels": 5,
     "Filter.values": 20,
     "Product.images": 10,
     "ProductConnection.filters": 10,

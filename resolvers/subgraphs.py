@@ -27,6 +27,7 @@ from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
 from resolvers.catalog import schema as catalog
 from resolvers.catalog.types import Channel, Product, ProductVariant
+from resolvers.customer import interactions as customer_interactions
 from resolvers.customer import schema as customer
 from resolvers.customer.types import Customer
 from resolvers.introspection import IntrospectionSwitch
@@ -172,7 +173,13 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "mutation": catalog.Mutation,
         "types": [Product, ProductVariant, Channel],
     },
-    "customer": {"query": customer.Query, "mutation": customer.Mutation, "types": [Customer]},
+    "customer": {
+        "query": merge_types("Query", (customer.Query, customer_interactions.InteractionsQuery)),
+        "mutation": merge_types(
+            "Mutation", (customer.Mutation, customer_interactions.InteractionsMutation)
+        ),
+        "types": [Customer],
+    },
     "inventory": {
         "query": inventory.Query,
         "mutation": inventory.Mutation,

@@ -203,7 +203,7 @@ class EventHub:
             await consumer.topics()
             partitions = [
                 TopicPartition(name, p)
-                for name in (self.settings.topic(t) for t in topics.OUTBOUND)
+                for name in (self.settings.topic(t) for t in topics.LIVE)
                 for p in sorted(consumer.partitions_for_topic(name) or ())
             ]
             consumer.assign(partitions)

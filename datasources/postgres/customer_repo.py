@@ -18,6 +18,7 @@ from datasources.postgres.customer import (
     identity_record,
     ledger_record,
 )
+from datasources.postgres.interactions import export_activity, merge_activity, stitch
 from domain.customer.records import AddressFields, CustomerAddress, CustomerIdentity, LedgerEntry
 from domain.errors import DomainError, ErrorCode
 from domain.models import Customer
@@ -116,6 +117,9 @@ class PostgresCustomerRepository:
                 ErrorCode.TAKEN, f"That {kind.lower()} is already in use.", ["input", "value"]
             ) from None
         assert row is not None
+        if kind == "DEVICE":
+            # A device linked to a customer brings its anonymous interactions along.
+            await stitch(self.conn, customer_id, [f"device:{normalized}"])
         return identity_record(row)
 
     async def address(self, address_id: uuid.UUID) -> CustomerAddress | None:
@@ -238,6 +242,7 @@ class PostgresCustomerRepository:
             merged_id,
         )
         moved["refresh_tokens"] = await _revoke_refresh_tokens(self.conn, merged_id)
+        moved.update(await merge_activity(self.conn, survivor_id, merged_id))
         return moved
 
     async def erase(self, customer_id: uuid.UUID) -> dict[str, int]:
@@ -335,6 +340,7 @@ class PostgresCustomerRepository:
             document[table] = await rows(
                 f"SELECT to_jsonb(x) FROM {table} x WHERE {_linked(Link.ORDER)}"
             )
+        document.update(await export_activity(self.conn, record_ids))
         return document
 
 

@@ -16,6 +16,7 @@ from domain.ids import from_global_id, to_global_id
 from resolvers.common import CUSTOMER_DESCRIPTION, Node, record_type_check
 from resolvers.context import Info
 from resolvers.customer.enums import IdentityKind, LedgerKind, LoyaltyTier
+from resolvers.customer.profile_types import CustomerProfile, load_profile
 
 
 @strawberry.type(description="An identifier the customer is known by (email, phone, card...).")
@@ -172,6 +173,13 @@ class Customer(Node):
             tier=status.tier,
             entries=entries[:100],
         )
+
+    @strawberry.field(
+        description="The live Customer 360 profile (the customer themself and staff): "
+        "recently viewed, affinities, RFM segment, churn risk, preferred store and channel."
+    )
+    async def profile(self, info: Info) -> CustomerProfile:
+        return await load_profile(info, self.id)  # type: ignore[arg-type,return-value]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Customer | None:

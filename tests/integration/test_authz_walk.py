@@ -66,6 +66,7 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("cart", "id"): "Cart",
     ("order", "id"): "Order",
     ("customer", "id"): "Customer",
+    ("customer360", "id"): "Customer",
     ("customerAddressUpdate", "id"): "CustomerAddress",
     ("customerAddressRemove", "id"): "CustomerAddress",
     ("fulfillmentUpdate", "id"): "Fulfillment",
@@ -144,7 +145,8 @@ def _value(t: GraphQLInputType, field: str, path: str, ids: dict[str, str], v: V
     if t.name == "ID":
         where, kind = _classify(field, path)
         return ids[kind] if where == "owned" else v.public[kind]
-    return {"Int": 1, "Float": 1.0, "Boolean": False}.get(t.name, f"walk-{uuid.uuid4().hex[:8]}")
+    fixed = {"Int": 1, "Float": 1.0, "Boolean": False, "DateTime": "2026-01-01T00:00:00+00:00"}
+    return fixed.get(t.name, f"walk-{uuid.uuid4().hex[:8]}")
 
 
 def _id_paths(t: GraphQLInputType, path: str) -> list[str]:

@@ -146,6 +146,10 @@ def test_ucg_consume_runs_every_inbound_topic_or_the_ones_named() -> None:
     def topics_of(only: set[str] | None) -> list[str]:
         return [c.config.topic for c in build_consumers(settings, pool, cache, only)]
 
-    assert topics_of(None) == ["p.ucg.inventory.adjustments.v1", "p.ucg.fulfillment.updates.v1"]
+    assert topics_of(None) == [
+        "p.ucg.inventory.adjustments.v1",
+        "p.ucg.fulfillment.updates.v1",
+        "p.ucg.interactions.v1",
+    ]
     assert topics_of({"fulfillment"}) == ["p.ucg.fulfillment.updates.v1"]
     assert main(["consume", "--topics", "fulfillment,nope"]) == 2
