@@ -11,9 +11,13 @@ from domain.cart.ports import CartRepository
 from domain.customer.ports import CustomerRepository
 from domain.models import OutboxEvent
 from domain.order.checkout_routing import CheckoutRoutingRepository
+from domain.order.fraud import RiskAssessment
 from domain.order.options import FulfillmentOption
+from domain.order.order_pricing import OrderPricing
 from domain.order.payment_records import PaymentRecords
+from domain.order.payments import PaymentAmount
 from domain.order.routing import FulfillmentMethod as Method
+from domain.order.routing import RoutingPlan
 from domain.ports import CatalogRepository, InventoryRepository
 
 
@@ -60,6 +64,18 @@ class FulfillmentChoice:
 
 
 @dataclass(frozen=True)
+class CheckoutQuote:
+    """Step (a) of checkoutComplete: the amount to authorize, and the lines and plan it
+    priced with the stock held for that plan, so step (c) takes the hold without routing
+    again when the cart and the hold are still what they were."""
+
+    amount: PaymentAmount
+    drafts: tuple[OrderLineDraft, ...]
+    plan: RoutingPlan
+    reservation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class CheckoutStarted:
     cart_id: uuid.UUID
     reservation_id: uuid.UUID
@@ -91,6 +107,10 @@ class OrderRepository(Protocol):
         address: dict[str, Any] | None,
         idempotency_key: str,
         request_hash: str,
+        pricing: OrderPricing,
+        risk: RiskAssessment,
+        card_fingerprint: str,
+        address_key: str | None,
     ) -> PlacedOrder: ...
     async def insert_payment(
         self,
