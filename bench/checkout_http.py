@@ -10,7 +10,7 @@ SKUs (stock = orders, so every buyer can be served) in a fresh database `bench_c
 of UCG_DATABASE_URL (else embedded Postgres, Redis and Kafka are started). `--code DIR`
 (repeatable) runs the server from another source tree in the same run (before/after, e.g.
 `git worktree add /tmp/before <commit>`); the default is this tree. `--profile DIR` records
-each server process with py-spy (`--subprocesses`) during the distinct-SKUs run of the first
+each server process with py-spy (`--subprocesses`) during the distinct-SKUs run of the last
 code tree (py-spy must be installed, e.g. `pip install py-spy` in the venv).
 """
 
@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import pathlib
+import signal
 import socket
 import statistics
 import subprocess
@@ -87,6 +89,7 @@ class Server:
             cwd=code,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends every worker
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -103,12 +106,16 @@ class Server:
         time.sleep(1.0 if workers > 1 else 0.2)  # let every worker finish its lifespan
 
     def stop(self) -> None:
-        self.proc.terminate()
+        os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(20)
+            self.proc.wait(60)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            pass
+        # A worker outliving the supervisor would keep using CPU (and the relay lock)
+        # during the next run.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
         os.unlink(self.log.name)
 
 
@@ -283,7 +290,7 @@ def main() -> None:
             for n, code in enumerate(codes):
                 server = Server(code, env, args.workers)
                 try:
-                    profile = args.profile if (n == 0 and key == "distinct") else None
+                    profile = args.profile if (n == len(codes) - 1 and key == "distinct") else None
                     r = run_scenario(server, dsn, skus, args, profile)
                 finally:
                     server.stop()

@@ -14,7 +14,7 @@ from domain.cart.validation import check_can_read
 from domain.customer.points import earn_points
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import Cart
-from domain.order.checkout_plan import hold_chosen_plan, price_for, take_plan
+from domain.order.checkout_plan import hold_chosen_plan, price_for, sell_hold, take_plan
 from domain.order.checkout_risk import VELOCITY_WINDOW, address_key, card_fingerprint, risk_signals
 from domain.order.checkout_routing import shipment_lines
 from domain.order.checkout_types import (
@@ -139,7 +139,7 @@ async def place_order(
         )
     cart = await open_cart(uow, principal, cart_id, now, held_carts)
     drafts = await priced_lines(uow, cart)
-    plan = await take_plan(uow, cart, drafts, choice, now, quote)
+    plan, hold = await take_plan(uow, cart, drafts, choice, now, quote)
     # Usage limits: count redemptions only once the codes are ours until commit.
     await uow.routing.lock_discounts(cart.discount_codes)
     pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
@@ -217,4 +217,5 @@ async def place_order(
             OrderStatus(order.status),
         )
     )
+    await sell_hold(uow, cart, hold)
     return order

@@ -158,16 +158,20 @@ async def take_plan(
     choice: FulfillmentChoice,
     now: datetime,
     quote: CheckoutQuote | None = None,
-) -> RoutingPlan:
-    """Commit exactly the chosen plan's stock (`hold_chosen_plan`, then sold). With the
-    quote of step (a): when the cart's lines are the ones it priced and its hold is still
-    live with the plan's allocations, that plan is taken as it is (no routing again; the
-    caller holds the cart's lock, which a new checkoutBegin needs to replace the hold)."""
+) -> tuple[RoutingPlan, Reservation]:
+    """The chosen plan and the live hold of exactly its stock (`hold_chosen_plan`), to be
+    sold with `sell_hold`. With the quote of step (a): when the cart's lines are the ones
+    it priced and its hold is still live with the plan's allocations, that plan is taken as
+    it is (no routing again; the caller holds the cart's lock, which a new checkoutBegin
+    needs to replace the hold)."""
     reused = await _quoted_hold(uow, drafts, quote)
     if reused is not None and quote is not None:
-        result, reservation = quote.plan, reused
-    else:
-        result, reservation = await hold_chosen_plan(uow, cart, drafts, choice, now)
+        return quote.plan, reused
+    return await hold_chosen_plan(uow, cart, drafts, choice, now)
+
+
+async def sell_hold(uow: CheckoutUnitOfWork, cart: Cart, reservation: Reservation) -> None:
+    """Held stock becomes sold. The placing transaction does this last: the stock rows
+    (one row for every buyer of a hot SKU) stay locked only from here to its commit."""
     await commit_reservation(uow, reservation.id, source=f"checkout:{cart.id}", locked=reservation)
     await uow.orders.delete_checkout(cart.id)
-    return result
