@@ -280,7 +280,8 @@ def main() -> None:
         )
         print(
             "| scenario | code | orders/s | complete p50 / p99 ms | begin p50 ms | buyer p99 ms "
-            "| server CPU s | generator CPU s | load | stock | pgbench orders/s | pgbench / ours |"
+            "| server CPU s (ms/order) | generator CPU s | load | stock | pgbench orders/s "
+            "| pgbench / ours |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         scenarios = {"distinct": ("distinct SKUs", args.concurrency), "hot": ("hot SKU", 1)}
@@ -299,7 +300,8 @@ def main() -> None:
                 print(
                     f"| {name} | {code.name} | {r['orders_per_s']:.1f} | "
                     f"{r['complete_p50']:.0f} / {r['complete_p99']:.0f} | {r['begin_p50']:.0f} | "
-                    f"{r['buyer_p99']:.0f} | {r['server_cpu_s']:.1f} | {r['client_cpu_s']:.1f} | "
+                    f"{r['buyer_p99']:.0f} | {r['server_cpu_s']:.1f} "
+                    f"({1000 * r['server_cpu_s'] / max(r['placed'], 1):.1f}) | {r['client_cpu_s']:.1f} | "
                     f"{r['load']:.1f} | {r['stock']} | {base['orders_per_s']:.0f} | "
                     f"{base['orders_per_s'] / max(r['orders_per_s'], 1e-9):.1f}x |{extra}",
                     flush=True,

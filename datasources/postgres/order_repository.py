@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from datasources.postgres.order import ORDER_COLUMNS, order_of
 from domain.order.checkout import OrderLineRecord, PlacedOrder
 from domain.order.fraud import RiskAssessment
 from domain.order.fulfillment_service import FulfillmentRecord
@@ -84,7 +86,8 @@ class PostgresOrderRepository:
                                    risk_score, risk_reasons, card_fingerprint, address_key)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14,
                        $15, $16, $17::jsonb, $18, $19)
-               RETURNING id, number, request_hash, status, total_minor, currency_code""",
+               RETURNING request_hash, """
+            + ORDER_COLUMNS,
             cart_id,
             customer_id,
             channel_id,
@@ -105,7 +108,8 @@ class PostgresOrderRepository:
             card_fingerprint,
             address_key,
         )
-        return _placed(r)
+        assert r is not None
+        return replace(_placed(r), record=order_of(r))
 
     async def insert_payment(
         self,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from domain.cart.ports import CartRepository
 from domain.customer.ports import CustomerRepository
-from domain.models import OutboxEvent
+from domain.models import Order, OutboxEvent
 from domain.order.checkout_routing import CheckoutRoutingRepository
 from domain.order.fraud import RiskAssessment
 from domain.order.options import FulfillmentOption
@@ -54,6 +54,8 @@ class PlacedOrder:
     status: str
     total_minor: int
     currency_code: str
+    # The whole row as just inserted (not on a replay): the reply shows it without a read.
+    record: Order | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
