@@ -16,7 +16,8 @@ from graphql import (
     Visitor,
     visit,
 )
-from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.tools import merge_types
@@ -50,6 +51,7 @@ from resolvers.store import schema as store
 from resolvers.store import subscriptions as store_subscriptions
 from resolvers.string_guard import StringGuard
 from resolvers.trusted_documents import TrustedDocumentsOnly
+from resolvers.validation_cache import QueryTextValidationCache
 
 MAX_QUERY_DEPTH = 12
 SUBGRAPH_NAMES = ("catalog", "customer", "inventory", "cart", "order")
@@ -117,29 +119,32 @@ def _resolvable_keys(schema: FederatedSchema, type_name: str) -> list[tuple[str,
     ]
 
 
-class DepthLimiter(QueryDepthLimiter):
+class DepthLimiter(AddValidationRules):
     """Strawberry's depth limit, skipped for a document that spreads an unknown fragment
-    (it raises KeyError there); graphql's KnownFragmentNamesRule reports that one."""
+    (it raises KeyError there); graphql's KnownFragmentNamesRule reports that one. The
+    rule class is made once per depth, so validation results can be cached by it."""
 
     def __init__(self, max_depth: int) -> None:
-        super().__init__(max_depth=max_depth)
-        depth_rule = self.validation_rules[0]
+        super().__init__([_known_fragments_depth_rule(max_depth)])
 
-        class KnownFragmentsDepthRule(ValidationRule):
-            def __init__(self, context: ValidationContext) -> None:
-                super().__init__(context)
-                document = context.document
-                defined = {
-                    d.name.value
-                    for d in document.definitions
-                    if isinstance(d, FragmentDefinitionNode)
-                }
-                spread: set[str] = set()
-                visit(document, _SpreadNames(spread))
-                if spread <= defined:
-                    depth_rule(context)
 
-        self.validation_rules = [KnownFragmentsDepthRule]
+@cache
+def _known_fragments_depth_rule(max_depth: int) -> type[ValidationRule]:
+    depth_rule = create_validator(max_depth, None, None)
+
+    class KnownFragmentsDepthRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            document = context.document
+            defined = {
+                d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            spread: set[str] = set()
+            visit(document, _SpreadNames(spread))
+            if spread <= defined:
+                depth_rule(context)
+
+    return KnownFragmentsDepthRule
 
 
 class _SpreadNames(Visitor):
@@ -158,7 +163,7 @@ def schema_extensions() -> list[Any]:
     return [
         lambda: DepthLimiter(max_depth=MAX_QUERY_DEPTH),
         lambda: ParserCache(maxsize=1000),
-        lambda: ValidationCache(maxsize=1000),
+        lambda: QueryTextValidationCache(maxsize=1000),
         TrustedDocumentsOnly,
         IntrospectionSwitch,
         StringGuard,

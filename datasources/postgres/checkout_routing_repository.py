@@ -17,7 +17,6 @@ from datasources.postgres.cart import discounts_by_code_and_customer
 from domain.cart.discounts import DiscountDefinition
 from domain.models import LocationKind
 from domain.order.checkout_risk import RiskHistory
-from domain.order.fraud import RiskAssessment
 from domain.order.hours import OpeningHours
 from domain.order.hours_text import parse_opening_hours
 from domain.order.order_pricing import OrderPricing
@@ -170,49 +169,25 @@ class PostgresCheckoutRoutingRepository:
         promised_at: datetime,
         lines: Sequence[tuple[uuid.UUID, int]],
     ) -> uuid.UUID:
+        """The fulfillment and its lines in one statement."""
         fulfillment_id: uuid.UUID = await self._conn.fetchval(
-            """INSERT INTO fulfillments (order_id, method, location_id, status, promised_at)
-               VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+            """WITH f AS (
+                 INSERT INTO fulfillments (order_id, method, location_id, status, promised_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id),
+               l AS (
+                 INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity)
+                 SELECT f.id, t.line_id, t.quantity
+                 FROM f, unnest($6::uuid[], $7::int[]) AS t(line_id, quantity))
+               SELECT id FROM f""",
             order_id,
             method,
             location_id,
             status,
             promised_at,
-        )
-        await self._conn.executemany(
-            "INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity) "
-            "VALUES ($1, $2, $3)",
-            [(fulfillment_id, line_id, quantity) for line_id, quantity in lines],
+            [line_id for line_id, _ in lines],
+            [quantity for _, quantity in lines],
         )
         return fulfillment_id
-
-    async def save_amounts(
-        self,
-        order_id: uuid.UUID,
-        pricing: OrderPricing,
-        risk: RiskAssessment,
-        card_fingerprint: str,
-        address_key: str | None,
-    ) -> None:
-        reasons = [
-            {"code": r.code.value, "points": r.points, "detail": r.detail} for r in risk.reasons
-        ]
-        await self._conn.execute(
-            """UPDATE orders SET subtotal_minor = $2, discount_minor = $3, tax_minor = $4,
-                   shipping_minor = $5, on_hold = $6, risk_score = $7, risk_reasons = $8::jsonb,
-                   card_fingerprint = $9, address_key = $10
-               WHERE id = $1""",
-            order_id,
-            pricing.subtotal_minor,
-            pricing.discount_minor,
-            pricing.tax_minor,
-            pricing.shipping_minor,
-            risk.on_hold,
-            risk.score,
-            reasons,  # the pool's jsonb codec encodes it
-            card_fingerprint,
-            address_key,
-        )
 
     async def redeem_discounts(
         self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID

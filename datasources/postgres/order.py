@@ -12,14 +12,14 @@ from datasources.postgres.rows import one_per_key
 from domain.models import Order
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
-_COLUMNS = (
+ORDER_COLUMNS = (
     "id, number, customer_id, status, currency_code, total_minor, created_at, subtotal_minor, "
     "discount_minor, tax_minor, shipping_minor, on_hold, risk_score, risk_reasons, cancelled_at, cancel_reason, "
     "cart_id"
 )
 
 
-def _order(r: asyncpg.Record) -> Order:
+def order_of(r: asyncpg.Record) -> Order:
     return Order(
         r["id"],
         r["number"],
@@ -41,6 +41,11 @@ def _order(r: asyncpg.Record) -> Order:
     )
 
 
+# The names order_listing.py uses.
+_COLUMNS = ORDER_COLUMNS
+_order = order_of
+
+
 async def orders_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[Order | None]:
-    rows = await db.fetch(f"SELECT {_COLUMNS} FROM orders WHERE id = ANY($1)", ids)
-    return one_per_key(ids, map(_order, rows), lambda o: o.id)
+    rows = await db.fetch(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = ANY($1)", ids)
+    return one_per_key(ids, map(order_of, rows), lambda o: o.id)

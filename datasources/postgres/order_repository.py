@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from datasources.postgres.order import ORDER_COLUMNS, order_of
 from domain.order.checkout import OrderLineRecord, PlacedOrder
+from domain.order.fraud import RiskAssessment
 from domain.order.fulfillment_service import FulfillmentRecord
+from domain.order.order_pricing import OrderPricing
 
 
 class PostgresOrderRepository:
@@ -65,13 +69,25 @@ class PostgresOrderRepository:
         address: dict[str, Any] | None,
         idempotency_key: str,
         request_hash: str,
+        pricing: OrderPricing,
+        risk: RiskAssessment,
+        card_fingerprint: str,
+        address_key: str | None,
     ) -> PlacedOrder:
+        """The order with its amounts and risk assessment, in one statement."""
+        reasons = [
+            {"code": r.code.value, "points": r.points, "detail": r.detail} for r in risk.reasons
+        ]
         r = await self._conn.fetchrow(
             """INSERT INTO orders (cart_id, customer_id, channel_id, currency_code, total_minor,
                                    status, fulfillment_method, shipping_address,
-                                   idempotency_key, request_hash)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-               RETURNING id, number, request_hash, status, total_minor, currency_code""",
+                                   idempotency_key, request_hash, subtotal_minor,
+                                   discount_minor, tax_minor, shipping_minor, on_hold,
+                                   risk_score, risk_reasons, card_fingerprint, address_key)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14,
+                       $15, $16, $17::jsonb, $18, $19)
+               RETURNING request_hash, """
+            + ORDER_COLUMNS,
             cart_id,
             customer_id,
             channel_id,
@@ -82,8 +98,18 @@ class PostgresOrderRepository:
             None if address is None else json.dumps(address),
             idempotency_key,
             request_hash,
+            pricing.subtotal_minor,
+            pricing.discount_minor,
+            pricing.tax_minor,
+            pricing.shipping_minor,
+            risk.on_hold,
+            risk.score,
+            reasons,  # the pool's jsonb codec encodes it
+            card_fingerprint,
+            address_key,
         )
-        return _placed(r)
+        assert r is not None
+        return replace(_placed(r), record=order_of(r))
 
     async def insert_payment(
         self,

@@ -44,17 +44,31 @@ class PostgresPaymentRepository:
     async def start_authorization(
         self, key: str, provider: str, amount: PaymentAmount
     ) -> AuthorizationAttempt:
-        await self._conn.execute(
-            """INSERT INTO payment_transactions (kind, state, provider, idempotency_key,
-                                                 provider_key, amount_minor, currency_code)
-               VALUES ('AUTHORIZE', 'PENDING', $1, $2, $3, $4, $5)
-               ON CONFLICT (kind, idempotency_key) DO NOTHING""",
+        # New: the inserted row; a retry: the row already there (one statement either way).
+        r = await self._conn.fetchrow(
+            """WITH new AS (
+                 INSERT INTO payment_transactions (kind, state, provider, idempotency_key,
+                                                   provider_key, amount_minor, currency_code)
+                 VALUES ('AUTHORIZE', 'PENDING', $1, $2, $3, $4, $5)
+                 ON CONFLICT (kind, idempotency_key) DO NOTHING
+                 RETURNING id, idempotency_key, amount_minor, currency_code, state,
+                           authorization_id, order_id)
+               SELECT * FROM new
+               UNION ALL
+               SELECT id, idempotency_key, amount_minor, currency_code, state,
+                      authorization_id, order_id
+               FROM payment_transactions
+               WHERE kind = 'AUTHORIZE' AND idempotency_key = $2
+                 AND NOT EXISTS (SELECT 1 FROM new)""",
             provider,
             key,
             provider_key(key),
             amount.amount_minor,
             amount.currency_code,
         )
+        if r is not None:
+            return _attempt_of(r)
+        # The conflicting row was committed after this statement's snapshot: read it now.
         attempt = await self._attempt(key, lock=False)
         assert attempt is not None
         return attempt
@@ -69,16 +83,7 @@ class PostgresPaymentRepository:
             "AND idempotency_key = $1" + (" FOR UPDATE" if lock else ""),
             key,
         )
-        if r is None:
-            return None
-        return AuthorizationAttempt(
-            r["id"],
-            r["idempotency_key"],
-            PaymentAmount(r["amount_minor"], r["currency_code"].strip()),
-            AttemptState(r["state"]),
-            r["authorization_id"],
-            r["order_id"],
-        )
+        return None if r is None else _attempt_of(r)
 
     async def settle_attempt(
         self,
@@ -143,3 +148,14 @@ class PostgresPaymentRepository:
             amount.amount_minor,
             amount.currency_code,
         )
+
+
+def _attempt_of(r: asyncpg.Record) -> AuthorizationAttempt:
+    return AuthorizationAttempt(
+        r["id"],
+        r["idempotency_key"],
+        PaymentAmount(r["amount_minor"], r["currency_code"].strip()),
+        AttemptState(r["state"]),
+        r["authorization_id"],
+        r["order_id"],
+    )

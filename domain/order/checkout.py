@@ -258,7 +258,8 @@ async def complete_checkout(
         earlier = await replay_order(uow, idempotency_key, request)
         if earlier is not None:
             return earlier
-        amount = await quote_total(uow, principal, cart_id, choice, now, held_carts)
+        quote = await quote_total(uow, principal, cart_id, choice, now, held_carts, bound)
+        amount = quote.amount
         attempt = await uow.payments.start_authorization(key, provider, amount)
     result = await payments.authorize(amount, card_token, attempt.provider_key)  # (b)
     if not isinstance(result, Authorized):
@@ -283,6 +284,7 @@ async def complete_checkout(
                 billing_address=billing_address,
                 authorized=result,
                 held_carts=held_carts,
+                quote=quote,
             )
     except BaseException:
         # Best effort: a void that fails now is retried by the authorization sweeper.

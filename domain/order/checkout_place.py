@@ -14,10 +14,11 @@ from domain.cart.validation import check_can_read
 from domain.customer.points import earn_points
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import Cart
-from domain.order.checkout_plan import hold_chosen_plan, price_for, take_plan
+from domain.order.checkout_plan import hold_chosen_plan, price_for, sell_hold, take_plan
 from domain.order.checkout_risk import VELOCITY_WINDOW, address_key, card_fingerprint, risk_signals
 from domain.order.checkout_routing import shipment_lines
 from domain.order.checkout_types import (
+    CheckoutQuote,
     CheckoutUnitOfWork,
     FulfillmentChoice,
     OrderLineDraft,
@@ -37,8 +38,11 @@ async def open_cart(
     cart_id: uuid.UUID,
     now: datetime,
     held: frozenset[uuid.UUID] = frozenset(),
+    locked: Cart | None = None,
 ) -> Cart:
-    cart: Cart | None = await uow.carts.cart_for_update(cart_id)
+    """The cart, locked, if the principal may check it out (`locked`: this transaction
+    has just read it FOR UPDATE, not read again)."""
+    cart = locked if locked is not None else await uow.carts.cart_for_update(cart_id)
     if cart is None:
         raise NotFound("Cart", ["cartId"])
     check_can_read(principal, cart, now, held)
@@ -87,15 +91,21 @@ async def quote_total(
     choice: FulfillmentChoice,
     now: datetime,
     held: frozenset[uuid.UUID] = frozenset(),
-) -> PaymentAmount:
+    locked: Cart | None = None,
+) -> CheckoutQuote:
     """What the buyer will be charged, from the cart as it is now, with the plan's stock
     held (step a): a checkout without a live hold (no checkoutBegin, or it expired) is
     refused OUT_OF_STOCK here, before any payment is asked for."""
-    cart = await open_cart(uow, principal, cart_id, now, held)
+    cart = await open_cart(uow, principal, cart_id, now, held, locked)
     drafts = await priced_lines(uow, cart)
-    await hold_chosen_plan(uow, cart, drafts, choice, now)
+    plan, reservation = await hold_chosen_plan(uow, cart, drafts, choice, now)
     pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
-    return PaymentAmount(pricing.total_minor, cart.currency_code)
+    return CheckoutQuote(
+        PaymentAmount(pricing.total_minor, cart.currency_code),
+        tuple(drafts),
+        plan,
+        reservation.id,
+    )
 
 
 async def place_order(
@@ -112,6 +122,7 @@ async def place_order(
     billing_address: Mapping[str, Any] | None,
     authorized: Authorized,
     held_carts: frozenset[uuid.UUID] = frozenset(),
+    quote: CheckoutQuote | None = None,
 ) -> PlacedOrder:
     """Step (c): the order, its lines and fulfillments, the held stock committed, the
     authorization recorded, points, cart COMPLETED, events; in the caller's transaction."""
@@ -128,7 +139,7 @@ async def place_order(
         )
     cart = await open_cart(uow, principal, cart_id, now, held_carts)
     drafts = await priced_lines(uow, cart)
-    plan = await take_plan(uow, cart, drafts, choice, now)
+    plan, hold = await take_plan(uow, cart, drafts, choice, now, quote)
     # Usage limits: count redemptions only once the codes are ours until commit.
     await uow.routing.lock_discounts(cart.discount_codes)
     pricing = await price_for(uow, cart, drafts, choice.method, choice.address, now)
@@ -160,8 +171,11 @@ async def place_order(
         address=choice.address,
         idempotency_key=idempotency_key,
         request_hash=request,
+        pricing=pricing,
+        risk=risk,
+        card_fingerprint=card,
+        address_key=street,
     )
-    await uow.routing.save_amounts(order.id, pricing, risk, card, street)
     line_ids = await uow.routing.insert_lines(
         order.id, [(d.variant_id, d.sku, d.quantity, d.unit_price_minor) for d in drafts], pricing
     )
@@ -203,4 +217,5 @@ async def place_order(
             OrderStatus(order.status),
         )
     )
+    await sell_hold(uow, cart, hold)
     return order

@@ -23,7 +23,12 @@ from domain.order.checkout_routing import (
     same_allocations,
     stock_map,
 )
-from domain.order.checkout_types import CheckoutUnitOfWork, FulfillmentChoice, OrderLineDraft
+from domain.order.checkout_types import (
+    CheckoutQuote,
+    CheckoutUnitOfWork,
+    FulfillmentChoice,
+    OrderLineDraft,
+)
 from domain.order.order_pricing import OrderPricing, price_order, tax_destination
 from domain.order.routing import FulfillmentMethod as Method
 from domain.order.routing import (
@@ -130,15 +135,43 @@ async def hold_chosen_plan(
     return result, reservation
 
 
+async def _quoted_hold(
+    uow: CheckoutUnitOfWork, drafts: list[OrderLineDraft], quote: CheckoutQuote | None
+) -> Reservation | None:
+    if quote is None or tuple(drafts) != quote.drafts:
+        return None
+    held = await uow.inventory.lock_reservation(quote.reservation_id)
+    if (
+        held is None
+        or held.status is not ReservationStatus.ACTIVE
+        or held.expired
+        or not same_allocations(held.lines, allocations(quote.plan))
+    ):
+        return None
+    return held
+
+
 async def take_plan(
     uow: CheckoutUnitOfWork,
     cart: Cart,
     drafts: list[OrderLineDraft],
     choice: FulfillmentChoice,
     now: datetime,
-) -> RoutingPlan:
-    """Commit exactly the chosen plan's stock (`hold_chosen_plan`, then sold)."""
-    result, reservation = await hold_chosen_plan(uow, cart, drafts, choice, now)
+    quote: CheckoutQuote | None = None,
+) -> tuple[RoutingPlan, Reservation]:
+    """The chosen plan and the live hold of exactly its stock (`hold_chosen_plan`), to be
+    sold with `sell_hold`. With the quote of step (a): when the cart's lines are the ones
+    it priced and its hold is still live with the plan's allocations, that plan is taken as
+    it is (no routing again; the caller holds the cart's lock, which a new checkoutBegin
+    needs to replace the hold)."""
+    reused = await _quoted_hold(uow, drafts, quote)
+    if reused is not None and quote is not None:
+        return quote.plan, reused
+    return await hold_chosen_plan(uow, cart, drafts, choice, now)
+
+
+async def sell_hold(uow: CheckoutUnitOfWork, cart: Cart, reservation: Reservation) -> None:
+    """Held stock becomes sold. The placing transaction does this last: the stock rows
+    (one row for every buyer of a hot SKU) stay locked only from here to its commit."""
     await commit_reservation(uow, reservation.id, source=f"checkout:{cart.id}", locked=reservation)
     await uow.orders.delete_checkout(cart.id)
-    return result

@@ -25,7 +25,6 @@ from domain.errors import DomainError, ErrorCode
 from domain.inventory.models import Reservation, ReservedLine
 from domain.inventory.services import reserve_allocations
 from domain.order.checkout_risk import RiskHistory
-from domain.order.fraud import RiskAssessment
 from domain.order.options import FulfillmentOption
 from domain.order.order_pricing import OrderPricing
 from domain.order.routing import (
@@ -77,14 +76,6 @@ class CheckoutRoutingRepository(Protocol):
         promised_at: datetime,
         lines: Sequence[tuple[uuid.UUID, int]],
     ) -> uuid.UUID: ...
-    async def save_amounts(
-        self,
-        order_id: uuid.UUID,
-        pricing: OrderPricing,
-        risk: RiskAssessment,
-        card_fingerprint: str,
-        address_key: str | None,
-    ) -> None: ...
     async def redeem_discounts(
         self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
     ) -> None: ...

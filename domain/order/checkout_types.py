@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from domain.cart.ports import CartRepository
 from domain.customer.ports import CustomerRepository
-from domain.models import OutboxEvent
+from domain.models import Order, OutboxEvent
 from domain.order.checkout_routing import CheckoutRoutingRepository
+from domain.order.fraud import RiskAssessment
 from domain.order.options import FulfillmentOption
+from domain.order.order_pricing import OrderPricing
 from domain.order.payment_records import PaymentRecords
+from domain.order.payments import PaymentAmount
 from domain.order.routing import FulfillmentMethod as Method
+from domain.order.routing import RoutingPlan
 from domain.ports import CatalogRepository, InventoryRepository
 
 
@@ -50,6 +54,8 @@ class PlacedOrder:
     status: str
     total_minor: int
     currency_code: str
+    # The whole row as just inserted (not on a replay): the reply shows it without a read.
+    record: Order | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,18 @@ class FulfillmentChoice:
     method: Method
     location_id: uuid.UUID | None = None
     address: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutQuote:
+    """Step (a) of checkoutComplete: the amount to authorize, and the lines and plan it
+    priced with the stock held for that plan, so step (c) takes the hold without routing
+    again when the cart and the hold are still what they were."""
+
+    amount: PaymentAmount
+    drafts: tuple[OrderLineDraft, ...]
+    plan: RoutingPlan
+    reservation_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,10 @@ class OrderRepository(Protocol):
         address: dict[str, Any] | None,
         idempotency_key: str,
         request_hash: str,
+        pricing: OrderPricing,
+        risk: RiskAssessment,
+        card_fingerprint: str,
+        address_key: str | None,
     ) -> PlacedOrder: ...
     async def insert_payment(
         self,

@@ -229,7 +229,10 @@ class Mutation:
             async with UnitOfWork(pool) as uow:
                 await checkout.release_checkout(uow, local)
             raise
-        order = await info.context.loaders.OrderByIdLoader.load(placed.id)
+        loader = info.context.loaders.OrderByIdLoader
+        if placed.record is not None:  # as inserted: no read after the commit
+            loader.prime(placed.id, placed.record)
+        order = await loader.load(placed.id)
         return CheckoutCompletePayload(order=order, user_errors=[])
 
     @strawberry.mutation(
