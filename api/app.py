@@ -23,6 +23,7 @@ from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
 from api.web_security import edge_middleware
+from resolvers.metrics import set_recording
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
 
@@ -40,6 +41,7 @@ def app_from_environment() -> Starlette:
 def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     """The whole API; with `subgraph`, `/graphql` serves that one subgraph alone."""
     resources = Resources(settings)
+    set_recording(settings.metrics_enabled)
     view_options = {"graphql_ide": "graphiql" if settings.graphiql else None}
 
     def graphql_routes(path: str, view: GraphQLView) -> list[Route | WebSocketRoute]:

@@ -162,6 +162,15 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="When set, /metrics wants `Authorization: Bearer <token>`"
     )
+    relay_metrics_port: int = Field(
+        9101, ge=0, le=65535, description="Port of `ucg relay`'s own /metrics (on UCG_HOST); 0: off"
+    )
+    consume_metrics_port: int = Field(
+        9102,
+        ge=0,
+        le=65535,
+        description="Port of `ucg consume`'s own /metrics (on UCG_HOST); 0: off",
+    )
     inventory_reconcile_interval_seconds: float = Field(
         60.0, ge=0, description="How often stock rows are compared with their ledger; 0: off"
     )

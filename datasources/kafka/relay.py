@@ -32,6 +32,7 @@ from aiokafka.errors import KafkaError
 from datasources.events.cloudevents import CONTENT_TYPE, encode, from_outbox_row
 from datasources.kafka import topics
 from datasources.kafka.client import ensure_topics
+from datasources.metrics import RELAY_LEADER, RELAY_PUBLISHED, RELAY_SEND_FAILURES
 from datasources.postgres.pool import _init_connection
 
 log = logging.getLogger("ucg.relay")
@@ -119,6 +120,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, _MAX_BACKOFF)
             finally:
                 self.is_leader = False
+                RELAY_LEADER.set(0)
                 self.leader_since = None
                 await self._stop_producer()
                 if conn is not None and not conn.is_closed():
@@ -130,6 +132,7 @@ class OutboxRelay:
         while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):  # noqa: ASYNC110
             await asyncio.sleep(self.settings.relay_lock_retry_seconds)
         self.is_leader = True
+        RELAY_LEADER.set(1)
         self.leader_since = time.monotonic()
         log.info("relay %s is now the publisher", self.name)
 
@@ -191,10 +194,12 @@ class OutboxRelay:
                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", acked
                 )
                 self.stats.published += len(acked)
+                RELAY_PUBLISHED.inc(len(acked))
                 done = set(acked)
                 pending = [r for r in pending if r["id"] not in done]
             if failure is not None:
                 self.stats.failures += 1
+                RELAY_SEND_FAILURES.inc()
                 log.warning(
                     "relay could not publish %d events (%s); retrying in %.1fs",
                     len(pending),
