@@ -23,6 +23,7 @@ from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
 from api.web_security import edge_middleware
+from datasources.business_slis import BusinessSliRefresher
 from resolvers.metrics import set_recording
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
@@ -82,6 +83,10 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         live = LiveServices(resources)
         await background.start(settings, resources.pool, resources.redis, resources.payments)
         reconciler = InventoryReconciler(settings, resources.pool)
+        slis = BusinessSliRefresher(
+            settings.business_sli_interval_seconds if settings.metrics_enabled else 0,
+            resources.pool,
+        )
         try:
             await live.start()
             async with mcp.session_manager.run():
@@ -89,6 +94,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         finally:
             await live.stop()
             await reconciler.stop()
+            await slis.stop()
             await background.stop()
             await resources.close()
 

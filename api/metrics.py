@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.settings import Settings
+from datasources.business_slis import BUSINESS_SLIS
 
 log = logging.getLogger("ucg.metrics")
 
@@ -85,8 +86,12 @@ def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        merged.register(BUSINESS_SLIS)  # read from SQL by this worker, not kept in files
         return merged
     return REGISTRY
+
+
+REGISTRY.register(BUSINESS_SLIS)
 
 
 async def refresh_outbox(pool: asyncpg.Pool[Any]) -> None:

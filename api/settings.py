@@ -171,6 +171,9 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of `ucg consume`'s own /metrics (on UCG_HOST); 0: off",
     )
+    business_sli_interval_seconds: float = Field(
+        60.0, ge=0, description="How often the business SLIs are read from the data; 0: off"
+    )
     inventory_reconcile_interval_seconds: float = Field(
         60.0, ge=0, description="How often stock rows are compared with their ledger; 0: off"
     )
