@@ -22,6 +22,7 @@ from api.mcp_envelope import JsonRpcEnvelopeGuard
 from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
+from api.tracing import TracingMiddleware, configure_tracing
 from api.web_security import edge_middleware
 from datasources.business_slis import BusinessSliRefresher
 from resolvers.metrics import set_recording
@@ -43,6 +44,7 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     """The whole API; with `subgraph`, `/graphql` serves that one subgraph alone."""
     resources = Resources(settings)
     set_recording(settings.metrics_enabled)
+    configure_tracing(settings, "serve")
     view_options = {"graphql_ide": "graphiql" if settings.graphiql else None}
 
     def graphql_routes(path: str, view: GraphQLView) -> list[Route | WebSocketRoute]:
@@ -101,7 +103,11 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[*edge_middleware(settings), Middleware(WebSocketMetrics)],
+        middleware=[
+            Middleware(TracingMiddleware),
+            *edge_middleware(settings),
+            Middleware(WebSocketMetrics),
+        ],
     )
     app.state.resources = resources
     return app

@@ -223,6 +223,9 @@ def cmd_consume(settings: Settings, args: argparse.Namespace) -> int:
     if problem := _require_urls(settings):
         return _fail(problem)
     from api.metrics import start_metrics_server
+    from api.tracing import configure_tracing
+
+    configure_tracing(settings, "consume")
 
     async def run() -> None:
         server = await start_metrics_server(settings, settings.consume_metrics_port)
@@ -272,6 +275,9 @@ def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
         return _fail(problem)
     print("ucg relay: publishing the outbox (one publisher per database)", flush=True)
     from api.metrics import refresh_outbox, start_metrics_server
+    from api.tracing import configure_tracing
+
+    configure_tracing(settings, "relay")
     from datasources.postgres.pool import create_pool
 
     async def run() -> None:

@@ -174,6 +174,10 @@ class Settings(BaseSettings):
     business_sli_interval_seconds: float = Field(
         60.0, ge=0, description="How often the business SLIs are read from the data; 0: off"
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP collector base URL (e.g. http://collector:4318); unset: no traces",
+    )
     inventory_reconcile_interval_seconds: float = Field(
         60.0, ge=0, description="How often stock rows are compared with their ledger; 0: off"
     )

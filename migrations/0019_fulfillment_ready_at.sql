@@ -17,3 +17,8 @@ CREATE TRIGGER fulfillments_ready_at BEFORE INSERT OR UPDATE OF status ON fulfil
 
 -- Pickups waiting now became ready at their last change; older ones are not known.
 UPDATE fulfillments SET ready_at = updated_at WHERE status = 'READY_FOR_PICKUP';
+
+-- Issue 18, traces: the W3C traceparent of the request that wrote an event, so the relay
+-- publishes it as a Kafka header and one checkout is followed into the relay and the
+-- consumers (NULL when tracing is off).
+ALTER TABLE outbox ADD COLUMN traceparent text;

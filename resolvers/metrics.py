@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from datasources import trace_context
 from datasources.metrics import SQL_SECONDS_PER_OPERATION, SQL_STATEMENTS_PER_OPERATION
 from datasources.postgres.pool import tally_statements
 from domain.errors import DomainError
@@ -67,6 +69,20 @@ class OperationMetrics(SchemaExtension):
     """ucg_graphql_operation_seconds by operation name and type; errors by code."""
 
     def on_operation(self) -> Iterator[None]:
+        if trace_context.enabled:
+            with trace_context.span("graphql.operation", SpanKind.INTERNAL) as span:
+                yield from self._measured()
+                if span is not None:
+                    context = self.execution_context
+                    kind = _operation_type(context)
+                    name = operation_label(context.operation_name)
+                    span.update_name(f"graphql {kind} {name}")
+                    span.set_attribute("graphql.operation.type", kind)
+                    span.set_attribute("graphql.operation.name", name)
+        else:
+            yield from self._measured()
+
+    def _measured(self) -> Iterator[None]:
         if not _recording:
             yield
             return

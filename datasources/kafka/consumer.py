@@ -20,7 +20,9 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from opentelemetry.trace import SpanKind
 
+from datasources import trace_context
 from datasources.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DLQ_MESSAGES
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
@@ -166,6 +168,15 @@ class InboundConsumer:
 
     async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Apply or park one message; False only when asked to stop before either."""
+        with trace_context.span(
+            f"process {record.topic}",
+            SpanKind.CONSUMER,
+            trace_context.header(record.headers),
+            **{"messaging.system": "kafka", "messaging.consumer.group.name": self.config.group_id},
+        ):
+            return await self._handle_traced(record)
+
+    async def _handle_traced(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         try:
             inbound = self._parse(record)
         except (PoisonMessage, DomainError) as exc:  # a domain parser may refuse with a code

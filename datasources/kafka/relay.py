@@ -28,7 +28,9 @@ from typing import Any, Protocol
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
+from datasources import trace_context
 from datasources.events.cloudevents import CONTENT_TYPE, encode, from_outbox_row
 from datasources.kafka import topics
 from datasources.kafka.client import ensure_topics
@@ -168,7 +170,7 @@ class OutboxRelay:
     async def _fetch_batch(self, conn: asyncpg.Connection[Any]) -> list[asyncpg.Record]:
         return await conn.fetch(
             """SELECT id, event_id, topic, type, aggregate_type, aggregate_id, sequence,
-                      payload, created_at
+                      payload, created_at, traceparent
                FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1""",
             self.settings.relay_batch_size,
         )
@@ -218,21 +220,33 @@ class OutboxRelay:
             try:
                 for row in wave:
                     value = encode(from_outbox_row(row))
-                    futures.append(
-                        await asyncio.wait_for(
-                            producer.send(
-                                self.settings.topic(row["topic"]),
-                                value=value,
-                                key=row["aggregate_id"].encode(),
-                                headers=[
-                                    ("content-type", CONTENT_TYPE.encode()),
-                                    ("ce_type", row["type"].encode()),
-                                    ("ce_id", str(row["event_id"]).encode()),
-                                ],
-                            ),
-                            timeout,
+                    topic = self.settings.topic(row["topic"])
+                    headers = [
+                        ("content-type", CONTENT_TYPE.encode()),
+                        ("ce_type", row["type"].encode()),
+                        ("ce_id", str(row["event_id"]).encode()),
+                    ]
+                    # The trace of the transaction that wrote the event goes on with it.
+                    with trace_context.span(
+                        f"publish {row['topic']}",
+                        SpanKind.PRODUCER,
+                        row["traceparent"],
+                        **{"messaging.system": "kafka", "messaging.destination.name": topic},
+                    ):
+                        traceparent = trace_context.current_traceparent() or row["traceparent"]
+                        if traceparent:
+                            headers.append((trace_context.TRACEPARENT, traceparent.encode()))
+                        futures.append(
+                            await asyncio.wait_for(
+                                producer.send(
+                                    topic,
+                                    value=value,
+                                    key=row["aggregate_id"].encode(),
+                                    headers=headers,
+                                ),
+                                timeout,
+                            )
                         )
-                    )
             except (KafkaError, OSError, TimeoutError) as exc:
                 for future in futures:
                     future.cancel()

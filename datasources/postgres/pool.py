@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from datasources import trace_context
 from datasources.metrics import SqlTally
 
 
@@ -47,11 +48,15 @@ def _log_statement(record: Any) -> None:
     if tally is not None:
         tally.statements += 1
         tally.seconds += record.elapsed
+    if trace_context.enabled:
+        trace_context.record_sql(record.query, record.elapsed)
 
 
 async def _setup_statement_log(conn: Any) -> None:
-    if _statement_log.get() is not None or _sql_tally.get() is not None:
+    if _statement_log.get() is not None or _sql_tally.get() is not None or trace_context.enabled:
         conn.add_query_logger(_log_statement)
+    else:  # asyncpg times every statement of a connection that has a logger
+        conn.remove_query_logger(_log_statement)
 
 
 @contextlib.contextmanager
@@ -71,4 +76,7 @@ def tally_statements() -> Iterator[SqlTally]:
     try:
         yield tally
     finally:
-        _sql_tally.reset(token)
+        try:
+            _sql_tally.reset(token)
+        except ValueError:  # a subscription's generator is closed from another context
+            _sql_tally.set(None)
