@@ -22,7 +22,10 @@ from api.mcp_envelope import JsonRpcEnvelopeGuard
 from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
 from api.resources import Resources
 from api.settings import Settings
+from api.tracing import TracingMiddleware, configure_tracing
 from api.web_security import edge_middleware
+from datasources.business_slis import BusinessSliRefresher
+from resolvers.metrics import set_recording
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
 
@@ -40,6 +43,8 @@ def app_from_environment() -> Starlette:
 def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     """The whole API; with `subgraph`, `/graphql` serves that one subgraph alone."""
     resources = Resources(settings)
+    set_recording(settings.metrics_enabled)
+    configure_tracing(settings, "serve")
     view_options = {"graphql_ide": "graphiql" if settings.graphiql else None}
 
     def graphql_routes(path: str, view: GraphQLView) -> list[Route | WebSocketRoute]:
@@ -80,6 +85,10 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         live = LiveServices(resources)
         await background.start(settings, resources.pool, resources.redis, resources.payments)
         reconciler = InventoryReconciler(settings, resources.pool)
+        slis = BusinessSliRefresher(
+            settings.business_sli_interval_seconds if settings.metrics_enabled else 0,
+            resources.pool,
+        )
         try:
             await live.start()
             async with mcp.session_manager.run():
@@ -87,13 +96,18 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         finally:
             await live.stop()
             await reconciler.stop()
+            await slis.stop()
             await background.stop()
             await resources.close()
 
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[*edge_middleware(settings), Middleware(WebSocketMetrics)],
+        middleware=[
+            Middleware(TracingMiddleware),
+            *edge_middleware(settings),
+            Middleware(WebSocketMetrics),
+        ],
     )
     app.state.resources = resources
     return app

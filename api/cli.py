@@ -222,7 +222,20 @@ def cmd_consume(settings: Settings, args: argparse.Namespace) -> int:
             return _fail(f"unknown --topics {', '.join(unknown)}; use {', '.join(CONSUMER_TOPICS)}")
     if problem := _require_urls(settings):
         return _fail(problem)
-    asyncio.run(consume_forever(settings, only))
+    from api.metrics import start_metrics_server
+    from api.tracing import configure_tracing
+
+    configure_tracing(settings, "consume")
+
+    async def run() -> None:
+        server = await start_metrics_server(settings, settings.consume_metrics_port)
+        try:
+            await consume_forever(settings, only)
+        finally:
+            if server is not None:
+                server.close()
+
+    asyncio.run(run())
     return 0
 
 
@@ -261,7 +274,26 @@ def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
     if problem := _require_urls(settings):
         return _fail(problem)
     print("ucg relay: publishing the outbox (one publisher per database)", flush=True)
-    asyncio.run(OutboxRelay(settings).run())
+    from api.metrics import refresh_outbox, start_metrics_server
+    from api.tracing import configure_tracing
+
+    configure_tracing(settings, "relay")
+    from datasources.postgres.pool import create_pool
+
+    async def run() -> None:
+        assert settings.database_url
+        pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+        server = await start_metrics_server(
+            settings, settings.relay_metrics_port, lambda: refresh_outbox(pool)
+        )
+        try:
+            await OutboxRelay(settings).run()
+        finally:
+            if server is not None:
+                server.close()
+            await pool.close()
+
+    asyncio.run(run())
     return 0
 
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from api.tracing import current_trace_id
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -27,6 +29,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["requestId"] = request_id
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["traceId"] = trace_id
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

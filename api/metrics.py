@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -30,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.settings import Settings
+from datasources.business_slis import BUSINESS_SLIS
 
 log = logging.getLogger("ucg.metrics")
 
@@ -84,8 +86,12 @@ def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        merged.register(BUSINESS_SLIS)  # read from SQL by this worker, not kept in files
         return merged
     return REGISTRY
+
+
+REGISTRY.register(BUSINESS_SLIS)
 
 
 async def refresh_outbox(pool: asyncpg.Pool[Any]) -> None:
@@ -182,3 +188,67 @@ class WebSocketMetrics:
             await self.app(scope, receive, send)
         finally:
             WEBSOCKET_CONNECTIONS.dec()
+
+
+Refresh = Callable[[], Awaitable[None]]
+
+
+async def start_metrics_server(
+    settings: Settings, port: int, refresh: Refresh | None = None
+) -> asyncio.Server | None:
+    """`/metrics` of a process without the API (`ucg relay`, `ucg consume`) on its own port,
+    with the same switch and token as `ucg serve`'s; None when off. `refresh` updates
+    gauges read at scrape time."""
+    if not settings.metrics_enabled or port == 0:
+        return None
+    expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else None
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            request_line, *header_lines = head.decode("latin-1").split("\r\n")
+            parts = request_line.split(" ")
+            headers = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in header_lines if line)
+            }
+            status, extra, body = await _scrape(parts, headers, expected, refresh)
+            writer.write(
+                f"HTTP/1.1 {status}\r\ncontent-length: {len(body)}\r\n{extra}"
+                "connection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    try:
+        server = await asyncio.start_server(answer, settings.host, port)
+    except OSError as exc:
+        # The process's real work (publishing, consuming) goes on without its metrics.
+        log.error("cannot serve metrics on %s:%d (%s)", settings.host, port, exc)
+        return None
+    log.info("metrics at http://%s:%d/metrics", settings.host, port)
+    return server
+
+
+async def _scrape(
+    request: list[str], headers: dict[str, str], expected: str | None, refresh: Refresh | None
+) -> tuple[str, str, bytes]:
+    if len(request) != 3 or request[0] not in ("GET", "HEAD"):
+        return "405 Method Not Allowed", "", b""
+    if request[1].split("?", 1)[0] != "/metrics":
+        return "404 Not Found", "", b"not found: the metrics are at /metrics\n"
+    if expected is not None and not hmac.compare_digest(
+        headers.get("authorization", "").encode(), expected.encode()
+    ):
+        body = b"metrics need the bearer token of UCG_METRICS_TOKEN\n"
+        return "401 Unauthorized", "www-authenticate: Bearer\r\n", body
+    if refresh is not None:
+        try:
+            await refresh()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("gauges not refreshed before a scrape", exc_info=True)
+    return "200 OK", f"content-type: {CONTENT_TYPE_LATEST}\r\n", generate_latest(registry())

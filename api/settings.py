@@ -174,6 +174,22 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="When set, /metrics wants `Authorization: Bearer <token>`"
     )
+    relay_metrics_port: int = Field(
+        9101, ge=0, le=65535, description="Port of `ucg relay`'s own /metrics (on UCG_HOST); 0: off"
+    )
+    consume_metrics_port: int = Field(
+        9102,
+        ge=0,
+        le=65535,
+        description="Port of `ucg consume`'s own /metrics (on UCG_HOST); 0: off",
+    )
+    business_sli_interval_seconds: float = Field(
+        60.0, ge=0, description="How often the business SLIs are read from the data; 0: off"
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP collector base URL (e.g. http://collector:4318); unset: no traces",
+    )
     inventory_reconcile_interval_seconds: float = Field(
         60.0, ge=0, description="How often stock rows are compared with their ledger; 0: off"
     )

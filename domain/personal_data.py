@@ -147,7 +147,7 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
         _E,
         Link.NONE,
         personal="payload",
-        not_personal="aggregate_id aggregate_type topic type",
+        not_personal="aggregate_id aggregate_type topic traceparent type",
         why="events are deleted once published and older than the relay's retention",
     ),
     "staff_users": _policy(

@@ -12,6 +12,7 @@ import redis.asyncio as redis
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from datasources.metrics import DATALOADER_BATCH_SIZE
 from datasources.postgres import (
     cart,
     catalog,
@@ -43,6 +44,7 @@ class Loader(DataLoader, Generic[K, V]):  # type: ignore[misc]
         self._fetch = fetch
 
     async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        DATALOADER_BATCH_SIZE.labels(getattr(self._fetch, "__name__", "other")).observe(len(keys))
         return await self._fetch(self._pool, keys)
 
 

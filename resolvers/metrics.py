@@ -7,10 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from datasources import trace_context
+from datasources.metrics import SQL_SECONDS_PER_OPERATION, SQL_STATEMENTS_PER_OPERATION
+from datasources.postgres.pool import tally_statements
 from domain.errors import DomainError
 
 OPERATION_SECONDS = Histogram(
@@ -28,6 +32,13 @@ RATE_LIMIT_REFUSALS = Counter(
 # Operation names come from clients: past this many distinct ones, the rest share a label.
 MAX_OPERATION_NAMES = 500
 _seen_names: set[str] = set()
+# UCG_METRICS_ENABLED=false stops the recording too, not only the route (api/app.py).
+_recording = True
+
+
+def set_recording(enabled: bool) -> None:
+    global _recording
+    _recording = enabled
 
 
 def operation_label(name: str | None) -> str:
@@ -58,18 +69,37 @@ class OperationMetrics(SchemaExtension):
     """ucg_graphql_operation_seconds by operation name and type; errors by code."""
 
     def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
+        if trace_context.enabled:
+            with trace_context.span("graphql.operation", SpanKind.INTERNAL) as span:
+                yield from self._measured()
+                if span is not None:
+                    context = self.execution_context
+                    kind = _operation_type(context)
+                    name = operation_label(context.operation_name)
+                    span.update_name(f"graphql {kind} {name}")
+                    span.set_attribute("graphql.operation.type", kind)
+                    span.set_attribute("graphql.operation.name", name)
+        else:
+            yield from self._measured()
+
+    def _measured(self) -> Iterator[None]:
+        if not _recording:
             yield
-        finally:
-            context = self.execution_context
-            kind = _operation_type(context)
-            # A subscription lasts as long as its socket: counted by ucg_event_subscribers.
-            if kind != "subscription":
-                OPERATION_SECONDS.labels(operation_label(context.operation_name), kind).observe(
-                    time.perf_counter() - started
-                )
-                self._count_errors()
+            return
+        started = time.perf_counter()
+        with tally_statements() as sql:
+            try:
+                yield
+            finally:
+                context = self.execution_context
+                kind = _operation_type(context)
+                # A subscription lasts as long as its socket: counted by ucg_event_subscribers.
+                if kind != "subscription":
+                    name = operation_label(context.operation_name)
+                    OPERATION_SECONDS.labels(name, kind).observe(time.perf_counter() - started)
+                    SQL_STATEMENTS_PER_OPERATION.labels(name, kind).observe(sql.statements)
+                    SQL_SECONDS_PER_OPERATION.labels(name, kind).observe(sql.seconds)
+                    self._count_errors()
 
     def _count_errors(self) -> None:
         context = self.execution_context

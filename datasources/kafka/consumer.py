@@ -12,6 +12,7 @@ with a `reason` header, and the consumer goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +20,10 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from opentelemetry.trace import SpanKind
 
+from datasources import trace_context
+from datasources.metrics import CONSUMER_LAG, CONSUMER_MESSAGES, DLQ_MESSAGES
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
 
@@ -96,6 +100,7 @@ class InboundConsumer:
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self._lag_partitions: set[int] = set()
 
     @property
     def dlq_topic(self) -> str:
@@ -131,13 +136,47 @@ class InboundConsumer:
                             break  # stopping mid-retry: leave the offset for the next run
                         # Committed after the database commit of this very message.
                         await consumer.commit({partition: record.offset + 1})
+                await self._export_lag(consumer)
         finally:
+            self._forget_lag(set())
             await consumer.stop()
             if self._own_producer and self._producer is not None:
                 await self._producer.stop()
 
+    async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """ucg_consumer_lag_messages for each partition assigned to this consumer."""
+        assigned: set[int] = set()
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue  # no fetch answered yet
+            position = await consumer.position(tp)
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition), self.config.group_id).set(
+                max(highwater - position, 0)
+            )
+            assigned.add(tp.partition)
+        self._forget_lag(assigned)
+
+    def _forget_lag(self, assigned: set[int]) -> None:
+        # A partition moved to another member: its lag is that member's to report now.
+        for partition in self._lag_partitions - assigned:
+            labels = (self.config.topic, str(partition), self.config.group_id)
+            CONSUMER_LAG.labels(*labels).set(0)  # what a multiprocess file keeps
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(*labels)
+        self._lag_partitions = assigned
+
     async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Apply or park one message; False only when asked to stop before either."""
+        with trace_context.span(
+            f"process {record.topic}",
+            SpanKind.CONSUMER,
+            trace_context.header(record.headers),
+            **{"messaging.system": "kafka", "messaging.consumer.group.name": self.config.group_id},
+        ):
+            return await self._handle_traced(record)
+
+    async def _handle_traced(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         try:
             inbound = self._parse(record)
         except (PoisonMessage, DomainError) as exc:  # a domain parser may refuse with a code
@@ -164,6 +203,7 @@ class InboundConsumer:
                 return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.backoff_max)
+        CONSUMER_MESSAGES.labels(record.topic, "applied" if applied else "duplicate").inc()
         if applied:
             self.applied += 1
             if self._after_commit is not None:
@@ -208,6 +248,8 @@ class InboundConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.config.backoff_max)
         self.dead_lettered += 1
+        CONSUMER_MESSAGES.labels(record.topic, "dead_lettered").inc()
+        DLQ_MESSAGES.labels(record.topic, reason.split(":", 1)[0]).inc()
         log.warning("message sent to the DLQ", extra={"topic": self.dlq_topic, "reason": reason})
 
 

@@ -12,6 +12,7 @@ key, never a filter per subscriber). Each subscriber has a bounded queue;
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from opentelemetry.trace import SpanKind
 
+from datasources import trace_context
 from datasources.events.cloudevents import CloudEvent, decode
 from datasources.events.invalidation import Invalidator, invalidate
 from datasources.events.schemas import InvalidEvent
@@ -228,10 +231,22 @@ class EventHub:
                 await asyncio.sleep(1)
                 continue
             for messages in batches.values():
-                try:
-                    await self.handle(m.value for m in messages if m.value is not None)
-                except Exception:
-                    log.exception("event fan-out failed")
+                with contextlib.ExitStack() as spans:
+                    if trace_context.enabled:  # one span per traced event, around its fan-out
+                        for m in messages:
+                            if (parent := trace_context.header(m.headers)) is not None:
+                                spans.enter_context(
+                                    trace_context.span(
+                                        f"receive {m.topic}",
+                                        SpanKind.CONSUMER,
+                                        parent,
+                                        **{"messaging.system": "kafka"},
+                                    )
+                                )
+                    try:
+                        await self.handle(m.value for m in messages if m.value is not None)
+                    except Exception:
+                        log.exception("event fan-out failed")
 
     async def stop(self) -> None:
         if self._task is not None:

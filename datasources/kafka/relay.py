@@ -28,10 +28,13 @@ from typing import Any, Protocol
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
+from datasources import trace_context
 from datasources.events.cloudevents import CONTENT_TYPE, encode, from_outbox_row
 from datasources.kafka import topics
 from datasources.kafka.client import ensure_topics
+from datasources.metrics import RELAY_LEADER, RELAY_PUBLISHED, RELAY_SEND_FAILURES
 from datasources.postgres.pool import _init_connection
 
 log = logging.getLogger("ucg.relay")
@@ -119,6 +122,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, _MAX_BACKOFF)
             finally:
                 self.is_leader = False
+                RELAY_LEADER.set(0)
                 self.leader_since = None
                 await self._stop_producer()
                 if conn is not None and not conn.is_closed():
@@ -130,6 +134,7 @@ class OutboxRelay:
         while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):  # noqa: ASYNC110
             await asyncio.sleep(self.settings.relay_lock_retry_seconds)
         self.is_leader = True
+        RELAY_LEADER.set(1)
         self.leader_since = time.monotonic()
         log.info("relay %s is now the publisher", self.name)
 
@@ -165,7 +170,7 @@ class OutboxRelay:
     async def _fetch_batch(self, conn: asyncpg.Connection[Any]) -> list[asyncpg.Record]:
         return await conn.fetch(
             """SELECT id, event_id, topic, type, aggregate_type, aggregate_id, sequence,
-                      payload, created_at
+                      payload, created_at, traceparent
                FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1""",
             self.settings.relay_batch_size,
         )
@@ -191,10 +196,12 @@ class OutboxRelay:
                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", acked
                 )
                 self.stats.published += len(acked)
+                RELAY_PUBLISHED.inc(len(acked))
                 done = set(acked)
                 pending = [r for r in pending if r["id"] not in done]
             if failure is not None:
                 self.stats.failures += 1
+                RELAY_SEND_FAILURES.inc()
                 log.warning(
                     "relay could not publish %d events (%s); retrying in %.1fs",
                     len(pending),
@@ -213,21 +220,33 @@ class OutboxRelay:
             try:
                 for row in wave:
                     value = encode(from_outbox_row(row))
-                    futures.append(
-                        await asyncio.wait_for(
-                            producer.send(
-                                self.settings.topic(row["topic"]),
-                                value=value,
-                                key=row["aggregate_id"].encode(),
-                                headers=[
-                                    ("content-type", CONTENT_TYPE.encode()),
-                                    ("ce_type", row["type"].encode()),
-                                    ("ce_id", str(row["event_id"]).encode()),
-                                ],
-                            ),
-                            timeout,
+                    topic = self.settings.topic(row["topic"])
+                    headers = [
+                        ("content-type", CONTENT_TYPE.encode()),
+                        ("ce_type", row["type"].encode()),
+                        ("ce_id", str(row["event_id"]).encode()),
+                    ]
+                    # The trace of the transaction that wrote the event goes on with it.
+                    with trace_context.span(
+                        f"publish {row['topic']}",
+                        SpanKind.PRODUCER,
+                        row["traceparent"],
+                        **{"messaging.system": "kafka", "messaging.destination.name": topic},
+                    ):
+                        traceparent = trace_context.current_traceparent() or row["traceparent"]
+                        if traceparent:
+                            headers.append((trace_context.TRACEPARENT, traceparent.encode()))
+                        futures.append(
+                            await asyncio.wait_for(
+                                producer.send(
+                                    topic,
+                                    value=value,
+                                    key=row["aggregate_id"].encode(),
+                                    headers=headers,
+                                ),
+                                timeout,
+                            )
                         )
-                    )
             except (KafkaError, OSError, TimeoutError) as exc:
                 for future in futures:
                     future.cancel()

@@ -10,6 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from datasources import trace_context
+from datasources.metrics import SqlTally
+
 
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -32,6 +35,8 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
 # SQL that this task, and the tasks it starts, run on any pool. Nothing is
 # attached to a connection until a task that asked for the log acquires it.
 _statement_log: ContextVar[list[str] | None] = ContextVar("ucg_statement_log", default=None)
+# Metrics: `with tally_statements() as tally:` counts and times the same statements.
+_sql_tally: ContextVar[SqlTally | None] = ContextVar("ucg_sql_tally", default=None)
 
 
 def _log_statement(record: Any) -> None:
@@ -39,11 +44,19 @@ def _log_statement(record: Any) -> None:
     log = _statement_log.get()
     if log is not None:
         log.append(record.query)
+    tally = _sql_tally.get()
+    if tally is not None:
+        tally.statements += 1
+        tally.seconds += record.elapsed
+    if trace_context.enabled:
+        trace_context.record_sql(record.query, record.elapsed)
 
 
 async def _setup_statement_log(conn: Any) -> None:
-    if _statement_log.get() is not None:
+    if _statement_log.get() is not None or _sql_tally.get() is not None or trace_context.enabled:
         conn.add_query_logger(_log_statement)
+    else:  # asyncpg times every statement of a connection that has a logger
+        conn.remove_query_logger(_log_statement)
 
 
 @contextlib.contextmanager
@@ -54,3 +67,16 @@ def log_statements() -> Iterator[list[str]]:
         yield log
     finally:
         _statement_log.reset(token)
+
+
+@contextlib.contextmanager
+def tally_statements() -> Iterator[SqlTally]:
+    tally = SqlTally()
+    token = _sql_tally.set(tally)
+    try:
+        yield tally
+    finally:
+        try:
+            _sql_tally.reset(token)
+        except ValueError:  # a subscription's generator is closed from another context
+            _sql_tally.set(None)

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from datasources import trace_context
 from datasources.events.schemas import validate_event_data
 from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
 from datasources.postgres.cart_repository import PostgresCartRepository
@@ -116,14 +117,16 @@ class UnitOfWork:
                  ON CONFLICT (aggregate_type, aggregate_id)
                  DO UPDATE SET last_sequence = aggregate_sequences.last_sequence + 1
                  RETURNING last_sequence)
-               INSERT INTO outbox (topic, type, aggregate_type, aggregate_id, sequence, payload)
-               SELECT $1, $2, $3, $4, seq.last_sequence, $5 FROM seq
+               INSERT INTO outbox (topic, type, aggregate_type, aggregate_id, sequence, payload,
+                                   traceparent)
+               SELECT $1, $2, $3, $4, seq.last_sequence, $5, $6 FROM seq
                RETURNING sequence""",
             event.topic,
             event.type,
             event.aggregate_type,
             event.aggregate_id,
             event.data,
+            trace_context.current_traceparent(),
         )
         return sequence
 

@@ -19,7 +19,7 @@ def promtool(*args: str) -> str:
 
 
 def test_alert_rules_pass_promtool_check() -> None:
-    assert "SUCCESS: 6 rules found" in promtool("check", "rules", "alerts.yml")
+    assert "SUCCESS: 9 rules found" in promtool("check", "rules", "alerts.yml")
 
 
 def test_alert_rules_fire_on_a_stale_outbox_low_accuracy_and_slow_propagation() -> None:
