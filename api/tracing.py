@@ -1,5 +1,5 @@
 """OpenTelemetry traces: off by default; with UCG_OTLP_ENDPOINT, spans for each HTTP request,
-GraphQL operation, SQL statement and Kafka publish/receive/process are exported over OTLP
+GraphQL operation, SQL statement, Redis command and Kafka publish/receive/process are exported over OTLP
 (HTTP, protobuf) to `<endpoint>/v1/traces`. The trace context crosses processes in the
 `traceparent` of outbox rows and Kafka headers (datasources/trace_context.py)."""
 
@@ -32,6 +32,10 @@ def configure_tracing(settings: Settings, service: str) -> bool:
     exporter = OTLPSpanExporter(endpoint=settings.otlp_endpoint.rstrip("/") + "/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
+    # Redis commands as client spans (the library's instrumentation of redis.asyncio).
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    RedisInstrumentor().instrument()
     trace_context.enabled = True
     log.info("exporting traces to %s", settings.otlp_endpoint)
     return True

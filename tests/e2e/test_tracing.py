@@ -48,6 +48,7 @@ class ReceivedSpan:
     trace_id: str
     span_id: str
     parent_id: str
+    db_system: str = ""  # the span's db.system attribute: postgresql, redis
 
 
 class OtlpReceiver:
@@ -71,6 +72,14 @@ class OtlpReceiver:
                                 span.trace_id.hex(),
                                 span.span_id.hex(),
                                 span.parent_span_id.hex(),
+                                next(
+                                    (
+                                        a.value.string_value
+                                        for a in span.attributes
+                                        if a.key == "db.system"
+                                    ),
+                                    "",
+                                ),
                             )
                         )
 
@@ -164,6 +173,9 @@ async def test_one_checkout_is_one_trace_from_serve_through_the_relay_to_a_consu
     assert operation.parent_id == http_span.span_id
     sql = [s for s in spans if s.name == "sql"]
     assert sql and all(by_id[s.parent_id].service == "ucg-serve" for s in sql)
+    # Redis commands of the request (rate limit, caches) are spans of the same trace.
+    redis_spans = [s for s in spans if s.db_system == "redis"]
+    assert redis_spans and all(s.service == "ucg-serve" for s in redis_spans), names
     publishes = [s for s in spans if s.service == "ucg-relay" and s.kind == PRODUCER_KIND]
     assert ("ucg-relay", "publish ucg.inventory.v1") in names
     # Each publish continues the request that wrote the event (its outbox traceparent).
