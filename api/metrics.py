@@ -32,6 +32,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.settings import Settings
 from datasources.business_slis import BUSINESS_SLIS
+from datasources.postgres.uow import UnitOfWork
+from domain.inventory.services import stock_discrepancy
 
 log = logging.getLogger("ucg.metrics")
 
@@ -65,20 +67,24 @@ INVENTORY_ROWS_DISAGREEING = Gauge(
 OUTBOX_SQL = """SELECT count(*) AS backlog,
        coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
   FROM outbox WHERE published_at IS NULL"""
-# The ledger rule of docs/INVENTORY.md: on_hand is the sum of the row's movements.
-ACCURACY_SQL = """SELECT count(*) AS total,
-       count(*) FILTER (WHERE s.on_hand <> coalesce(m.ledger, 0)) AS disagreeing
-  FROM stock_levels s
-  LEFT JOIN (SELECT sku, location_id, sum(delta) AS ledger FROM stock_movements
-              GROUP BY sku, location_id) m
-    ON m.sku = s.sku AND m.location_id = s.location_id"""
-
-DISAGREEING_SQL = """SELECT s.sku, s.location_id, s.on_hand, coalesce(m.ledger, 0) AS ledger
-  FROM stock_levels s
+# The rules of docs/INVENTORY.md: on_hand is the sum of the row's movements, and reserved
+# is the units of its ACTIVE reservations (what checkouts and store holds say they hold).
+_ROWS = """FROM stock_levels s
   LEFT JOIN (SELECT sku, location_id, sum(delta) AS ledger FROM stock_movements
               GROUP BY sku, location_id) m
     ON m.sku = s.sku AND m.location_id = s.location_id
- WHERE s.on_hand <> coalesce(m.ledger, 0)
+  LEFT JOIN (SELECT rl.sku, rl.location_id, sum(rl.quantity) AS held
+               FROM reservation_lines rl JOIN reservations r ON r.id = rl.reservation_id
+              WHERE r.status = 'ACTIVE' GROUP BY rl.sku, rl.location_id) h
+    ON h.sku = s.sku AND h.location_id = s.location_id"""
+_DISAGREES = "(s.on_hand <> coalesce(m.ledger, 0) OR s.reserved <> coalesce(h.held, 0))"
+ACCURACY_SQL = f"""SELECT count(*) AS total, count(*) FILTER (WHERE {_DISAGREES}) AS disagreeing
+  {_ROWS}"""
+DISAGREEING_SQL = f"""SELECT s.sku, s.location_id, s.on_hand, coalesce(m.ledger, 0)::int AS ledger,
+       s.reserved, coalesce(h.held, 0)::int AS held
+  {_ROWS}
+ WHERE {_DISAGREES}
+ ORDER BY s.sku, s.location_id
  LIMIT 20"""
 
 
@@ -101,8 +107,13 @@ async def refresh_outbox(pool: asyncpg.Pool[Any]) -> None:
     OUTBOX_OLDEST_AGE.set(row["oldest"])
 
 
-async def reconcile_inventory(pool: asyncpg.Pool[Any]) -> float:
-    """Compare every stock row with its ledger; export and return the share that agree."""
+async def reconcile_inventory(
+    pool: asyncpg.Pool[Any], reported: set[tuple[Any, ...]] | None = None
+) -> float:
+    """Compare every stock row with its ledger and its active reservations; export and
+    return the share that agree. Each disagreeing row is logged and raises
+    `ucg.inventory.discrepancy_detected.v1` (once per row and numbers while `reported`,
+    the caller's memory of what it already raised, holds it)."""
     row = await pool.fetchrow(ACCURACY_SQL)
     assert row is not None
     total, disagreeing = row["total"], row["disagreeing"]
@@ -115,11 +126,38 @@ async def reconcile_inventory(pool: asyncpg.Pool[Any]) -> float:
             "stock rows disagree with their ledger",
             extra={"count": disagreeing, "rows": [_describe(r) for r in rows]},
         )
+        await _raise_discrepancies(pool, rows, set() if reported is None else reported)
+    elif reported is not None:
+        reported.clear()
     return accuracy
 
 
+async def _raise_discrepancies(
+    pool: asyncpg.Pool[Any], rows: list[Any], reported: set[tuple[Any, ...]]
+) -> None:
+    new = [r for r in rows if tuple(r.values()) not in reported]
+    if not new:
+        return
+    async with UnitOfWork(pool) as uow:
+        for r in new:
+            await uow.add_event(
+                stock_discrepancy(
+                    r["sku"],
+                    r["location_id"],
+                    on_hand=r["on_hand"],
+                    ledger=r["ledger"],
+                    reserved=r["reserved"],
+                    held=r["held"],
+                )
+            )
+    reported.update(tuple(r.values()) for r in new)
+
+
 def _describe(row: Any) -> str:
-    return f"{row['sku']}@{row['location_id']}: on_hand {row['on_hand']}, ledger {row['ledger']}"
+    text = f"{row['sku']}@{row['location_id']}: on_hand {row['on_hand']}, ledger {row['ledger']}"
+    if row["reserved"] != row["held"]:
+        text += f", reserved {row['reserved']}, active reservations {row['held']}"
+    return text
 
 
 class InventoryReconciler:
@@ -129,13 +167,14 @@ class InventoryReconciler:
         self._interval = settings.inventory_reconcile_interval_seconds
         self._pool = pool
         self._task: asyncio.Task[None] | None = None
+        self._reported: set[tuple[Any, ...]] = set()
         if settings.metrics_enabled and self._interval > 0:
             self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         while True:
             try:
-                await reconcile_inventory(self._pool)
+                await reconcile_inventory(self._pool, self._reported)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("inventory reconciliation failed; retrying", exc_info=True)
             await asyncio.sleep(self._interval)

@@ -53,6 +53,13 @@ EVENT_TYPES: dict[str, EventType] = {
             "Stock of one SKU at one location changed (on hand, reserved or available).",
         ),
         EventType(
+            "ucg.inventory.discrepancy_detected.v1",
+            INVENTORY_TOPIC,
+            "StockLevel",
+            "The inventory reconciliation found a stock row disagreeing with its ledger "
+            "(on hand) or with its active reservations (reserved).",
+        ),
+        EventType(
             "ucg.order.status_changed.v1",
             ORDERS_TOPIC,
             "Order",

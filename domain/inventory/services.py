@@ -47,6 +47,30 @@ def stock_aggregate_id(sku: str, location_id: uuid.UUID) -> str:
     return f"{sku}@{location_id}"
 
 
+STOCK_DISCREPANCY = "ucg.inventory.discrepancy_detected.v1"
+
+
+def stock_discrepancy(
+    sku: str, location_id: uuid.UUID, *, on_hand: int, ledger: int, reserved: int, held: int
+) -> OutboxEvent:
+    """`ucg.inventory.discrepancy_detected.v1`: the reconciliation found a stock row whose
+    on_hand is not its ledger's sum, or whose reserved is not its active reservations'."""
+    return OutboxEvent(
+        topic=INVENTORY_TOPIC,
+        type=STOCK_DISCREPANCY,
+        aggregate_type="StockLevel",
+        aggregate_id=stock_aggregate_id(sku, location_id),
+        data={
+            "sku": sku,
+            "locationId": str(location_id),
+            "onHand": on_hand,
+            "ledgerOnHand": ledger,
+            "reserved": reserved,
+            "reservationsHeld": held,
+        },
+    )
+
+
 async def record_stock_change(
     uow: UnitOfWork, level: StockLevel, *, cause: str, delta_on_hand: int, delta_reserved: int
 ) -> None:

@@ -103,6 +103,32 @@ async def test_inventory_accuracy_is_the_share_of_rows_agreeing_with_their_ledge
             assert await reconcile_inventory(pool) == 0.75
         (warning,) = [r for r in caplog.records if r.name == "ucg.metrics"]
         assert warning.rows == [f"{skus[0]}@{location}: on_hand 7, ledger 5"]  # type: ignore[attr-defined]
+        events = await db.fetch(
+            "SELECT aggregate_id, payload FROM outbox "
+            "WHERE type = 'ucg.inventory.discrepancy_detected.v1'"
+        )
+        assert [e["aggregate_id"] for e in events] == [f"{skus[0]}@{location}"]
+        # reserved must be the units of the row's ACTIVE reservations: none here.
+        await db.execute(
+            "UPDATE stock_levels SET reserved = 2 WHERE sku = $1 AND location_id = $2",
+            skus[1],
+            location,
+        )
+        reported: set[tuple[object, ...]] = set()
+        assert await reconcile_inventory(pool, reported) == 0.5
+        assert await reconcile_inventory(pool, reported) == 0.5  # raised once, not again
+        raised = await db.fetchval(
+            "SELECT count(*) FROM outbox WHERE type = 'ucg.inventory.discrepancy_detected.v1' "
+            "AND aggregate_id = $1",
+            f"{skus[1]}@{location}",
+        )
+        assert raised == 1
+        await db.execute(
+            "UPDATE stock_levels SET reserved = 0 WHERE sku = $1 AND location_id = $2",
+            skus[1],
+            location,
+        )
+        assert await reconcile_inventory(pool, reported) == 0.75
     finally:
         await pool.close()
     async with app_client(env.settings()) as client:
