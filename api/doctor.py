@@ -1,7 +1,7 @@
 """`ucg doctor`: what is wrong with this deployment, in plain words.
 
-Checks the configuration, each server, the migrations, the Kafka topics and the
-outbox; prints one line per check and exits 1 when any of them found a problem.
+Checks the configuration, each server, the migrations, the Kafka topics, the
+outbox and how far behind each consumer group is; prints one line per check and exits 1 when any of them found a problem.
 """
 
 from __future__ import annotations
@@ -181,6 +181,53 @@ async def kafka(settings: Settings) -> list[Finding]:
     return findings
 
 
+async def consumer_lag(settings: Settings) -> list[Finding]:
+    """Messages each `ucg consume` group has not yet processed (committed offset to the end
+    of each partition); a problem above UCG_DOCTOR_MAX_CONSUMER_LAG."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from datasources.kafka import topics
+
+    behind: dict[str, int] = {}
+    try:
+        for group, name in topics.CONSUMER_GROUPS:
+            topic = settings.topic(name)
+            # A consumer of the group that does not join it: it only reads its offsets.
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                group_id=settings.topic(group),
+                enable_auto_commit=False,
+                request_timeout_ms=3000,
+            )
+            await asyncio.wait_for(reader.start(), TIMEOUT_SECONDS)
+            try:
+                parts = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+                committed = {tp: await reader.committed(tp) for tp in parts}
+                mine = {tp: at for tp, at in committed.items() if at is not None}
+                if mine:
+                    end = await asyncio.wait_for(reader.end_offsets(list(mine)), TIMEOUT_SECONDS)
+                    behind[topic] = sum(max(0, end[tp] - at) for tp, at in mine.items())
+            finally:
+                await reader.stop()
+    except Exception as exc:  # noqa: BLE001
+        return [Finding("consumer lag", False, f"cannot read: {exc or type(exc).__name__}")]
+    limit = settings.doctor_max_consumer_lag
+    late = {topic: lag for topic, lag in behind.items() if lag > limit}
+    if late:
+        said = ", ".join(f"{topic} {lag} messages behind" for topic, lag in sorted(late.items()))
+        return [
+            Finding(
+                "consumer lag",
+                False,
+                f"{said} (limit {limit}); is `ucg consume` running, and keeping up?",
+            )
+        ]
+    if not behind:
+        return [Finding("consumer lag", True, "no consumer group has committed yet")]
+    worst = max(behind.values())
+    return [Finding("consumer lag", True, f"{len(behind)} group(s), at most {worst} behind")]
+
+
 async def diagnose(settings: Settings) -> list[Finding]:
     findings = configuration(settings)
     probes = []
@@ -190,6 +237,7 @@ async def diagnose(settings: Settings) -> list[Finding]:
         probes.append(redis_server(settings))
     if settings.kafka_bootstrap_servers:
         probes.append(kafka(settings))
+        probes.append(consumer_lag(settings))
     for found in await asyncio.gather(*probes):
         findings += found
     return findings

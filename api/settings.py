@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     inventory_reconcile_interval_seconds: float = Field(
         60.0, ge=0, description="How often stock rows are compared with their ledger; 0: off"
     )
+    doctor_max_consumer_lag: int = Field(
+        1000, ge=0, description="`ucg doctor` reports a consumer group further behind than this"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -122,7 +122,7 @@ def adjustments_consumer(
     *,
     bootstrap_servers: str,
     topic_prefix: str = "",
-    group_id: str = "ucg-inventory-adjustments",
+    group_id: str = topics.INVENTORY_ADJUSTMENTS_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
     after_commit: AfterCommit | None = None,

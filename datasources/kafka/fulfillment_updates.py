@@ -143,7 +143,7 @@ def fulfillment_updates_consumer(
     *,
     bootstrap_servers: str,
     topic_prefix: str = "",
-    group_id: str = "ucg-fulfillment-updates",
+    group_id: str = topics.FULFILLMENT_UPDATES_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
     after_commit: AfterCommit | None = None,

@@ -141,7 +141,7 @@ def interactions_consumer(
     *,
     bootstrap_servers: str,
     topic_prefix: str = "",
-    group_id: str = "ucg-customer-profiles",
+    group_id: str = topics.INTERACTIONS_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
     retention: timedelta = timedelta(days=365),

@@ -17,4 +17,14 @@ OUTBOUND = (ORDERS, INVENTORY, CUSTOMERS, CARTS, CATALOG, INTERACTIONS)
 # What the API instances' event hub follows for subscriptions (not the interaction stream).
 LIVE = (ORDERS, INVENTORY, CUSTOMERS, CARTS, CATALOG)
 INBOUND = (INVENTORY_ADJUSTMENTS, FULFILLMENT_UPDATES)
+# The consumer groups of `ucg consume` and the topic each reads (the topic prefix applies
+# to both); `ucg doctor` reports how far behind each is.
+INVENTORY_ADJUSTMENTS_GROUP = "ucg-inventory-adjustments"
+FULFILLMENT_UPDATES_GROUP = "ucg-fulfillment-updates"
+INTERACTIONS_GROUP = "ucg-customer-profiles"
+CONSUMER_GROUPS = (
+    (INVENTORY_ADJUSTMENTS_GROUP, INVENTORY_ADJUSTMENTS),
+    (FULFILLMENT_UPDATES_GROUP, FULFILLMENT_UPDATES),
+    (INTERACTIONS_GROUP, INTERACTIONS),
+)
 ALL = OUTBOUND + INBOUND + tuple(f"{name}.dlq" for name in (*INBOUND, INTERACTIONS))

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from datasources.embedded import free_port
 from datasources.kafka import topics
@@ -38,7 +39,8 @@ async def test_doctor_passes_a_healthy_deployment(env: TestEnv) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[-1] == "no problems found"
-    for check in ("configuration", "postgres", "migrations", "outbox", "redis", "kafka", "topics"):
+    checks = ("configuration", "postgres", "migrations", "outbox", "redis", "kafka", "topics")
+    for check in (*checks, "consumer lag"):
         assert any(line.startswith(f"ok    {check}: ") for line in lines), (check, lines)
 
 
@@ -69,3 +71,34 @@ async def test_doctor_reports_a_stale_outbox(env: TestEnv, db: asyncpg.Connectio
     assert re.fullmatch(
         r"FAIL  outbox: 1 events wait to be published, the oldest for 30\d s: .*", line
     )
+
+
+async def test_doctor_reports_a_consumer_group_falling_behind(env: TestEnv) -> None:
+    settings = env.settings()
+    assert settings.kafka_bootstrap_servers
+    await ensure_topics(settings.kafka_bootstrap_servers, [settings.topic(t) for t in topics.ALL])
+    topic = settings.topic(topics.INVENTORY_ADJUSTMENTS)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for _ in range(3):
+            await producer.send_and_wait(topic, b"{}", key=b"k", partition=0)
+    finally:
+        await producer.stop()
+    # The adjustments group has read nothing of partition 0 yet: committed offset 0.
+    group = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.topic(topics.INVENTORY_ADJUSTMENTS_GROUP),
+        enable_auto_commit=False,
+    )
+    await group.start()
+    try:
+        group.assign([TopicPartition(topic, 0)])
+        await group.commit({TopicPartition(topic, 0): 0})
+    finally:
+        await group.stop()
+    calm = doctor(env.environ(UCG_DOCTOR_MAX_CONSUMER_LAG="5"))
+    assert "ok    consumer lag: 1 group(s), at most 3 behind" in calm.stdout, calm.stdout
+    late = doctor(env.environ(UCG_DOCTOR_MAX_CONSUMER_LAG="2"))
+    assert late.returncode == 1
+    assert f"FAIL  consumer lag: {topic} 3 messages behind (limit 2)" in late.stdout, late.stdout
