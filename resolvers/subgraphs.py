@@ -45,6 +45,7 @@ from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
 from resolvers.store import holds as store_holds
+from resolvers.store import pos as store_pos
 from resolvers.store import schema as store
 from resolvers.store import subscriptions as store_subscriptions
 from resolvers.string_guard import StringGuard
@@ -190,6 +191,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
                 order_cancellation.Mutation,
                 store.Mutation,
                 store_holds.Mutation,
+                store_pos.Mutation,
             ),
         ),
         "types": [OrderCustomer],

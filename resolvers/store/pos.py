@@ -1,0 +1,167 @@
+"""POS sale at the till: posSaleComplete (domain/store/pos_service.py)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from datasources.postgres.store_pos import PosUnitOfWork
+from domain.customer.identity import IdentityKind as DomainIdentityKind
+from domain.errors import DomainError
+from domain.ids import local_id, to_global_id
+from domain.order.payments import Captured
+from domain.store import pos as domain_pos
+from domain.store.pos_service import complete_sale, refund_captured
+from resolvers.common import record_type_check
+from resolvers.context import Info
+from resolvers.customer.enums import IdentityKind
+from resolvers.errors import UserError, user_errors, user_errors_field
+
+
+@strawberry.enum(description="How the customer pays at the till.")
+class PosTenderKind(Enum):
+    CASH = strawberry.enum_value("CASH", description="Cash; what is over the sale is change.")
+    CARD = strawberry.enum_value(
+        "CARD", description="A card, authorized and captured through the payment provider."
+    )
+
+
+@strawberry.input(description="Units of one SKU carried out of the store.")
+class PosLineInput:
+    sku: str = strawberry.field(description="SKU sold.")
+    quantity: int = strawberry.field(description="Units, at least 1.")
+
+
+@strawberry.input(description="One tender of the sale; several make a split tender.")
+class PosTenderInput:
+    kind: PosTenderKind = strawberry.field(description="Cash or card.")
+    amount_minor: int = strawberry.field(
+        description="Amount in minor units (cash: what was handed over)."
+    )
+    card_token: str | None = strawberry.field(
+        default=None, description="CARD: the card token from the terminal."
+    )
+
+
+@strawberry.input(
+    description="Who buys: a customer id, or a lookup by email / phone / loyalty card. "
+    "Omit for an anonymous sale."
+)
+class PosCustomerInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the Customer."
+    )
+    kind: IdentityKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Kind of identifier to look the customer up by."
+    )
+    value: str | None = strawberry.field(default=None, description="The identifier as entered.")
+
+
+@strawberry.type(description="A tender as it paid the sale.")
+class PosTender:
+    is_type_of = record_type_check(domain_pos.AppliedTender)
+
+    @strawberry.field(description="Cash or card.")
+    def kind(self) -> PosTenderKind:
+        return PosTenderKind(self.kind.value)  # type: ignore[attr-defined]
+
+    tendered_minor: int = strawberry.field(description="What the customer handed over.")
+    applied_minor: int = strawberry.field(description="What of it pays the sale.")
+
+
+@strawberry.type(description="A completed till sale: an ordinary order, already picked up.")
+class PosSale:
+    is_type_of = record_type_check(domain_pos.PosSale)
+
+    @strawberry.field(description="Global id of the Order.")
+    def order_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Order", self.order_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Global id of the store.")
+    def location_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Global id of the customer; null for an anonymous sale.")
+    def customer_id(self) -> strawberry.ID | None:
+        customer = self.customer_id  # type: ignore[attr-defined]
+        return None if customer is None else strawberry.ID(to_global_id("Customer", customer))
+
+    order_number: int = strawberry.field(description="The order's number.")
+    receipt_number: str = strawberry.field(description="Receipt number: store code and order.")
+    currency_code: str = strawberry.field(description="ISO 4217 currency of the sale.")
+    total_minor: int = strawberry.field(description="What the sale cost, in minor units.")
+    change_minor: int = strawberry.field(description="Cash given back, in minor units.")
+    points_earned: int = strawberry.field(description="Loyalty points the sale earned.")
+    tenders: list[PosTender] = strawberry.field(description="How it was paid.")
+
+
+@strawberry.type(description="Result of posSaleComplete.")
+class PosSalePayload:
+    sale: PosSale | None = strawberry.field(description="The sale; null on error.")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Sell at the till (POS keys and store staff): the lines are taken from "
+        "this store's shelf at once (OUT_OF_STOCK names a line; no oversell), priced on the "
+        "POS channel, paid by the tenders (cash, card, or split; TENDER_SHORT when they do "
+        "not cover it), the customer attached (or anonymous) and their points earned; an "
+        "ordinary order, already PICKED_UP, with its event, in one transaction. A retry with "
+        "the same idempotencyKey answers the first sale."
+    )
+    async def pos_sale_complete(
+        self,
+        info: Info,
+        location_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the store Location.")
+        ],
+        lines: Annotated[list[PosLineInput], strawberry.argument(description="What is sold.")],
+        tenders: Annotated[
+            list[PosTenderInput], strawberry.argument(description="How it is paid.")
+        ],
+        idempotency_key: Annotated[
+            str, strawberry.argument(description="Same key, same sale: a retry is not resold.")
+        ],
+        customer: Annotated[
+            PosCustomerInput | None,
+            strawberry.argument(description="Who buys; omit for an anonymous sale."),
+        ] = None,
+    ) -> PosSalePayload:
+        captured: list[Captured] = []
+        try:
+            store = local_id(location_id, "Location", ["locationId"])
+            customer_id = None
+            lookup = None
+            if customer is not None and customer.id is not None:
+                customer_id = local_id(customer.id, "Customer", ["customer", "id"])
+            elif customer is not None and customer.kind is not None and customer.value:
+                lookup = (DomainIdentityKind(customer.kind.value), customer.value)
+            wanted = [domain_pos.PosLine(line.sku, line.quantity) for line in lines]
+            paid = [
+                domain_pos.Tender(domain_pos.TenderKind(t.kind.value), t.amount_minor, t.card_token)
+                for t in tenders
+            ]
+            try:
+                async with PosUnitOfWork(info.context.pool) as uow:
+                    sale = await complete_sale(
+                        uow,
+                        info.context.payments,
+                        info.context.principal,
+                        location_id=store,
+                        lines=wanted,
+                        tenders=paid,
+                        customer_id=customer_id,
+                        customer_lookup=lookup,
+                        idempotency_key=idempotency_key,
+                        captured=captured,
+                    )
+            except BaseException:
+                await refund_captured(info.context.payments, idempotency_key, captured)
+                raise
+        except DomainError as error:
+            return PosSalePayload(sale=None, user_errors=user_errors(error))
+        return PosSalePayload(sale=sale, user_errors=[])  # type: ignore[arg-type]
