@@ -76,6 +76,7 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("storeHoldCancel", "holdId"): "StoreHold",
     ("storeWorkLinePick", "fulfillmentId"): "Fulfillment",
     ("storeWorkLinePick", "lineId"): "OrderLine",
+    ("posSaleComplete", "customer.id"): "Customer",
 }
 # Ids of public objects: the same real one in both calls.
 PUBLIC_ARGS: dict[tuple[str, str], str] = {
