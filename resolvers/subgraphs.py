@@ -192,6 +192,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
                 store.Mutation,
                 store_holds.Mutation,
                 store_pos.Mutation,
+                store_pos.AisleMutation,
             ),
         ),
         "types": [OrderCustomer],

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
 from datasources.postgres.store_pos import PosUnitOfWork
 from domain.customer.identity import IdentityKind as DomainIdentityKind
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
+from domain.geography import check_address_country
 from domain.ids import local_id, to_global_id
 from domain.order.payments import Captured
+from domain.order.routing import FulfillmentMethod
 from domain.store import pos as domain_pos
+from domain.store.pos_aisle import AisleOrder, endless_aisle_order
 from domain.store.pos_service import complete_sale, refund_captured
+from resolvers.cart.schema import _policy as cart_policy
 from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.customer.enums import IdentityKind
@@ -57,6 +64,16 @@ class PosCustomerInput:
         default=None, description="Kind of identifier to look the customer up by."
     )
     value: str | None = strawberry.field(default=None, description="The identifier as entered.")
+
+
+def _customer(
+    customer: PosCustomerInput | None,
+) -> tuple[uuid.UUID | None, tuple[DomainIdentityKind, str] | None]:
+    if customer is not None and customer.id is not None:
+        return local_id(customer.id, "Customer", ["customer", "id"]), None
+    if customer is not None and customer.kind is not None and customer.value:
+        return None, (DomainIdentityKind(customer.kind.value), customer.value)
+    return None, None
 
 
 @strawberry.type(description="A tender as it paid the sale.")
@@ -134,12 +151,7 @@ class Mutation:
         captured: list[Captured] = []
         try:
             store = local_id(location_id, "Location", ["locationId"])
-            customer_id = None
-            lookup = None
-            if customer is not None and customer.id is not None:
-                customer_id = local_id(customer.id, "Customer", ["customer", "id"])
-            elif customer is not None and customer.kind is not None and customer.value:
-                lookup = (DomainIdentityKind(customer.kind.value), customer.value)
+            customer_id, lookup = _customer(customer)
             wanted = [domain_pos.PosLine(line.sku, line.quantity) for line in lines]
             paid = [
                 domain_pos.Tender(domain_pos.TenderKind(t.kind.value), t.amount_minor, t.card_token)
@@ -165,3 +177,110 @@ class Mutation:
         except DomainError as error:
             return PosSalePayload(sale=None, user_errors=user_errors(error))
         return PosSalePayload(sale=sale, user_errors=[])  # type: ignore[arg-type]
+
+
+@strawberry.enum(description="Where an endless-aisle order goes.")
+class PosAisleMethod(Enum):
+    SHIP = strawberry.enum_value("SHIP", description="Delivered to the customer's address.")
+    PICKUP = strawberry.enum_value("PICKUP", description="Picked up at another store.")
+
+
+@strawberry.type(description="An endless-aisle order taken at a till.")
+class PosAisleOrder:
+    is_type_of = record_type_check(AisleOrder)
+
+    @strawberry.field(description="Global id of the Order.")
+    def order_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Order", self.order.id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The order's number.")
+    def order_number(self) -> int:
+        return self.order.number  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="What the card was charged, in minor units.")
+    def total_minor(self) -> int:
+        return self.order.total_minor  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="ISO 4217 currency of the order.")
+    def currency_code(self) -> str:
+        return self.order.currency_code  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Global id of the store whose till took the order.")
+    def sold_at(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Location", self.sold_at))  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="Result of posEndlessAisleOrder.")
+class PosAisleOrderPayload:
+    order: PosAisleOrder | None = strawberry.field(description="The order; null on error.")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type
+class AisleMutation:
+    @strawberry.mutation(
+        description="Endless aisle (POS keys and store staff): order for the customer what "
+        "this store lacks, delivered home (SHIP, with an address) or picked up at another "
+        "store (PICKUP, pickupLocationId), routed by the same rules as online checkout and "
+        "paid at the till by card. Errors as checkoutComplete's; nothing is charged then. A "
+        "retry with the same idempotencyKey answers the first order."
+    )
+    async def pos_endless_aisle_order(
+        self,
+        info: Info,
+        location_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the till's store.")
+        ],
+        lines: Annotated[list[PosLineInput], strawberry.argument(description="What to order.")],
+        method: Annotated[PosAisleMethod, strawberry.argument(description="Delivery or pickup.")],
+        card_token: Annotated[
+            str, strawberry.argument(description="The card token from the till's terminal.")
+        ],
+        idempotency_key: Annotated[
+            str, strawberry.argument(description="Same key, same order: a retry is not re-sold.")
+        ],
+        pickup_location_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="PICKUP: global id of the store to pick up at."),
+        ] = None,
+        address: Annotated[
+            JSON | None,
+            strawberry.argument(description="SHIP: the delivery address, as in checkoutComplete."),
+        ] = None,
+        customer: Annotated[
+            PosCustomerInput | None,
+            strawberry.argument(description="Who buys; omit for a guest."),
+        ] = None,
+    ) -> PosAisleOrderPayload:
+        pool = info.context.pool
+        try:
+            store = local_id(location_id, "Location", ["locationId"])
+            pickup = (
+                None
+                if pickup_location_id is None
+                else local_id(pickup_location_id, "Location", ["pickupLocationId"])
+            )
+            customer_id, lookup = _customer(customer)
+            if address is not None and not isinstance(address, dict):
+                raise DomainError(ErrorCode.INVALID, "The address is an object.", ["address"])
+            if address is not None:
+                check_address_country(address, ["address"])
+            order = await endless_aisle_order(
+                lambda: PosUnitOfWork(pool),  # type: ignore[arg-type,return-value]
+                info.context.principal,
+                info.context.payments,
+                cart_policy(info),
+                location_id=store,
+                lines=[domain_pos.PosLine(line.sku, line.quantity) for line in lines],
+                method=FulfillmentMethod(method.value),
+                pickup_location_id=pickup,
+                address=address,
+                card_token=card_token,
+                customer_id=customer_id,
+                customer_lookup=lookup,
+                idempotency_key=idempotency_key,
+                now=datetime.now(UTC),
+            )
+        except DomainError as error:
+            return PosAisleOrderPayload(order=None, user_errors=user_errors(error))
+        return PosAisleOrderPayload(order=order, user_errors=[])  # type: ignore[arg-type]
