@@ -77,6 +77,7 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("storeWorkLinePick", "fulfillmentId"): "Fulfillment",
     ("storeWorkLinePick", "lineId"): "OrderLine",
     ("posSaleComplete", "customer.id"): "Customer",
+    ("posEndlessAisleOrder", "customer.id"): "Customer",
 }
 # Ids of public objects: the same real one in both calls.
 PUBLIC_ARGS: dict[tuple[str, str], str] = {

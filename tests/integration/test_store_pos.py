@@ -13,6 +13,7 @@ from tests.conftest import TestEnv
 from tests.helpers import customer_token, graphql, staff_token
 from tests.live import new_customer
 from tests.order_helpers import Sale, level, make_sale
+from tests.stock_helpers import make_location
 
 SALE = """mutation($loc: ID!, $lines: [PosLineInput!]!, $tenders: [PosTenderInput!]!,
                    $key: String!, $customer: PosCustomerInput) {
@@ -178,3 +179,86 @@ async def test_bad_sales_are_typed_errors_and_write_nothing(
     # Only POS keys and store staff sell; a customer is FORBIDDEN.
     buyer = customer_token(env.settings(), await new_customer(db))
     assert codes(await sell(client, buyer, sale, 1, cash, "f")) == [("FORBIDDEN", None)]
+
+
+AISLE = """mutation($loc: ID!, $lines: [PosLineInput!]!, $method: PosAisleMethod!, $card: String!,
+                   $key: String!, $pickup: ID, $address: JSON, $customer: PosCustomerInput) {
+  posEndlessAisleOrder(locationId: $loc, lines: $lines, method: $method, cardToken: $card,
+                       idempotencyKey: $key, pickupLocationId: $pickup, address: $address,
+                       customer: $customer) {
+    order { orderId orderNumber totalMinor currencyCode soldAt }
+    userErrors { code field message }
+  }
+}"""
+
+
+async def aisle(
+    client: httpx.AsyncClient, token: str, till: Any, sale: Sale, qty: int, key: str, **extra: Any
+) -> dict[str, Any]:
+    variables = {
+        "loc": to_global_id("Location", till),
+        "lines": [{"sku": sale.sku, "quantity": qty}],
+        "method": "SHIP",
+        "card": "tok_visa",
+        "key": key,
+        "address": {"line1": "Damrak 1", "city": "Amsterdam"},
+        **extra,
+    }
+    body = await graphql(client, AISLE, variables, token=token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["posEndlessAisleOrder"]
+    return result
+
+
+async def test_endless_aisle_ships_from_the_warehouse_and_is_paid_at_the_till(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    warehouse = await pos_store(db, 4)
+    await db.execute("UPDATE locations SET kind = 'WAREHOUSE' WHERE id = $1", warehouse.location)
+    till = await make_location(db, kind="STORE")
+    alice = await new_customer(db)
+    pos = staff_token(env.settings(), Role.POS)
+    customer = {"id": to_global_id("Customer", alice)}
+    done = await aisle(client, pos, till, warehouse, 3, "a1", customer=customer)
+    assert done["userErrors"] == [], done
+    order = done["order"]
+    assert order["soldAt"] == to_global_id("Location", till) and order["totalMinor"] >= 3000
+    row = await db.fetchrow(
+        "SELECT o.customer_id, o.channel_id, f.location_id, f.method FROM orders o "
+        "JOIN fulfillments f ON f.order_id = o.id WHERE o.number = $1",
+        order["orderNumber"],
+    )
+    assert row["customer_id"] == alice and row["channel_id"] == warehouse.channel
+    assert row["location_id"] == warehouse.location and row["method"] == "SHIP"
+    assert await level(db, warehouse) == (1, 0)  # sold off the warehouse at checkout
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM payments WHERE status = 'AUTHORIZED' AND amount_minor = $1",
+            order["totalMinor"],
+        )
+        == 1
+    )
+    again = await aisle(client, pos, till, warehouse, 3, "a1", customer=customer)
+    assert again["order"]["orderId"] == order["orderId"]
+    assert await db.fetchval("SELECT count(*) FROM orders") == 1
+
+    # Typed errors, nothing written: too many, pickup at this very store, a declined card.
+    assert codes(await aisle(client, pos, till, warehouse, 2, "a2"))[0][0] == "OUT_OF_STOCK"
+    assert codes(
+        await aisle(
+            client,
+            pos,
+            till,
+            warehouse,
+            1,
+            "a3",
+            method="PICKUP",
+            pickup=to_global_id("Location", till),
+        )
+    ) == [("INVALID", ["pickupLocationId"])]
+    assert (
+        codes(await aisle(client, pos, till, warehouse, 1, "a4", card="tok_declined"))[0][0]
+        == "PAYMENT_DECLINED"
+    )
+    assert await db.fetchval("SELECT count(*) FROM orders") == 1
+    assert await level(db, warehouse) == (1, 0)
