@@ -182,7 +182,9 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
-        "query": merge_types("Query", (order.Query, order_listing.Query, store.Query)),
+        "query": merge_types(
+            "Query", (order.Query, order_listing.Query, store.Query, store_pos.Query)
+        ),
         "mutation": merge_types(
             "Mutation",
             (
@@ -193,6 +195,7 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
                 store_holds.Mutation,
                 store_pos.Mutation,
                 store_pos.AisleMutation,
+                store_pos.BorisMutation,
             ),
         ),
         "types": [OrderCustomer],

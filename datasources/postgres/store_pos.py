@@ -167,6 +167,33 @@ class PostgresPosRepository:
         )
         return [(r["provider"], r["authorization_id"], r["amount_minor"]) for r in rows]
 
+    async def pos_sale_locations(self, order_id: uuid.UUID, pos_channel: str) -> list[uuid.UUID]:
+        """Where a till sale (an order on the POS channel) was handed over; [] otherwise."""
+        rows = await self._conn.fetch(
+            """SELECT DISTINCT f.location_id FROM orders o
+               JOIN channels c ON c.id = o.channel_id AND c.code = $2
+               JOIN fulfillments f ON f.order_id = o.id AND f.status = 'PICKED_UP'
+               WHERE o.id = $1""",
+            order_id,
+            pos_channel,
+        )
+        return [r["location_id"] for r in rows]
+
+    async def return_share(self, location_id: uuid.UUID, pos_channel: str) -> tuple[int, int]:
+        """(returns received at the store, of them orders not on the POS channel)."""
+        r = await self._conn.fetchrow(
+            """SELECT count(*) AS received,
+                      count(*) FILTER (WHERE c.code IS DISTINCT FROM $2) AS cross_channel
+               FROM returns rt
+               JOIN orders o ON o.id = rt.order_id
+               LEFT JOIN channels c ON c.id = o.channel_id
+               WHERE rt.location_id = $1 AND rt.status = 'RECEIVED'""",
+            location_id,
+            pos_channel,
+        )
+        assert r is not None
+        return int(r["received"]), int(r["cross_channel"])
+
 
 class PosUnitOfWork(UnitOfWork):
     @property

@@ -15,9 +15,12 @@ from domain.customer.identity import IdentityKind as DomainIdentityKind
 from domain.errors import DomainError, ErrorCode
 from domain.geography import check_address_country
 from domain.ids import local_id, to_global_id
+from domain.order import aftersale
 from domain.order.payments import Captured
 from domain.order.routing import FulfillmentMethod
 from domain.store import pos as domain_pos
+from domain.store.boris import StoreReturnShare as StoreReturnShareRecord
+from domain.store.boris import return_at_store, store_return_share
 from domain.store.pos_aisle import AisleOrder, endless_aisle_order
 from domain.store.pos_service import complete_sale, refund_captured
 from resolvers.cart.schema import _policy as cart_policy
@@ -25,6 +28,9 @@ from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.customer.enums import IdentityKind
 from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.order.return_types import ReturnReason
+from resolvers.order.returns import OrderReturnPayload, ReturnLineInput
+from resolvers.order.returns import _payload as return_payload
 
 
 @strawberry.enum(description="How the customer pays at the till.")
@@ -284,3 +290,98 @@ class AisleMutation:
         except DomainError as error:
             return PosAisleOrderPayload(order=None, user_errors=user_errors(error))
         return PosAisleOrderPayload(order=order, user_errors=[])  # type: ignore[arg-type]
+
+
+@strawberry.type(
+    description="Returns taken back at a store, and how many came from other channels."
+)
+class StoreReturnShare:
+    is_type_of = record_type_check(StoreReturnShareRecord)
+
+    @strawberry.field(description="Global id of the store.")
+    def location_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[attr-defined]
+
+    received: int = strawberry.field(description="Returns received at this store.")
+    cross_channel: int = strawberry.field(
+        description="Of them, orders not sold at a till (online, app): return-anywhere."
+    )
+
+
+@strawberry.type
+class BorisMutation:
+    @strawberry.mutation(
+        description="Return anywhere (POS keys and store staff): take back units of an order "
+        "(online, or sold at this store's till) at this store, asked for and received at "
+        "once: resellable units go on hand HERE, DAMAGED/DEFECTIVE are not restocked, the "
+        "original payment is refunded and the order's points taken back. More than was "
+        "bought, or another store's till sale, is NOT_RETURNABLE. Retry with the same "
+        "idempotencyKey to get the same return."
+    )
+    async def pos_return(
+        self,
+        info: Info,
+        location_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the store taking it.")
+        ],
+        order_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the Order.")
+        ],
+        lines: Annotated[
+            list[ReturnLineInput], strawberry.argument(description="The units brought back.")
+        ],
+        reason: Annotated[
+            ReturnReason,  # type: ignore[valid-type]
+            strawberry.argument(description="Why; DAMAGED/DEFECTIVE units are not restocked."),
+        ],
+        idempotency_key: Annotated[
+            str, strawberry.argument(description="Client-chosen key (1-190 chars).")
+        ],
+        note: Annotated[
+            str | None, strawberry.argument(description="Free text, at most 1000 characters.")
+        ] = None,
+    ) -> OrderReturnPayload:
+        try:
+            store = local_id(location_id, "Location", ["locationId"])
+            order = local_id(order_id, "Order", ["orderId"])
+            wanted = [
+                aftersale.LineQuantity(
+                    local_id(line.line_id, "OrderLine", ["lines", str(i), "lineId"]), line.quantity
+                )
+                for i, line in enumerate(lines)
+            ]
+            async with PosUnitOfWork(info.context.pool) as uow:
+                record = await return_at_store(
+                    uow,  # type: ignore[arg-type]
+                    info.context.principal,
+                    info.context.payments,
+                    location_id=store,
+                    order_id=order,
+                    lines=wanted,
+                    reason=aftersale.ReturnReason(reason),
+                    note=note,
+                    idempotency_key=idempotency_key,
+                    now=datetime.now(UTC),
+                )
+        except DomainError as error:
+            return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))
+        return await return_payload(info, record)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Returns received at a store and the cross-channel part of them (store "
+        "staff, POS and support)."
+    )
+    async def store_return_share(
+        self,
+        info: Info,
+        location_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global id of the store Location.")
+        ],
+    ) -> StoreReturnShare:
+        store = local_id(location_id, "Location", ["locationId"])
+        async with PosUnitOfWork(info.context.pool) as uow:
+            share = await store_return_share(uow, info.context.principal, store)  # type: ignore[arg-type]
+        return share  # type: ignore[return-value]
