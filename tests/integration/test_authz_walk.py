@@ -78,6 +78,7 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("storeWorkLinePick", "lineId"): "OrderLine",
     ("posSaleComplete", "customer.id"): "Customer",
     ("posEndlessAisleOrder", "customer.id"): "Customer",
+    ("posReturn", "lines.lineId"): "OrderLine",
 }
 # Ids of public objects: the same real one in both calls.
 PUBLIC_ARGS: dict[tuple[str, str], str] = {
