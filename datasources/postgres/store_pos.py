@@ -10,7 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from datasources.postgres.cart import discounts_by_code_and_customer
 from datasources.postgres.uow import UnitOfWork
+from domain.cart.discounts import DiscountDefinition
 from domain.store.pos import AppliedTender, PricedPosLine
 
 
@@ -90,15 +92,16 @@ class PostgresPosRepository:
         channel_id: uuid.UUID,
         currency: str,
         total_minor: int,
+        discount_minor: int,
         status: str,
         idempotency_key: str,
         request_hash: str,
     ) -> tuple[uuid.UUID, int]:
         r = await self._conn.fetchrow(
             """INSERT INTO orders (customer_id, channel_id, currency_code, total_minor,
-                                   subtotal_minor, status, fulfillment_method,
+                                   subtotal_minor, discount_minor, status, fulfillment_method,
                                    idempotency_key, request_hash)
-               VALUES ($1, $2, $3, $4, $4, $5, 'PICKUP', $6, $7)
+               VALUES ($1, $2, $3, $4, $4::bigint + $8::bigint, $8, $5, 'PICKUP', $6, $7)
                RETURNING id, number""",
             customer_id,
             channel_id,
@@ -107,6 +110,7 @@ class PostgresPosRepository:
             status,
             idempotency_key,
             request_hash,
+            discount_minor,
         )
         assert r is not None
         return r["id"], r["number"]
@@ -118,11 +122,12 @@ class PostgresPosRepository:
         await self._conn.execute(
             """WITH l AS (
                    INSERT INTO order_lines (order_id, position, variant_id, sku, quantity,
-                                            unit_price_minor, total_minor)
+                                            unit_price_minor, discount_minor, total_minor)
                    SELECT $1, t.position - 1, t.variant_id, t.sku, t.quantity, t.unit_price,
-                          t.unit_price * t.quantity
-                   FROM unnest($3::uuid[], $4::text[], $5::int[], $6::bigint[])
-                        WITH ORDINALITY AS t(variant_id, sku, quantity, unit_price, position)
+                          t.discount, t.unit_price * t.quantity - t.discount
+                   FROM unnest($3::uuid[], $4::text[], $5::int[], $6::bigint[], $7::bigint[])
+                        WITH ORDINALITY
+                        AS t(variant_id, sku, quantity, unit_price, discount, position)
                    RETURNING id, quantity),
                f AS (
                    INSERT INTO fulfillments (order_id, method, location_id, status, promised_at)
@@ -135,6 +140,7 @@ class PostgresPosRepository:
             [line.sku for line in lines],
             [line.quantity for line in lines],
             [line.unit_price_minor for line in lines],
+            [line.discount_minor for line in lines],
         )
 
     async def insert_payments(
@@ -166,6 +172,36 @@ class PostgresPosRepository:
             order_id,
         )
         return [(r["provider"], r["authorization_id"], r["amount_minor"]) for r in rows]
+
+    async def lock_discounts(self, codes: Sequence[str]) -> None:
+        """Row locks on the codes (id order) until commit, as checkout: usage limits hold."""
+        if codes:
+            await self._conn.execute(
+                "SELECT id FROM discounts WHERE code = ANY($1) ORDER BY id FOR UPDATE",
+                list(codes),
+            )
+
+    async def discount_definitions(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None
+    ) -> dict[str, DiscountDefinition]:
+        if not codes:
+            return {}
+        found = await discounts_by_code_and_customer(
+            self._conn, [(code, customer_id) for code in codes]
+        )
+        return {d.code: d for d in found if d is not None}
+
+    async def redeem_discounts(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
+    ) -> None:
+        if codes:
+            await self._conn.execute(
+                """INSERT INTO discount_redemptions (discount_id, customer_id, order_id)
+                   SELECT id, $2, $3 FROM discounts WHERE code = ANY($1)""",
+                list(codes),
+                customer_id,
+                order_id,
+            )
 
     async def pos_sale_locations(self, order_id: uuid.UUID, pos_channel: str) -> list[uuid.UUID]:
         """Where a till sale (an order on the POS channel) was handed over; [] otherwise."""

@@ -45,10 +45,11 @@ class PricedPosLine:
     sku: str
     quantity: int
     unit_price_minor: int
+    discount_minor: int = 0  # this line's share of the discount codes
 
     @property
     def total_minor(self) -> int:
-        return self.unit_price_minor * self.quantity
+        return self.unit_price_minor * self.quantity - self.discount_minor
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,10 @@ def pos_request_hash(
     lines: Sequence[PosLine],
     tenders: Sequence[Tender],
     customer_id: uuid.UUID | None,
+    discount_codes: Sequence[str] = (),
 ) -> str:
     body = {
+        "codes": list(discount_codes),
         "location": str(location_id),
         "lines": [[line.sku, line.quantity] for line in lines],
         "tenders": [[t.kind.value, t.amount_minor, t.card_token or ""] for t in tenders],

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Protocol
 
 from domain.auth import Principal, Role, require_roles
+from domain.cart.discounts import DiscountDefinition, evaluate_codes, normalize_code
+from domain.cart.pricing import LineToPrice, price_cart
 from domain.customer.identity import IdentityKind
 from domain.customer.points import earn_points
 from domain.customer.ports import CustomerUnitOfWork
@@ -51,6 +55,13 @@ class PosRepository(Protocol):
         self, skus: Sequence[str], channel_id: uuid.UUID, currency: str
     ) -> dict[str, tuple[uuid.UUID, int]]: ...
     async def lock_key(self, key: str) -> None: ...
+    async def lock_discounts(self, codes: Sequence[str]) -> None: ...
+    async def discount_definitions(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None
+    ) -> dict[str, DiscountDefinition]: ...
+    async def redeem_discounts(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
+    ) -> None: ...
     async def order_by_key(self, key: str) -> tuple[uuid.UUID, int, str, int] | None: ...
     async def earned_points(self, order_id: uuid.UUID) -> int: ...
     async def take_on_hand(self, sku: str, location_id: uuid.UUID, quantity: int) -> bool: ...
@@ -61,6 +72,7 @@ class PosRepository(Protocol):
         channel_id: uuid.UUID,
         currency: str,
         total_minor: int,
+        discount_minor: int,
         status: str,
         idempotency_key: str,
         request_hash: str,
@@ -114,6 +126,52 @@ async def _price(
     return priced
 
 
+MAX_CODES = 5
+
+
+async def _discount(
+    uow: PosUnitOfWork,
+    priced: list[PricedPosLine],
+    codes: Sequence[str],
+    customer: uuid.UUID | None,
+    channel: tuple[uuid.UUID, str],
+    now: datetime,
+) -> tuple[list[PricedPosLine], list[str]]:
+    """The discount codes (the store's own, restricted to the POS channel, and the
+    omnichannel ones) as a cart prices them; a code that does not apply is INVALID on
+    its index, so the till sees why before taking money."""
+    if not codes:
+        return priced, []
+    await uow.pos.lock_discounts(codes)
+    definitions = await uow.pos.discount_definitions(codes, customer)
+    evaluations = evaluate_codes(
+        codes,
+        definitions,
+        now=now,
+        channel_id=channel[0],
+        currency_code=channel[1],
+        subtotal_minor=sum(line.unit_price_minor * line.quantity for line in priced),
+    )
+    applied = []
+    for index, evaluation in enumerate(evaluations):
+        if evaluation.applied is None:
+            reason = evaluation.rejection.value if evaluation.rejection else "NOT_APPLICABLE"
+            raise DomainError(
+                ErrorCode.INVALID,
+                f"The code does not apply ({reason}).",
+                ["discountCodes", str(index)],
+            )
+        applied.append(evaluation.applied)
+    cost = price_cart(
+        [LineToPrice(line.quantity, line.unit_price_minor) for line in priced], applied
+    )
+    discounted = [
+        replace(line, discount_minor=c.discount_minor if c is not None else 0)
+        for line, c in zip(priced, cost.lines, strict=True)
+    ]
+    return discounted, [a.code for a in applied]
+
+
 async def _charge(
     payments: PaymentGateway,
     key: str,
@@ -164,6 +222,8 @@ async def complete_sale(
     customer_lookup: tuple[IdentityKind, str] | None,
     idempotency_key: str,
     captured: list[Captured],
+    discount_codes: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> PosSale:
     """In the caller's transaction. The caller refunds `captured` if it rolls back."""
     caller = require_roles(principal, Role.POS, Role.STORE_ASSOCIATE)
@@ -171,13 +231,16 @@ async def complete_sale(
         raise DomainError(ErrorCode.INVALID, "idempotencyKey is 1-200 chars.", ["idempotencyKey"])
     check_lines(lines)
     check_tenders(tenders)
+    codes = list(dict.fromkeys(normalize_code(code) for code in discount_codes))
+    if len(codes) > MAX_CODES:
+        raise DomainError(ErrorCode.INVALID, f"At most {MAX_CODES} codes.", ["discountCodes"])
     key = f"pos:{idempotency_key}"
     await uow.pos.lock_key(key)
     store = await uow.pos.store(location_id)
     if store is None or store[1] not in STORE_KINDS:
         raise NotFound("Location", ["locationId"])
     customer = await resolve_customer(uow, caller, customer_id, customer_lookup)
-    request = pos_request_hash(location_id, lines, tenders, customer)
+    request = pos_request_hash(location_id, lines, tenders, customer, codes)
     earlier = await uow.pos.order_by_key(key)
     channel = await uow.pos.channel(caller.channel or DEFAULT_CHANNEL)
     if channel is None:
@@ -206,6 +269,9 @@ async def complete_sale(
             ),
         )
     priced = await _price(uow, lines, channel)
+    priced, applied_codes = await _discount(
+        uow, priced, codes, customer, channel, now or datetime.now(UTC)
+    )
     total = sum(line.total_minor for line in priced)
     applied, change = settle_tenders(total, tenders)
     for index, line in enumerate(priced):
@@ -222,12 +288,14 @@ async def complete_sale(
         channel_id=channel[0],
         currency=channel[1],
         total_minor=total,
+        discount_minor=sum(line.discount_minor for line in priced),
         status=status.value,
         idempotency_key=key,
         request_hash=request,
     )
     await uow.pos.insert_lines_and_handover(order_id, location_id, priced)
     await uow.pos.insert_payments(order_id, channel[1], paid)
+    await uow.pos.redeem_discounts(applied_codes, customer, order_id)
     points = 0
     if customer is not None and total > 0:
         points = await earn_points(uow, customer, order_id, total, channel[1])

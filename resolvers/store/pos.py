@@ -153,6 +153,13 @@ class Mutation:
             PosCustomerInput | None,
             strawberry.argument(description="Who buys; omit for an anonymous sale."),
         ] = None,
+        discount_codes: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Discount codes (the store's, on the POS channel, and the "
+                "omnichannel ones), at most 5; one that does not apply is INVALID."
+            ),
+        ] = None,
     ) -> PosSalePayload:
         captured: list[Captured] = []
         try:
@@ -176,6 +183,8 @@ class Mutation:
                         customer_lookup=lookup,
                         idempotency_key=idempotency_key,
                         captured=captured,
+                        discount_codes=discount_codes or [],
+                        now=datetime.now(UTC),
                     )
             except BaseException:
                 await refund_captured(info.context.payments, idempotency_key, captured)

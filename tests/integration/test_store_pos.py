@@ -262,3 +262,61 @@ async def test_endless_aisle_ships_from_the_warehouse_and_is_paid_at_the_till(
     )
     assert await db.fetchval("SELECT count(*) FROM orders") == 1
     assert await level(db, warehouse) == (1, 0)
+
+
+async def test_a_store_promotion_code_applies_at_the_till_and_counts_its_use(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    sale = await pos_store(db, 5)
+    other_channel = await db.fetchval(
+        "INSERT INTO channels (code, name, currency_code) VALUES ('WEB', 'Web', 'EUR') RETURNING id"
+    )
+    await db.execute(
+        "INSERT INTO discounts (code, kind, value, channel_ids, usage_limit) "
+        "VALUES ('STORE10', 'PERCENTAGE', 1000, $1, 1), ('WEBONLY', 'PERCENTAGE', 500, $2, NULL)",
+        [sale.channel],
+        [other_channel],
+    )
+    till = staff_token(env.settings(), Role.POS)
+    body = await graphql(
+        client,
+        SALE.replace(
+            "$customer: PosCustomerInput)", "$customer: PosCustomerInput, $codes: [String!])"
+        ).replace("customer: $customer)", "customer: $customer, discountCodes: $codes)"),
+        {
+            "loc": to_global_id("Location", sale.location),
+            "lines": [{"sku": sale.sku, "quantity": 2}],
+            "tenders": [{"kind": "CASH", "amountMinor": 1800}],
+            "key": "promo",
+            "codes": ["store10"],
+        },
+        token=till,
+    )
+    done = body["data"]["posSaleComplete"]
+    assert done["userErrors"] == [] and done["sale"]["totalMinor"] == 1800
+    assert await db.fetchval("SELECT discount_minor FROM orders") == 200
+    assert await db.fetchval("SELECT sum(discount_minor) FROM order_lines") == 200
+    assert await db.fetchval("SELECT count(*) FROM discount_redemptions") == 1
+
+    async def coded(code: str, key: str) -> dict[str, Any]:
+        body = await graphql(
+            client,
+            SALE.replace(
+                "$customer: PosCustomerInput)", "$customer: PosCustomerInput, $codes: [String!])"
+            ).replace("customer: $customer)", "customer: $customer, discountCodes: $codes)"),
+            {
+                "loc": to_global_id("Location", sale.location),
+                "lines": [{"sku": sale.sku, "quantity": 1}],
+                "tenders": [{"kind": "CASH", "amountMinor": 1000}],
+                "key": key,
+                "codes": [code],
+            },
+            token=till,
+        )
+        result: dict[str, Any] = body["data"]["posSaleComplete"]
+        return result
+
+    # Used up, or for another channel: refused with the reason, nothing sold.
+    assert codes(await coded("STORE10", "p2")) == [("INVALID", ["discountCodes", "0"])]
+    assert codes(await coded("WEBONLY", "p3")) == [("INVALID", ["discountCodes", "0"])]
+    assert await level(db, sale) == (3, 0)
