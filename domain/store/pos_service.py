@@ -281,7 +281,10 @@ async def complete_sale(
                 "Not that many units on this store's shelf.",
                 ["lines", str(index), "quantity"],
             )
-    paid = await _charge(payments, idempotency_key, tenders, applied, channel[1], captured)
+    # One key per attempt: a failed attempt refunds its captures, so a retry must not
+    # replay them (a crash between capture and commit is left to reconciliation).
+    attempt = f"{idempotency_key}:{uuid.uuid4().hex}"
+    paid = await _charge(payments, attempt, tenders, applied, channel[1], captured)
     status = derive_order_status([FulfillmentStatus.PICKED_UP])
     order_id, number = await uow.pos.insert_order(
         customer_id=customer,

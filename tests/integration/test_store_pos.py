@@ -320,3 +320,44 @@ async def test_a_store_promotion_code_applies_at_the_till_and_counts_its_use(
     assert codes(await coded("STORE10", "p2")) == [("INVALID", ["discountCodes", "0"])]
     assert codes(await coded("WEBONLY", "p3")) == [("INVALID", ["discountCodes", "0"])]
     assert await level(db, sale) == (3, 0)
+
+
+async def test_a_declined_second_card_refunds_the_first_and_sells_nothing(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    sale = await pos_store(db, 3)
+    till = staff_token(env.settings(), Role.POS)
+    tenders = [
+        {"kind": "CARD", "amountMinor": 600, "cardToken": "tok_visa"},
+        {"kind": "CARD", "amountMinor": 400, "cardToken": "tok_declined"},
+    ]
+    result = await sell(client, till, sale, 1, tenders, "two-cards")
+    assert codes(result) == [("PAYMENT_DECLINED", ["tenders", "1"])]
+    first = await db.fetchrow(
+        "SELECT captured_minor, refunded_minor FROM test_provider_authorizations"
+    )
+    assert (first["captured_minor"], first["refunded_minor"]) == (600, 600)
+    assert await level(db, sale) == (3, 0) and await counts(db) == (0, 0, 0)
+
+
+async def test_a_retry_after_a_decline_charges_afresh(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    sale = await pos_store(db, 3)
+    till = staff_token(env.settings(), Role.POS)
+    visa = {"kind": "CARD", "amountMinor": 600, "cardToken": "tok_visa"}
+    declined = [visa, {"kind": "CARD", "amountMinor": 400, "cardToken": "tok_declined"}]
+    assert codes(await sell(client, till, sale, 1, declined, "retry"))[0][0] == "PAYMENT_DECLINED"
+    ok = [visa, {"kind": "CASH", "amountMinor": 400}]
+    done = await sell(client, till, sale, 1, ok, "retry")
+    assert done["userErrors"] == []
+    # The refunded first capture is not reused: a new one pays the sale.
+    rows = await db.fetch(
+        "SELECT captured_minor, refunded_minor FROM test_provider_authorizations "
+        "ORDER BY created_at"
+    )
+    assert sorted((r["captured_minor"], r["refunded_minor"]) for r in rows) == [
+        (600, 0),
+        (600, 600),
+    ]
+    assert await level(db, sale) == (2, 0)
