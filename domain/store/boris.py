@@ -23,7 +23,15 @@ from typing import Protocol
 from domain.auth import Principal, Role, require_roles
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.order.aftersale import LineQuantity, ReturnReason
-from domain.order.payments import PaymentGateway
+from domain.order.payments import (
+    Authorized,
+    Captured,
+    PaymentAmount,
+    PaymentFailure,
+    PaymentGateway,
+    Refunded,
+    Voided,
+)
 from domain.order.returns import (
     ReturnRecord,
     ReturnStatus,
@@ -52,6 +60,42 @@ class BorisRepository(Protocol):
 class BorisUnitOfWork(ReturnUnitOfWork, Protocol):
     @property
     def pos(self) -> BorisRepository: ...
+
+
+CASH = "cash"  # the authorization id of a till sale's cash payment (store_pos.py)
+
+
+class TillGateway:
+    """The payment port as a till sees it: a cash payment is given back from the
+    drawer, never sent to the card provider; anything else goes to `card`."""
+
+    def __init__(self, card: PaymentGateway) -> None:
+        self._card = card
+
+    async def authorize(
+        self, amount: PaymentAmount, card_token: str, idempotency_key: str
+    ) -> Authorized | PaymentFailure:
+        return await self._card.authorize(amount, card_token, idempotency_key)
+
+    async def capture(
+        self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
+    ) -> Captured | PaymentFailure:
+        return await self._card.capture(authorization_id, amount, idempotency_key)
+
+    async def void(self, authorization_id: str, idempotency_key: str) -> Voided | PaymentFailure:
+        if authorization_id == CASH:
+            return Voided(CASH, 0)
+        return await self._card.void(authorization_id, idempotency_key)
+
+    async def refund(
+        self, authorization_id: str, amount: PaymentAmount, idempotency_key: str
+    ) -> Refunded | PaymentFailure:
+        if authorization_id == CASH:
+            return Refunded(f"cash:{idempotency_key}", CASH, amount, amount.amount_minor)
+        return await self._card.refund(authorization_id, amount, idempotency_key)
+
+    async def authorization_for(self, idempotency_key: str) -> Authorized | None:
+        return await self._card.authorization_for(idempotency_key)
 
 
 async def return_at_store(
@@ -86,7 +130,8 @@ async def return_at_store(
     # The till receives what it took back: a POS key receives at its own counter as an
     # associate would (receive_return's roles), for this return only.
     receiver = replace(caller, roles=caller.roles | {Role.STORE_ASSOCIATE})
-    return await receive_return(uow, receiver, payments, record.id, location_id, now)
+    till = TillGateway(payments)
+    return await receive_return(uow, receiver, till, record.id, location_id, now)
 
 
 async def store_return_share(

@@ -162,3 +162,66 @@ async def test_a_day_at_a_store(
     await assert_ledger_matches(db)
     events = await db.fetchval("SELECT count(*) FROM outbox WHERE type = 'ucg.order.created.v1'")
     assert events == 4  # the web order, two till sales, the endless-aisle order
+
+
+async def test_boris_damaged_units_are_refunded_not_restocked_and_a_till_sale_is_not_cross_channel(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    settings = env.settings()
+    shop = await pos_store(db, 4, price=1000)
+    web = await make_sale(db, 2, kind="STORE", price=2500)
+    web_order = await picked_up_order(client, db, settings, web, qty=1)
+    till = staff_token(settings, Role.POS)
+    body = await graphql(
+        client,
+        BORIS.replace('"CHANGED_MIND"', "$reason"),
+        {
+            "loc": to_global_id("Location", shop.location),
+            "order": web_order.id,
+            "lines": [{"lineId": web_order.line_id, "quantity": 1}],
+            "reason": "DAMAGED",
+            "key": "dmg",
+        },
+        token=till,
+    )
+    ret = body["data"]["posReturn"]["return"]
+    assert ret["lines"][0]["resellable"] is False and ret["refunded"] == {"amount": "25.00"}
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM stock_levels WHERE sku = $1 AND location_id = $2",
+            web.sku,
+            shop.location,
+        )
+        == 0
+    )
+    # A till sale returned where it was sold: back on this shelf, not cross-channel.
+    sold = await sell(client, till, shop, 2, [{"kind": "CASH", "amountMinor": 2000}], "t1")
+    row = await db.fetchrow(
+        "SELECT o.id, l.id AS line FROM orders o JOIN order_lines l ON l.order_id = o.id "
+        "WHERE o.number = $1",
+        sold["sale"]["orderNumber"],
+    )
+    back = await boris(
+        client,
+        till,
+        shop.location,
+        to_global_id("Order", row["id"]),
+        to_global_id("OrderLine", row["line"]),
+        1,
+        "t1-back",
+    )
+    assert back["userErrors"] == [], back
+    assert await level(db, shop) == (4 - 2 + 1, 0)
+    # The cash goes back from the drawer: the cash payment records the refund.
+    assert (
+        await db.fetchval(
+            "SELECT refunded_minor FROM payments WHERE order_id = $1 AND provider = 'cash'",
+            row["id"],
+        )
+        == 1000
+    )
+    share = await graphql(
+        client, SHARE, {"loc": to_global_id("Location", shop.location)}, token=till
+    )
+    assert share["data"]["storeReturnShare"] == {"received": 2, "crossChannel": 1}
+    await assert_ledger_matches(db)
