@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     THROTTLED = "THROTTLED"
     PICKUP_CODE_INVALID = "PICKUP_CODE_INVALID"
     NOT_IN_PICK_LIST = "NOT_IN_PICK_LIST"
+    TENDER_SHORT = "TENDER_SHORT"
 
 
 class DomainError(Exception):

@@ -59,6 +59,10 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
         "The fulfillment or line named by `field` is not open work of this store's pick list "
         "(already picked, not a store method, or not at this store)."
     ),
+    ErrorCode.TENDER_SHORT: (
+        "The tenders do not cover the sale (or a card pays more than the sale); nothing was "
+        "charged or written. Take another tender for the rest."
+    ),
 }
 
 UserErrorCode = described_enum(

@@ -98,6 +98,7 @@ LIST_BOUNDS: dict[str, int] = {
     "ProductVariant.stockLevels": 10,
     "Query.channels": 10,
     "Query.locations": 50,
+    "PosSale.tenders": 10,  # at most domain/store/pos.py MAX_TENDERS
     "Return.lines": 10,
     "StoreHold.lines": 10,
     "StoreReadiness.recent": 100,  # storeReadiness(first) is at most MAX_READINESS_PAGE

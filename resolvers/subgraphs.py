@@ -47,6 +47,7 @@ from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
 from resolvers.shared_events import SharedEventExecutionContext
 from resolvers.store import holds as store_holds
+from resolvers.store import pos as store_pos
 from resolvers.store import schema as store
 from resolvers.store import subscriptions as store_subscriptions
 from resolvers.string_guard import StringGuard
@@ -193,7 +194,9 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "cart": {"query": cart.Query, "mutation": cart.Mutation, "types": [CartCustomer]},
     "order": {
-        "query": merge_types("Query", (order.Query, order_listing.Query, store.Query)),
+        "query": merge_types(
+            "Query", (order.Query, order_listing.Query, store.Query, store_pos.Query)
+        ),
         "mutation": merge_types(
             "Mutation",
             (
@@ -202,6 +205,9 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
                 order_cancellation.Mutation,
                 store.Mutation,
                 store_holds.Mutation,
+                store_pos.Mutation,
+                store_pos.AisleMutation,
+                store_pos.BorisMutation,
             ),
         ),
         "types": [OrderCustomer],

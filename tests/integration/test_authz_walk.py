@@ -77,6 +77,9 @@ OWNED_ARGS: dict[tuple[str, str], str] = {
     ("storeHoldCancel", "holdId"): "StoreHold",
     ("storeWorkLinePick", "fulfillmentId"): "Fulfillment",
     ("storeWorkLinePick", "lineId"): "OrderLine",
+    ("posSaleComplete", "customer.id"): "Customer",
+    ("posEndlessAisleOrder", "customer.id"): "Customer",
+    ("posReturn", "lines.lineId"): "OrderLine",
 }
 # Ids of public objects: the same real one in both calls.
 PUBLIC_ARGS: dict[tuple[str, str], str] = {
