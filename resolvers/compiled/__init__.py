@@ -102,6 +102,13 @@ def _close(values: list[Any]) -> None:
 
 
 async def _gather(awaitables: list[Any]) -> list[Any]:
+    if len(awaitables) == 1:  # nothing to run concurrently: no task
+        try:
+            return [await awaitables[0]]
+        except Fallback:
+            raise
+        except Exception as error:
+            raise Fallback from error
     results = await asyncio.gather(*awaitables, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
@@ -114,6 +121,7 @@ async def _gather(awaitables: list[Any]) -> list[Any]:
 class _FieldPlan:
     __slots__ = (
         "args_node",
+        "attr",
         "basic",
         "complete",
         "field_def",
@@ -142,9 +150,21 @@ class _FieldPlan:
         self.resolve = None
         self.basic = False
         self.args_node = None
+        self.attr: str | None = None
         if field_def is not None:
             self.resolve = field_def.resolve or default_resolver
             self.basic = bool(getattr(self.resolve, "_is_default", False))
+            # A Strawberry field with no resolver whose default resolver is getattr: its
+            # resolve function is getattr(source, python_name); read the attribute.
+            definition = (field_def.extensions or {}).get("strawberry-definition")
+            if (
+                self.basic
+                and definition is not None
+                and getattr(definition, "base_resolver", True) is None
+                and getattr(definition, "default_resolver", None) is getattr
+                and isinstance(getattr(definition, "python_name", None), str)
+            ):
+                self.attr = definition.python_name
             if field_def.args or nodes[0].arguments:
                 self.args_node = nodes[0]
 
@@ -198,7 +218,9 @@ def _execute_object(run: _Run, plan: _ObjectPlan, source: Any, path: Path | None
                 return cache[0]
 
             try:
-                if field.basic:
+                if field.attr is not None:
+                    value = getattr(source, field.attr)
+                elif field.basic:
                     value = field.resolve(source, None)  # type: ignore[misc]
                 else:
                     args = (
