@@ -502,7 +502,7 @@ def compile_operation(exe: Any) -> Plan:
 
 
 class Plans:
-    """Compiled plans by (document text, operation name, `@skip`/`@include` inputs), and how
+    """Compiled plans by (schema, document text, operation name, `@skip`/`@include` inputs), and how
     often each document was seen (a document is compiled on its `after`-th sighting)."""
 
     def __init__(self) -> None:
@@ -527,7 +527,8 @@ class Plans:
         if loc is None or operation.operation != OperationType.QUERY:
             return None
         op_name = operation.name.value if operation.name else None
-        doc_key = (loc.source.body, op_name)
+        # Per schema too: the same text runs against the supergraph and every subgraph.
+        doc_key = (exe.schema, loc.source.body, op_name)
         found = self.directives.get(doc_key)
         if found is None:
             found = _directive_variables(exe)

@@ -131,3 +131,25 @@ def test_off_never_compiles() -> None:
     PLANS.clear()
     run("{ boxes { name } }", False)
     assert PLANS.answered == 0 and PLANS.plans == {}
+
+
+@strawberry.type
+class OtherQuery:
+    @strawberry.field
+    def boxes(self) -> list[Item]:
+        return [Item(name="other", size=9)]
+
+
+OTHER = strawberry.Schema(query=OtherQuery, execution_context_class=CompiledExecutionContext)
+
+
+def test_plans_are_per_schema() -> None:
+    """The same text runs against the supergraph and every subgraph: one plan each."""
+    PLANS.clear()
+    context = SimpleNamespace(settings=SimpleNamespace(compiled_execution=True, compiled_after=1))
+    query = "{ boxes { name } }"
+    first = asyncio.run(SCHEMA.execute(query, context_value=context))
+    other = asyncio.run(OTHER.execute(query, context_value=context))
+    assert first.data == {"boxes": [{"name": "b0"}, {"name": "b1"}]}
+    assert other.data == {"boxes": [{"name": "other"}]}
+    assert PLANS.answered == 2 and len(PLANS.plans) == 2
