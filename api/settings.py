@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     introspection: bool = Field(
         True, description="Allow __schema/__type queries (GraphiQL and tools need it)"
     )
+    compiled_execution: bool = Field(
+        False,
+        description="Run known query operations by a compiled plan (resolvers/compiled); "
+        "off (the default until the plan is faster than graphql-core's executor, see "
+        "docs/BENCHMARKS.md) runs every operation on graphql-core's executor",
+    )
+    compiled_after: int = Field(
+        2, ge=1, description="Compile a query document on its N-th sighting (1: at once)"
+    )
     data_dir: str = Field(".ucg", description="Where `ucg dev` keeps embedded servers' data")
     relay_enabled: bool = Field(True, description="Run the outbox relay inside `ucg serve`")
     relay_batch_size: int = Field(500, ge=1, le=10_000)

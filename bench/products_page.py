@@ -4,7 +4,9 @@
 
 Needs UCG_DATABASE_URL and UCG_REDIS_URL (a database migrated and seeded with
 `ucg seed --demo`); runs in process, so it measures the server's work only.
-The baseline runs the same three SQL batches and builds the dict by hand.
+The baseline runs the same three SQL batches and builds the dict by hand; the rows are
+graphql-core's executor (`graphql`), the compiled plan (`compiled`, resolvers/compiled)
+and the baseline (`by_hand`), interleaved in the same run.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ import os
 import statistics
 import time
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
 
+from api.settings import Settings
 from datasources.postgres import catalog, inventory
 from datasources.postgres.pool import create_pool
 from datasources.redis.client import create_redis
 from domain.ids import to_global_id
+from resolvers.compiled import PLANS
 from resolvers.context import Context
 from resolvers.supergraph import supergraph_schema
 
@@ -91,12 +94,22 @@ async def main() -> None:
     redis = create_redis(os.environ["UCG_REDIS_URL"])
     schema = supergraph_schema()
     statements = 0
+    settings = {
+        on: Settings(
+            max_query_cost=1_000_000,
+            rate_limit_enabled=False,
+            rate_limit_capacity=1_000_000,
+            compiled_execution=on,
+            compiled_after=1,
+        )
+        for on in (False, True)
+    }
 
     def count(_: Any) -> None:
         nonlocal statements
         statements += 1
 
-    async def graphql() -> bytes:
+    async def graphql(compiled: bool = False) -> bytes:
         ctx = Context(
             pool=pool,
             redis=redis,
@@ -104,7 +117,8 @@ async def main() -> None:
             request_id=uuid.uuid4().hex,
             # A page of 100 products x 10 variants x 10 stock levels is priced at 11,301, over
             # the default limit (5,000) on purpose; the benchmark measures execution, not cost.
-            settings=SimpleNamespace(max_query_cost=1_000_000),
+            # graphql: graphql-core's executor; compiled: the compiled plan (resolvers/compiled).
+            settings=settings[compiled],
         )
         result = await schema.execute(
             QUERY, variable_values={"first": args.first}, context_value=ctx
@@ -112,14 +126,26 @@ async def main() -> None:
         assert not result.errors, result.errors
         return orjson.dumps({"data": result.data})
 
-    timings: dict[str, list[float]] = {"graphql": [], "by_hand": []}
+    async def compiled() -> bytes:
+        return await graphql(compiled=True)
+
+    timings: dict[str, list[float]] = {"graphql": [], "compiled": [], "by_hand": []}
     async with pool.acquire() as conn:
         conn.add_query_logger(count)
     for _ in range(3):  # warm up caches, pool and code paths
         await graphql()
+        await compiled()
         await by_hand(pool, args.first)
+    # Same answer on both GraphQL paths (and the compiled one really ran).
+    answered = PLANS.answered
+    assert await graphql() == await compiled()
+    assert PLANS.answered == answered + 1
     for _ in range(args.rounds):
-        for name, run in (("graphql", graphql), ("by_hand", lambda: by_hand(pool, args.first))):
+        for name, run in (
+            ("graphql", graphql),
+            ("compiled", compiled),
+            ("by_hand", lambda: by_hand(pool, args.first)),
+        ):
             start = time.perf_counter()
             body = await run()
             timings[name].append((time.perf_counter() - start) * 1000)
@@ -130,9 +156,11 @@ async def main() -> None:
         f"products(first: {args.first}) with variants and stock, {args.rounds} rounds, "
         f"response ~{size // 1024} KiB"
     )
-    for name in ("graphql", "by_hand"):
+    for name in ("graphql", "compiled", "by_hand"):
         print(f"  {name:8s} median {med[name]:7.1f} ms   p90 {p90[name]:7.1f} ms")
     print(f"  ratio graphql / by_hand (median): {med['graphql'] / med['by_hand']:.1f}x")
+    print(f"  ratio compiled / by_hand (median): {med['compiled'] / med['by_hand']:.1f}x")
+    print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     await redis.aclose()
     await pool.close()
 

@@ -28,6 +28,7 @@ from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
 from resolvers.catalog import schema as catalog
 from resolvers.catalog.types import Channel, Product, ProductVariant
+from resolvers.compiled.execution import CompiledExecutionContext
 from resolvers.customer import interactions as customer_interactions
 from resolvers.customer import schema as customer
 from resolvers.customer.types import Customer
@@ -45,7 +46,6 @@ from resolvers.order import schema as order
 from resolvers.order import subscriptions as order_subscriptions
 from resolvers.order.types import Customer as OrderCustomer
 from resolvers.query_cost import QueryCost
-from resolvers.shared_events import SharedEventExecutionContext
 from resolvers.store import holds as store_holds
 from resolvers.store import pos as store_pos
 from resolvers.store import schema as store
@@ -63,8 +63,9 @@ FEDERATION_VERSION = "2.9"
 
 class FederatedSchema(strawberry.federation.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Live events shared by many subscribers execute once per distinct selection.
-        kwargs.setdefault("execution_context_class", SharedEventExecutionContext)
+        # Live events shared by many subscribers execute once per distinct selection;
+        # known query operations run their compiled plan (resolvers/compiled).
+        kwargs.setdefault("execution_context_class", CompiledExecutionContext)
         kwargs.setdefault("federation_version", FEDERATION_VERSION)
         kwargs.setdefault("scalar_overrides", {decimal.Decimal: BOUNDED_DECIMAL})
         super().__init__(*args, **kwargs)
