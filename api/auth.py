@@ -255,7 +255,9 @@ async def authenticate(
             roles = frozenset(Role(r) for r in key.roles)
         except ValueError:
             raise AuthenticationFailed("API key has an unknown role") from None
-        return Principal(PrincipalKind.API_KEY, key.id, roles, key.channel_code)
+        return Principal(
+            PrincipalKind.API_KEY, key.id, roles, key.channel_code, location_id=key.location_id
+        )
     if not authorization:
         return None
     if scheme.lower() != "bearer" or not value.strip():

@@ -22,6 +22,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     create = actions.add_parser("create", help="create a key; it is printed once")
     create.add_argument("--name", required=True, help="who uses it, e.g. 'POS store 12 till 3'")
     create.add_argument("--channel", help="channel code the key is bound to, e.g. POS")
+    create.add_argument(
+        "--store", help="code of the one store (location) the key works at, e.g. AMS-01"
+    )
     create.add_argument("--role", action="append", choices=_ROLES, required=True, dest="roles")
     revoke = actions.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix", help="the part between ucg_ and the next _")
@@ -46,9 +49,21 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
     conn = await asyncpg.connect(settings.database_url)
     try:
         if args.action == "create":
+            store = None
+            if args.store is not None:
+                store = await conn.fetchval("SELECT id FROM locations WHERE code = $1", args.store)
+                if store is None:
+                    print(f"ucg: no location with code {args.store}", file=sys.stderr)
+                    return 1
             key, prefix, secret_hash = new_api_key()
             await auth_store.create_api_key(
-                conn, prefix, secret_hash, args.name, args.channel, sorted(set(args.roles))
+                conn,
+                prefix,
+                secret_hash,
+                args.name,
+                args.channel,
+                sorted(set(args.roles)),
+                location_id=store,
             )
             print(key)
             print(f"prefix {prefix}: store the key now, it is not shown again", file=sys.stderr)

@@ -33,6 +33,8 @@ class Principal:
     id: uuid.UUID
     roles: frozenset[Role] = field(default_factory=frozenset)
     channel: str | None = None
+    # An API key bound to one store works only there for the store operations.
+    location_id: uuid.UUID | None = None
 
     @property
     def is_staff_like(self) -> bool:

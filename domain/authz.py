@@ -19,6 +19,7 @@ import uuid
 from enum import StrEnum
 
 from domain.auth import Principal, PrincipalKind, Role, may_see_owned
+from domain.errors import DomainError, ErrorCode
 
 
 class Scope(StrEnum):
@@ -95,6 +96,14 @@ def may_follow_order(principal: Principal | None, owner_id: uuid.UUID | None) ->
     if principal.kind is PrincipalKind.CUSTOMER:
         return owner_id is not None and principal.id == owner_id
     return has_scope(principal, Scope.ORDERS)
+
+
+def check_at_own_store(principal: Principal | None, location_id: uuid.UUID) -> None:
+    """A key bound to a store (a till, a store app) works at that store only."""
+    if principal is not None and principal.location_id not in (None, location_id):
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "This key works at its own store only.", ["locationId"]
+        )
 
 
 def may_read_order(

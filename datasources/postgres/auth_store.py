@@ -32,6 +32,7 @@ class ApiKey:
     roles: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    location_id: uuid.UUID | None = None  # the one store the key works at, if bound
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def _api_key(r: asyncpg.Record) -> ApiKey:
         tuple(r["roles"]),
         r["created_at"],
         r["revoked_at"],
+        r["location_id"],
     )
 
 
@@ -96,15 +98,17 @@ async def create_api_key(
     name: str,
     channel_code: str | None,
     roles: list[str],
+    location_id: uuid.UUID | None = None,
 ) -> ApiKey:
     row = await db.fetchrow(
-        """INSERT INTO api_keys (prefix, secret_hash, name, channel_code, roles)
-           VALUES ($1, $2, $3, $4, $5) RETURNING *""",
+        """INSERT INTO api_keys (prefix, secret_hash, name, channel_code, roles, location_id)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
         prefix,
         secret_hash,
         name,
         channel_code,
         roles,
+        location_id,
     )
     assert row is not None
     return _api_key(row)

@@ -18,6 +18,7 @@ from domain.store.holds import StoreHold as StoreHoldRecord
 from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.store.access import store_location
 
 
 @strawberry.enum(description="Where a hold at a store is.")
@@ -104,7 +105,7 @@ class Mutation:
         ] = DEFAULT_TTL_MINUTES,
     ) -> StoreHoldPayload:
         try:
-            store = local_id(location_id, "Location", ["locationId"])
+            store = store_location(info, location_id)
             customer = (
                 None if customer_id is None else local_id(customer_id, "Customer", ["customerId"])
             )

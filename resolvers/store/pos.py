@@ -31,6 +31,7 @@ from resolvers.errors import UserError, user_errors, user_errors_field
 from resolvers.order.return_types import ReturnReason
 from resolvers.order.returns import OrderReturnPayload, ReturnLineInput
 from resolvers.order.returns import _payload as return_payload
+from resolvers.store.access import store_location
 
 
 @strawberry.enum(description="How the customer pays at the till.")
@@ -163,7 +164,7 @@ class Mutation:
     ) -> PosSalePayload:
         captured: list[Captured] = []
         try:
-            store = local_id(location_id, "Location", ["locationId"])
+            store = store_location(info, location_id)
             customer_id, lookup = _customer(customer)
             wanted = [domain_pos.PosLine(line.sku, line.quantity) for line in lines]
             paid = [
@@ -269,7 +270,7 @@ class AisleMutation:
     ) -> PosAisleOrderPayload:
         pool = info.context.pool
         try:
-            store = local_id(location_id, "Location", ["locationId"])
+            store = store_location(info, location_id)
             pickup = (
                 None
                 if pickup_location_id is None
@@ -351,7 +352,7 @@ class BorisMutation:
         ] = None,
     ) -> OrderReturnPayload:
         try:
-            store = local_id(location_id, "Location", ["locationId"])
+            store = store_location(info, location_id)
             order = local_id(order_id, "Order", ["orderId"])
             wanted = [
                 aftersale.LineQuantity(
@@ -390,7 +391,7 @@ class Query:
             strawberry.ID, strawberry.argument(description="Global id of the store Location.")
         ],
     ) -> StoreReturnShare:
-        store = local_id(location_id, "Location", ["locationId"])
+        store = store_location(info, location_id)
         async with PosUnitOfWork(info.context.pool) as uow:
             share = await store_return_share(uow, info.context.principal, store)  # type: ignore[arg-type]
         return share  # type: ignore[return-value]

@@ -38,6 +38,7 @@ from resolvers.customer.access import visible_owned
 from resolvers.errors import UserError, user_errors, user_errors_field
 from resolvers.order.fulfillment_types import FulfillmentStatus
 from resolvers.order.types import Order
+from resolvers.store.access import store_location
 from resolvers.store.types import PickupArrival, StoreReadiness, StoreWorkItem
 
 MAX_READINESS_PAGE = 100
@@ -111,7 +112,7 @@ def _check_staff(info: Info) -> None:
 
 
 async def _store_id(info: Info, location_gid: str) -> Any:
-    local = local_id(location_gid, "Location", ["locationId"])
+    local = store_location(info, location_gid)
     if await location_kind(info.context.pool, local) is None:
         raise NotFound("Location", ["locationId"])
     return local
@@ -222,7 +223,7 @@ class Mutation:
         ],
     ) -> StoreWorkLinePickPayload:
         try:
-            store = local_id(location_id, "Location", ["locationId"])
+            store = store_location(info, location_id)
             part = local_id(fulfillment_id, "Fulfillment", ["fulfillmentId"])
             line = local_id(line_id, "OrderLine", ["lineId"])
             async with StoreUnitOfWork(info.context.pool) as uow:

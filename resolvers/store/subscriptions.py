@@ -8,10 +8,10 @@ from typing import Annotated
 import strawberry
 
 from datasources.postgres.store_activity import store_activity
-from domain.ids import local_id
 from domain.store.activity import StoreActivity as StoreActivityRecord
 from resolvers.context import Info
 from resolvers.live import event_hub, overflow_closer, with_error_codes
+from resolvers.store.access import store_location
 from resolvers.store.types import StoreActivity
 
 
@@ -29,7 +29,7 @@ class Subscription:
         ],
     ) -> AsyncGenerator[StoreActivity, None]:
         def stream() -> AsyncIterator[StoreActivityRecord]:
-            local = local_id(location_id, "Location", ["locationId"])
+            local = store_location(info, location_id)
             return store_activity(
                 event_hub(info),
                 info.context.pool,
