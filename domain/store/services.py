@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.auth import Principal, require_roles
-from domain.authz import Scope, has_scope
+from domain.authz import Scope, check_at_own_store, has_scope
 from domain.errors import NotFound
 from domain.models import OutboxEvent
 from domain.order.fulfillment import FulfillmentStatus
@@ -106,6 +106,8 @@ async def hand_over_pickup(
     if order is None:
         raise NotFound("Order", ["orderId"])
     ready = ready_pickups(pickup_parts(order))
+    for part in ready:  # a key bound to a store hands over that store's pickups only
+        check_at_own_store(principal, part.location_id)
     check_pickup_code(secret, order.id, code)
     for part in ready:
         await update_fulfillment(

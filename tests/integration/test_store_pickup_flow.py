@@ -8,12 +8,15 @@ from typing import Any
 import asyncpg
 import httpx
 
+from api.auth import new_api_key
+from datasources.postgres import auth_store
 from domain.auth import Role
 from domain.ids import to_global_id
 from domain.store.pickup import pickup_code
 from tests.conftest import TestEnv
 from tests.helpers import graphql, staff_token, unique
 from tests.order_helpers import SHIP, complete, guest_carts, make_sale
+from tests.stock_helpers import make_location
 
 ARRIVE = """mutation($id: ID!, $note: String) {
   pickupArrival(orderId: $id, note: $note) { arrival { note bay } userErrors { code field } }
@@ -89,6 +92,18 @@ async def test_arrival_and_handover_rules(
     }
     body = await graphql(client, PICK, variables, token=associate)
     assert body["data"]["storeWorkLinePick"]["fulfillmentStatus"] == "READY_FOR_PICKUP"
+    # A store app's key bound to another store hands nothing over here.
+    key, prefix, secret_hash = new_api_key()
+    elsewhere = await make_location(db, kind="STORE")
+    await auth_store.create_api_key(
+        db, prefix, secret_hash, "other store", None, ["STORE_ASSOCIATE"], location_id=elsewhere
+    )
+    body = await graphql(
+        client, HANDOVER, {"id": order_id, "code": code}, headers={"x-api-key": key}
+    )
+    assert body["data"]["pickupHandover"]["userErrors"] == [
+        {"code": "FORBIDDEN", "field": ["locationId"]}
+    ]
     body = await graphql(client, HANDOVER, {"id": order_id, "code": code}, token=associate)
     assert body["data"]["pickupHandover"] == {"order": {"status": "COMPLETED"}, "userErrors": []}
     events = await db.fetch(
