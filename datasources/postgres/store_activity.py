@@ -18,6 +18,7 @@ from datasources.kafka.fanout import EventHub, Key
 from datasources.postgres.store_repository import location_kind, pickup_parts_of_order
 from domain.auth import Principal
 from domain.errors import NotFound
+from domain.order.fulfillment import FulfillmentStatus as S
 from domain.store.activity import (
     ORDER_CREATED,
     STORE_EVENT_TYPES,
@@ -71,7 +72,8 @@ async def store_activity(
                 continue
             parts = await _new_order_parts(pool, event.id, uuid.UUID(str(event.data["orderId"])))
             for part in parts:
-                if part.location_id == location_id:
+                # A till sale is a pickup handed over at once: nothing for staff to pick.
+                if part.location_id == location_id and part.status is not S.PICKED_UP:
                     yield StoreActivity(
                         event_id=event.id,
                         kind=ActivityKind.PICKUP_ORDER_PLACED,
