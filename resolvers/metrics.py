@@ -41,6 +41,23 @@ def set_recording(enabled: bool) -> None:
     _recording = enabled
 
 
+# The labelled series of each (operation, type), looked up once: `.labels()` takes a lock
+# and builds a key on every call, the hot path's largest metrics cost.
+_series: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+
+
+def _operation_series(name: str, kind: str) -> tuple[Any, Any, Any]:
+    series = _series.get((name, kind))
+    if series is None:
+        series = (
+            OPERATION_SECONDS.labels(name, kind),
+            SQL_STATEMENTS_PER_OPERATION.labels(name, kind),
+            SQL_SECONDS_PER_OPERATION.labels(name, kind),
+        )
+        _series[(name, kind)] = series
+    return series
+
+
 def operation_label(name: str | None) -> str:
     if not name:
         return "anonymous"
@@ -95,10 +112,12 @@ class OperationMetrics(SchemaExtension):
                 kind = _operation_type(context)
                 # A subscription lasts as long as its socket: counted by ucg_event_subscribers.
                 if kind != "subscription":
-                    name = operation_label(context.operation_name)
-                    OPERATION_SECONDS.labels(name, kind).observe(time.perf_counter() - started)
-                    SQL_STATEMENTS_PER_OPERATION.labels(name, kind).observe(sql.statements)
-                    SQL_SECONDS_PER_OPERATION.labels(name, kind).observe(sql.seconds)
+                    seconds, statements, sql_seconds = _operation_series(
+                        operation_label(context.operation_name), kind
+                    )
+                    seconds.observe(time.perf_counter() - started)
+                    statements.observe(sql.statements)
+                    sql_seconds.observe(sql.seconds)
                     self._count_errors()
 
     def _count_errors(self) -> None:
