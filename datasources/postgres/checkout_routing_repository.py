@@ -49,28 +49,12 @@ def _routing_location(r: asyncpg.Record) -> RoutingLocation:
     )
 
 
-class PostgresCheckoutRoutingRepository:
+class DiscountRows:
+    """The discount rows a sale locks, prices with and redeems: shared by online checkout
+    and the till (datasources/postgres/store_pos.py), so usage limits hold across both."""
+
     def __init__(self, conn: asyncpg.Connection[Any]) -> None:
         self._conn = conn
-
-    async def routing_locations(
-        self, skus: Sequence[str], pinned: uuid.UUID | None
-    ) -> list[RoutingLocation]:
-        """Active locations that stock any of these skus (even sold out: routing then says
-        OUT_OF_STOCK, not "nobody offers this"), plus the pinned one. Routing never needs
-        the others, and fewer candidates keep its search small."""
-        rows = await self._conn.fetch(
-            """SELECT l.id, l.kind, l.latitude, l.longitude, l.can_ship, l.can_pickup,
-                      l.same_day_radius_km, l.same_day_cutoff, l.opening_hours, l.time_zone,
-                      l.active
-               FROM locations l
-               WHERE l.active AND (l.id = $2 OR EXISTS (
-                   SELECT 1 FROM stock_levels s
-                   WHERE s.location_id = l.id AND s.sku = ANY($1)))""",
-            list(skus),
-            pinned,
-        )
-        return [_routing_location(r) for r in rows]
 
     async def lock_discounts(self, codes: Sequence[str]) -> None:
         """Row locks on the codes (in id order, so two checkouts cannot deadlock) until
@@ -91,6 +75,40 @@ class PostgresCheckoutRoutingRepository:
             self._conn, [(code, customer_id) for code in codes]
         )
         return {d.code: d for d in found if d is not None}
+
+    async def redeem_discounts(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
+    ) -> None:
+        """One redemption per applied code: usage limits count these."""
+        if codes:
+            await self._conn.execute(
+                """INSERT INTO discount_redemptions (discount_id, customer_id, order_id)
+                   SELECT id, $2, $3 FROM discounts WHERE code = ANY($1)""",
+                list(codes),
+                customer_id,
+                order_id,
+            )
+
+
+class PostgresCheckoutRoutingRepository(DiscountRows):
+    async def routing_locations(
+        self, skus: Sequence[str], pinned: uuid.UUID | None
+    ) -> list[RoutingLocation]:
+        """Active locations that stock any of these skus (even sold out: routing then says
+        OUT_OF_STOCK, not "nobody offers this"), plus the pinned one. Routing never needs
+        the others, and fewer candidates keep its search small."""
+        rows = await self._conn.fetch(
+            """SELECT l.id, l.kind, l.latitude, l.longitude, l.can_ship, l.can_pickup,
+                      l.same_day_radius_km, l.same_day_cutoff, l.opening_hours, l.time_zone,
+                      l.active
+               FROM locations l
+               WHERE l.active AND (l.id = $2 OR EXISTS (
+                   SELECT 1 FROM stock_levels s
+                   WHERE s.location_id = l.id AND s.sku = ANY($1)))""",
+            list(skus),
+            pinned,
+        )
+        return [_routing_location(r) for r in rows]
 
     async def risk_history(
         self,
@@ -188,16 +206,3 @@ class PostgresCheckoutRoutingRepository:
             [quantity for _, quantity in lines],
         )
         return fulfillment_id
-
-    async def redeem_discounts(
-        self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
-    ) -> None:
-        """One redemption per applied code: usage limits count these."""
-        if codes:
-            await self._conn.execute(
-                """INSERT INTO discount_redemptions (discount_id, customer_id, order_id)
-                   SELECT id, $2, $3 FROM discounts WHERE code = ANY($1)""",
-                list(codes),
-                customer_id,
-                order_id,
-            )

@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-import asyncpg
-
-from datasources.postgres.cart import discounts_by_code_and_customer
+from datasources.postgres.checkout_routing_repository import DiscountRows
 from datasources.postgres.uow import UnitOfWork
-from domain.cart.discounts import DiscountDefinition
 from domain.store.pos import AppliedTender, PricedPosLine
 
 
-class PostgresPosRepository:
-    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
-        self._conn = conn
-
+class PostgresPosRepository(DiscountRows):
     async def store(self, location_id: uuid.UUID) -> tuple[str, str] | None:
         """(code, kind) of an active location."""
         r = await self._conn.fetchrow(
@@ -172,36 +165,6 @@ class PostgresPosRepository:
             order_id,
         )
         return [(r["provider"], r["authorization_id"], r["amount_minor"]) for r in rows]
-
-    async def lock_discounts(self, codes: Sequence[str]) -> None:
-        """Row locks on the codes (id order) until commit, as checkout: usage limits hold."""
-        if codes:
-            await self._conn.execute(
-                "SELECT id FROM discounts WHERE code = ANY($1) ORDER BY id FOR UPDATE",
-                list(codes),
-            )
-
-    async def discount_definitions(
-        self, codes: Sequence[str], customer_id: uuid.UUID | None
-    ) -> dict[str, DiscountDefinition]:
-        if not codes:
-            return {}
-        found = await discounts_by_code_and_customer(
-            self._conn, [(code, customer_id) for code in codes]
-        )
-        return {d.code: d for d in found if d is not None}
-
-    async def redeem_discounts(
-        self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
-    ) -> None:
-        if codes:
-            await self._conn.execute(
-                """INSERT INTO discount_redemptions (discount_id, customer_id, order_id)
-                   SELECT id, $2, $3 FROM discounts WHERE code = ANY($1)""",
-                list(codes),
-                customer_id,
-                order_id,
-            )
 
     async def pos_sale_locations(self, order_id: uuid.UUID, pos_channel: str) -> list[uuid.UUID]:
         """Where a till sale (an order on the POS channel) was handed over; [] otherwise."""
