@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,7 +10,6 @@ import strawberry
 from datasources.postgres.uow import UnitOfWork
 from domain import models
 from domain.catalog import services
-from domain.errors import DomainError
 from domain.ids import from_global_id
 from resolvers.catalog.cache import invalidate_products
 from resolvers.catalog.types import (
@@ -22,7 +20,7 @@ from resolvers.catalog.types import (
     VariantPrice,
 )
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.mutation import PROBLEMS, entity_payload, run_mutation
 
 
 @strawberry.input(description="A new product. Starts as DRAFT unless a status is given.")
@@ -74,22 +72,23 @@ class ProductVariantCreateInput:
     weight_grams: int | None = strawberry.field(default=None, description="Weight in grams.")
 
 
-@strawberry.type(description="Result of a product mutation.")
+@entity_payload(
+    "Result of a product mutation.", errors=PROBLEMS, product="The product; null on error."
+)
 class ProductPayload:
-    product: Product | None = strawberry.field(description="The product; null on error.")
-    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+    product: Product | None
 
 
-@strawberry.type(description="Result of productVariantCreate.")
+@entity_payload(
+    "Result of productVariantCreate.", errors=PROBLEMS, variant="The variant; null on error."
+)
 class ProductVariantPayload:
-    variant: ProductVariant | None = strawberry.field(description="The variant; null on error.")
-    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+    variant: ProductVariant | None
 
 
-@strawberry.type(description="Result of variantPriceSet.")
+@entity_payload("Result of variantPriceSet.", errors=PROBLEMS, price="The price; null on error.")
 class VariantPriceSetPayload:
-    price: VariantPrice | None = strawberry.field(description="The price; null on error.")
-    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+    price: VariantPrice | None
 
 
 def _draft(input: Any) -> services.ProductDraft:
@@ -108,9 +107,8 @@ def _draft(input: Any) -> services.ProductDraft:
     )
 
 
-async def _in_uow(info: Info, use_case: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
-    async with UnitOfWork(info.context.pool) as uow:
-        return await use_case(uow)
+async def _invalidate(info: Info, *products: models.Product | None) -> None:
+    await invalidate_products(info.context, products)
 
 
 @strawberry.type
@@ -121,14 +119,11 @@ class CatalogAdminMutation:
         info: Info,
         input: Annotated[ProductCreateInput, strawberry.argument(description="Product.")],
     ) -> ProductPayload:
-        try:
-            product = await _in_uow(
-                info,
-                lambda uow: services.create_product(uow, info.context.principal, _draft(input)),
-            )
-        except DomainError as error:
-            return ProductPayload(product=None, user_errors=user_errors(error))
-        return ProductPayload(product=product, user_errors=[])
+        return await run_mutation(
+            info,
+            ProductPayload,
+            lambda uow: services.create_product(uow, info.context.principal, _draft(input)),
+        )
 
     @strawberry.mutation(description="Change a product (merchandisers).")
     async def product_update(
@@ -137,19 +132,20 @@ class CatalogAdminMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the product.")],
         input: Annotated[ProductUpdateInput, strawberry.argument(description="Changes.")],
     ) -> ProductPayload:
-        try:
+        before: models.Product | None = None
+
+        async def use_case(uow: UnitOfWork) -> models.Product:
+            nonlocal before
             _, local = from_global_id(id, "Product")
             before = await info.context.loaders.ProductByIdLoader.load(local)
-            product = await _in_uow(
-                info,
-                lambda uow: services.update_product(
-                    uow, info.context.principal, local, _draft(input)
-                ),
-            )
-        except DomainError as error:
-            return ProductPayload(product=None, user_errors=user_errors(error))
-        await invalidate_products(info.context, [before, product])
-        return ProductPayload(product=product, user_errors=[])
+            return await services.update_product(uow, info.context.principal, local, _draft(input))
+
+        return await run_mutation(
+            info,
+            ProductPayload,
+            use_case,
+            after_commit=lambda product: _invalidate(info, before, product),
+        )
 
     @strawberry.mutation(description="Archive a product: no longer sold, kept for history.")
     async def product_archive(
@@ -157,15 +153,14 @@ class CatalogAdminMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the product.")],
     ) -> ProductPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> models.Product:
             _, local = from_global_id(id, "Product")
-            product = await _in_uow(
-                info, lambda uow: services.archive_product(uow, info.context.principal, local)
-            )
-        except DomainError as error:
-            return ProductPayload(product=None, user_errors=user_errors(error))
-        await invalidate_products(info.context, [product])
-        return ProductPayload(product=product, user_errors=[])
+            return await services.archive_product(uow, info.context.principal, local)
+
+        return await run_mutation(
+            info, ProductPayload, use_case, after_commit=lambda product: _invalidate(info, product)
+        )
 
     @strawberry.mutation(description="Add a variant to a product (merchandisers).")
     async def product_variant_create(
@@ -176,27 +171,24 @@ class CatalogAdminMutation:
         ],
         input: Annotated[ProductVariantCreateInput, strawberry.argument(description="Variant.")],
     ) -> ProductVariantPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> models.ProductVariant:
             _, local = from_global_id(product_id, "Product")
             options = [
                 models.SelectedOption(o.name.strip(), o.value.strip()) for o in input.options
             ]
-            variant = await _in_uow(
-                info,
-                lambda uow: services.create_variant(
-                    uow,
-                    info.context.principal,
-                    local,
-                    input.sku,
-                    input.title,
-                    options,
-                    input.barcode,
-                    input.weight_grams,
-                ),
+            return await services.create_variant(
+                uow,
+                info.context.principal,
+                local,
+                input.sku,
+                input.title,
+                options,
+                input.barcode,
+                input.weight_grams,
             )
-        except DomainError as error:
-            return ProductVariantPayload(variant=None, user_errors=user_errors(error))
-        return ProductVariantPayload(variant=variant, user_errors=[])
+
+        return await run_mutation(info, ProductVariantPayload, use_case)
 
     @strawberry.mutation(
         description="Set a variant's price on a channel, in the channel's currency (merchandisers)."
@@ -212,18 +204,15 @@ class CatalogAdminMutation:
             strawberry.argument(description="Former/list price shown struck through."),
         ] = None,
     ) -> VariantPriceSetPayload:
-        try:
-            price = await _in_uow(
-                info,
-                lambda uow: services.set_price(
-                    uow,
-                    info.context.principal,
-                    sku,
-                    channel,
-                    str(amount),
-                    None if compare_at is None else str(compare_at),
-                ),
-            )
-        except DomainError as error:
-            return VariantPriceSetPayload(price=None, user_errors=user_errors(error))
-        return VariantPriceSetPayload(price=price, user_errors=[])
+        return await run_mutation(
+            info,
+            VariantPriceSetPayload,
+            lambda uow: services.set_price(
+                uow,
+                info.context.principal,
+                sku,
+                channel,
+                str(amount),
+                None if compare_at is None else str(compare_at),
+            ),
+        )

@@ -12,12 +12,11 @@ from datasources.postgres.uow import UnitOfWork
 from domain.catalog import collection_services as services
 from domain.catalog import collections as domain
 from domain.catalog.models import ProductSortKey as ProductSortKey_
-from domain.errors import DomainError
-from domain.ids import from_global_id, to_global_id
+from domain.ids import local_id, to_global_id
 from resolvers.catalog.collections import Collection, CollectionRuleInput
 from resolvers.catalog.types import ProductSortKey
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.mutation import PROBLEMS, entity_payload, optional_local_id, run_mutation
 
 # Mutations ------------------------------------------------------------------------------
 
@@ -79,18 +78,20 @@ class CollectionUpdateInput:
     )
 
 
-@strawberry.type(description="Result of a collection mutation.")
+@entity_payload(
+    "Result of a collection mutation.", errors=PROBLEMS, collection="The collection; null on error."
+)
 class CollectionPayload:
-    collection: Collection | None = strawberry.field(description="The collection; null on error.")
-    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+    collection: Collection | None
 
 
-@strawberry.type(description="Result of collectionDelete.")
+@entity_payload(
+    "Result of collectionDelete.",
+    errors=PROBLEMS,
+    deleted_collection_id="Global id of the deleted collection; null on error.",
+)
 class CollectionDeletePayload:
-    deleted_collection_id: strawberry.ID | None = strawberry.field(
-        description="Global id of the deleted collection; null on error."
-    )
-    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+    deleted_collection_id: strawberry.ID | None
 
 
 def _rules(rules: Sequence[CollectionRuleInput] | None) -> list[domain.CollectionRule] | None:
@@ -105,12 +106,7 @@ def _rules(rules: Sequence[CollectionRuleInput] | None) -> list[domain.Collectio
 
 
 def _local(id: strawberry.ID | None, field: list[str]) -> uuid.UUID | None:
-    if id is None:
-        return None
-    try:
-        return from_global_id(id, "Collection")[1]
-    except DomainError as error:
-        raise DomainError(error.code, error.message, field) from None
+    return optional_local_id(id, "Collection", field)
 
 
 def _draft(input: Any, create: bool) -> domain.CollectionDraft:
@@ -134,13 +130,7 @@ def _draft(input: Any, create: bool) -> domain.CollectionDraft:
 
 
 def _product_ids(ids: Sequence[strawberry.ID]) -> list[uuid.UUID]:
-    local = []
-    for i, gid in enumerate(ids):
-        try:
-            local.append(from_global_id(gid, "Product")[1])
-        except DomainError as error:
-            raise DomainError(error.code, error.message, ["productIds", str(i)]) from None
-    return local
+    return [local_id(gid, "Product", ["productIds", str(i)]) for i, gid in enumerate(ids)]
 
 
 @strawberry.type
@@ -151,13 +141,12 @@ class CollectionAdminMutation:
         info: Info,
         input: Annotated[CollectionCreateInput, strawberry.argument(description="Collection.")],
     ) -> CollectionPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> domain.Collection:
             draft = _draft(input, create=True)
-            async with UnitOfWork(info.context.pool) as uow:
-                made = await services.create_collection(uow, info.context.principal, draft)
-        except DomainError as error:
-            return CollectionPayload(collection=None, user_errors=user_errors(error))
-        return CollectionPayload(collection=made, user_errors=[])  # type: ignore[arg-type]
+            return await services.create_collection(uow, info.context.principal, draft)
+
+        return await run_mutation(info, CollectionPayload, use_case)
 
     @strawberry.mutation(description="Change a collection (staff with the CATALOG scope).")
     async def collection_update(
@@ -166,17 +155,13 @@ class CollectionAdminMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
         input: Annotated[CollectionUpdateInput, strawberry.argument(description="Changes.")],
     ) -> CollectionPayload:
-        try:
-            local = _local(id, ["id"])
-            assert local is not None
+
+        async def use_case(uow: UnitOfWork) -> domain.Collection:
+            local = local_id(id, "Collection", ["id"])
             draft = _draft(input, create=False)
-            async with UnitOfWork(info.context.pool) as uow:
-                changed = await services.update_collection(
-                    uow, info.context.principal, local, draft
-                )
-        except DomainError as error:
-            return CollectionPayload(collection=None, user_errors=user_errors(error))
-        return CollectionPayload(collection=changed, user_errors=[])  # type: ignore[arg-type]
+            return await services.update_collection(uow, info.context.principal, local, draft)
+
+        return await run_mutation(info, CollectionPayload, use_case)
 
     @strawberry.mutation(
         description="Delete a collection without children (staff with the CATALOG scope)."
@@ -186,18 +171,13 @@ class CollectionAdminMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> CollectionDeletePayload:
-        try:
-            local = _local(id, ["id"])
-            assert local is not None
-            async with UnitOfWork(info.context.pool) as uow:
-                await services.delete_collection(uow, info.context.principal, local)
-        except DomainError as error:
-            return CollectionDeletePayload(
-                deleted_collection_id=None, user_errors=user_errors(error)
-            )
-        return CollectionDeletePayload(
-            deleted_collection_id=strawberry.ID(to_global_id("Collection", local)), user_errors=[]
-        )
+
+        async def use_case(uow: UnitOfWork) -> strawberry.ID:
+            local = local_id(id, "Collection", ["id"])
+            await services.delete_collection(uow, info.context.principal, local)
+            return strawberry.ID(to_global_id("Collection", local))
+
+        return await run_mutation(info, CollectionDeletePayload, use_case)
 
     @strawberry.mutation(
         description=(
@@ -232,14 +212,10 @@ class CollectionAdminMutation:
 async def _change_products(
     info: Info, id: strawberry.ID, product_ids: list[strawberry.ID], *, add: bool
 ) -> CollectionPayload:
-    try:
-        local = _local(id, ["id"])
-        assert local is not None
+
+    async def use_case(uow: UnitOfWork) -> domain.Collection:
+        local = local_id(id, "Collection", ["id"])
         wanted = _product_ids(product_ids)
-        async with UnitOfWork(info.context.pool) as uow:
-            changed = await services.change_products(
-                uow, info.context.principal, local, wanted, add=add
-            )
-    except DomainError as error:
-        return CollectionPayload(collection=None, user_errors=user_errors(error))
-    return CollectionPayload(collection=changed, user_errors=[])  # type: ignore[arg-type]
+        return await services.change_products(uow, info.context.principal, local, wanted, add=add)
+
+    return await run_mutation(info, CollectionPayload, use_case)

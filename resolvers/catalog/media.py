@@ -8,11 +8,11 @@ import strawberry
 
 from datasources.postgres.uow import UnitOfWork
 from domain.catalog import media
-from domain.errors import DomainError
+from domain.catalog.models import ProductImage as ProductImageRecord
 from domain.ids import from_global_id
 from resolvers.catalog.types import ProductImage
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.mutation import PROBLEMS, entity_payload, run_mutation
 
 
 @strawberry.input(description="A new product image.")
@@ -28,10 +28,11 @@ class ProductImageInput:
     )
 
 
-@strawberry.type(description="Result of productImageAdd.")
+@entity_payload(
+    "Result of productImageAdd.", errors=PROBLEMS, image="The new image; null on error."
+)
 class ProductImagePayload:
-    image: ProductImage | None = strawberry.field(description="The new image; null on error.")
-    user_errors: list[UserError] = strawberry.field(description="Problems; empty on success.")
+    image: ProductImage | None
 
 
 @strawberry.type
@@ -50,19 +51,18 @@ class MediaAdminMutation:
         ],
         input: Annotated[ProductImageInput, strawberry.argument(description="The image.")],
     ) -> ProductImagePayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> ProductImageRecord:
             _, local = from_global_id(product_id, "Product")
-            async with UnitOfWork(info.context.pool) as uow:
-                image = await media.add_image(
-                    uow,
-                    info.context.principal,
-                    local,
-                    input.url,
-                    input.alt_text,
-                    input.width,
-                    input.height,
-                    input.variant_skus,
-                )
-        except DomainError as error:
-            return ProductImagePayload(image=None, user_errors=user_errors(error))
-        return ProductImagePayload(image=image, user_errors=[])  # type: ignore[arg-type]
+            return await media.add_image(
+                uow,
+                info.context.principal,
+                local,
+                input.url,
+                input.alt_text,
+                input.width,
+                input.height,
+                input.variant_skus,
+            )
+
+        return await run_mutation(info, ProductImagePayload, use_case)

@@ -9,7 +9,6 @@ import strawberry
 from datasources.postgres import catalog as catalog_db
 from datasources.postgres import catalog_collections
 from datasources.postgres.catalog_listing import Listing
-from datasources.postgres.uow import UnitOfWork
 from domain.authz import may_see_unpublished
 from domain.catalog import services
 from domain.catalog.models import ProductSortKey as ProductSortKey_
@@ -27,7 +26,7 @@ from resolvers.catalog.media import MediaAdminMutation
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
 from resolvers.catalog.visibility import published_variant
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.mutation import WITH_INPUT, entity_payload, run_mutation
 
 
 @strawberry.input(description="A new sales channel.")
@@ -37,12 +36,11 @@ class ChannelCreateInput:
     currency_code: str = strawberry.field(description="ISO 4217 currency code, e.g. EUR.")
 
 
-@strawberry.type(description="Result of channelCreate.")
+@entity_payload(
+    "Result of channelCreate.", errors=WITH_INPUT, channel="The new channel; null on error."
+)
 class ChannelCreatePayload:
-    channel: Channel | None = strawberry.field(description="The new channel; null on error.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success."
-    )
+    channel: Channel | None
 
 
 @strawberry.type(description="A search-box suggestion: a whole query to run.")
@@ -230,11 +228,10 @@ class Mutation(CatalogAdminMutation, CollectionAdminMutation, MediaAdminMutation
         info: Info,
         input: Annotated[ChannelCreateInput, strawberry.argument(description="Channel.")],
     ) -> ChannelCreatePayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                channel = await services.create_channel(
-                    uow, info.context.principal, input.code, input.name, input.currency_code
-                )
-        except DomainError as error:
-            return ChannelCreatePayload(channel=None, user_errors=user_errors(error))
-        return ChannelCreatePayload(channel=channel, user_errors=[])  # type: ignore[arg-type]
+        return await run_mutation(
+            info,
+            ChannelCreatePayload,
+            lambda uow: services.create_channel(
+                uow, info.context.principal, input.code, input.name, input.currency_code
+            ),
+        )
