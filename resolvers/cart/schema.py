@@ -14,7 +14,6 @@ from domain.cart import services
 from domain.cart.models import Attribute, BuyerIdentityInput, CartPolicy, LineInput, LineUpdate
 from domain.cart.rates import FulfillmentMethod as FulfillmentMethodEnum
 from domain.cart.validation import check_can_read
-from domain.errors import DomainError
 from domain.ids import from_global_id, local_id
 from domain.models import Cart as CartRecord
 from resolvers.cart.discount_admin import DiscountMutations
@@ -22,7 +21,7 @@ from resolvers.cart.types import Cart, FulfillmentMethod
 from resolvers.cart.views import forget_cart
 from resolvers.context import Info
 from resolvers.customer.access import visible_cart
-from resolvers.errors import UserError, user_errors
+from resolvers.mutation import entity_payload, run_mutation
 
 
 def _policy(info: Info) -> CartPolicy:
@@ -134,16 +133,10 @@ def _buyer(value: CartBuyerIdentityInput | None, field: list[str]) -> BuyerIdent
 
 
 def _payload(name: str, mutation: str) -> Any:
-    @strawberry.type(name=name, description=f"Result of {mutation}.")
-    class Payload:
-        cart: Cart | None = strawberry.field(
-            description="The cart after the change; null on error."
-        )
-        user_errors: list[UserError] = strawberry.field(
-            description="Problems with the input; empty on success, and then nothing changed."
-        )
-
-    return Payload
+    declared = type(name, (), {"__annotations__": {"cart": Cart | None}, "__module__": __name__})
+    return entity_payload(
+        f"Result of {mutation}.", cart="The cart after the change; null on error."
+    )(declared)
 
 
 CartCreatePayload = _payload("CartCreatePayload", "cartCreate")
@@ -167,18 +160,19 @@ async def _run(
     payload: Any,
     use_case: Callable[[UnitOfWork, CartPolicy], Awaitable[CartRecord]],
 ) -> Any:
-    try:
-        async with UnitOfWork(info.context.pool) as uow:
-            cart = await use_case(uow, _policy(info))
-    except DomainError as error:
-        return payload(cart=None, user_errors=user_errors(error))
-    forget_cart(info.context, cart.id)
-    if payload is CartCreatePayload:
-        info.context.hold_cart(cart.id)  # so the payload may show Cart.accessToken
-        response = info.context.response
-        if response is not None and hasattr(response, "headers"):
-            response.headers["x-cart-token"] = cart_token(info.context.settings.jwt_secret, cart.id)
-    return payload(cart=cart, user_errors=[])
+
+    async def after_commit(cart: CartRecord) -> None:
+        forget_cart(info.context, cart.id)
+        if payload is CartCreatePayload:
+            info.context.hold_cart(cart.id)  # so the payload may show Cart.accessToken
+            response = info.context.response
+            if response is not None and hasattr(response, "headers"):
+                token = cart_token(info.context.settings.jwt_secret, cart.id)
+                response.headers["x-cart-token"] = token
+
+    return await run_mutation(
+        info, payload, lambda uow: use_case(uow, _policy(info)), after_commit=after_commit
+    )
 
 
 _CartId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Cart.")]
