@@ -5,7 +5,8 @@ A mutation resolver only translates. It builds a closure that decodes its global
 `run_mutation`, which opens the unit of work (commit on success, rollback on any
 exception), turns a `DomainError` raised anywhere in the closure into the payload's
 `userErrors` (every other field null, or its declared default), and otherwise fills
-the payload's one entity field with the use-case's result. Hooks cover what some
+the payload's one entity field with the use-case's result (a closure may also return
+the whole payload, for one with several fields). Hooks cover what some
 mutations do after the commit (cache invalidation, the cart-token header, priming a
 loader with an idempotent replay's record): `after_commit`, `present` (a payload with
 several fields) and `on_error` (e.g. a login throttle, stock given back).
@@ -86,7 +87,12 @@ def failure(payload: type[P], error: DomainError) -> P:
 
 
 def success(payload: type[P], result: object) -> P:
-    """The payload of an entity mutation: its one entity field is the use-case's result."""
+    """The payload of an entity mutation: its one entity field is the use-case's result.
+
+    A use-case closure that builds the payload itself (several fields) returns it as is.
+    """
+    if isinstance(result, payload):
+        return result
     names = [f.name for f in dataclasses.fields(payload) if f.name != "user_errors"]  # type: ignore[arg-type]
     if len(names) != 1:
         raise TypeError(f"{payload.__name__} has several fields: give run_mutation a `present`")

@@ -30,6 +30,7 @@ from domain.models import Customer as CustomerRecord
 from resolvers.context import Info
 from resolvers.customer.types import Customer
 from resolvers.errors import UserError, user_errors
+from resolvers.mutation import failure, run_mutation, run_use_case
 
 log = logging.getLogger("ucg.auth")
 _BAD_REFRESH = "The refresh token is not valid; sign in again."
@@ -91,13 +92,7 @@ class LogoutPayload:
 
 
 def _failed(error: DomainError) -> AuthPayload:
-    return AuthPayload(
-        access_token=None,
-        access_token_expires_at=None,
-        refresh_token=None,
-        customer=None,
-        user_errors=user_errors(error),
-    )
+    return failure(AuthPayload, error)
 
 
 async def _session(
@@ -170,6 +165,11 @@ class LoginThrottle:
     async def succeeded(self) -> None:
         await self.store.reset_failures("account", self.account)
 
+    async def refused(self, error: DomainError) -> None:
+        """The `on_error` of a sign-in: only a wrong login or password counts as a failure."""
+        if error.code is ErrorCode.UNAUTHENTICATED:
+            await self.failed()
+
 
 @strawberry.type
 class AuthMutation:
@@ -188,14 +188,18 @@ class AuthMutation:
             marketing_consent=input.marketing_consent,
             channel=input.channel,
         )
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                customer = await services.register_customer(uow, registration)
-        except DomainError as error:
-            return _failed(error)
-        log.info("customer registered", extra={"customerId": str(customer.id)})
-        principal = Principal(PrincipalKind.CUSTOMER, customer.id, channel=input.channel)
-        return await _session(info, principal, customer=customer)
+
+        async def registered(customer: CustomerRecord) -> AuthPayload:
+            log.info("customer registered", extra={"customerId": str(customer.id)})
+            principal = Principal(PrincipalKind.CUSTOMER, customer.id, channel=input.channel)
+            return await _session(info, principal, customer=customer)
+
+        return await run_mutation(
+            info,
+            AuthPayload,
+            lambda uow: services.register_customer(uow, registration),
+            present=registered,
+        )
 
     @strawberry.mutation(description="Sign a customer in with email or phone and password.")
     async def customer_login(
@@ -204,9 +208,10 @@ class AuthMutation:
         input: Annotated[CustomerLoginInput, strawberry.argument(description="Credentials.")],
     ) -> AuthPayload:
         throttle = LoginThrottle(info, services.login_throttle_key(input.login))
-        try:
+
+        async def sign_in() -> tuple[uuid.UUID, CustomerRecord | None]:
             services.check_channel_code(input.channel, ["input", "channel"])
-            await throttle.check()
+            await throttle.check()  # before a connection is taken: throttled costs no database
             async with UnitOfWork(info.context.pool) as uow:
                 customer_id = await services.authenticate_customer(uow, input.login, input.password)
                 if input.channel:
@@ -215,15 +220,21 @@ class AuthMutation:
                     )
                 else:
                     customer = await uow.customers.get(customer_id)
-        except DomainError as error:
+            return customer_id, customer
+
+        async def refused(error: DomainError) -> None:
+            await throttle.refused(error)
             if error.code is ErrorCode.UNAUTHENTICATED:
-                await throttle.failed()
                 log.info("customer login failed")
-            return _failed(error)
-        await throttle.succeeded()
-        log.info("customer signed in", extra={"customerId": str(customer_id)})
-        principal = Principal(PrincipalKind.CUSTOMER, customer_id, channel=input.channel)
-        return await _session(info, principal, customer=customer)
+
+        async def signed_in(result: tuple[uuid.UUID, CustomerRecord | None]) -> AuthPayload:
+            customer_id, customer = result
+            await throttle.succeeded()
+            log.info("customer signed in", extra={"customerId": str(customer_id)})
+            principal = Principal(PrincipalKind.CUSTOMER, customer_id, channel=input.channel)
+            return await _session(info, principal, customer=customer)
+
+        return await run_use_case(AuthPayload, sign_in, present=signed_in, on_error=refused)
 
     @strawberry.mutation(description="Sign a staff user in; the token carries their roles.")
     async def staff_login(
@@ -236,7 +247,8 @@ class AuthMutation:
         except DomainError:
             email = input.email.strip().lower()
         throttle = LoginThrottle(info, f"STAFF:{email}")
-        try:
+
+        async def sign_in() -> auth_store.StaffUser:
             await throttle.check()
             staff = await auth_store.staff_user_by_email(info.context.pool, email)
             good = await asyncio.to_thread(
@@ -246,16 +258,17 @@ class AuthMutation:
                 raise DomainError(
                     ErrorCode.UNAUTHENTICATED, "The login or password is wrong.", ["input", "email"]
                 )
-        except DomainError as error:
-            if error.code is ErrorCode.UNAUTHENTICATED:
-                await throttle.failed()
-            return _failed(error)
-        await throttle.succeeded()
-        log.info("staff signed in", extra={"staffId": str(staff.id)})
-        principal = Principal(
-            PrincipalKind.STAFF, staff.id, frozenset(Role(r) for r in staff.roles)
+            return staff
+
+        async def signed_in(staff: auth_store.StaffUser) -> AuthPayload:
+            await throttle.succeeded()
+            log.info("staff signed in", extra={"staffId": str(staff.id)})
+            roles = frozenset(Role(r) for r in staff.roles)
+            return await _session(info, Principal(PrincipalKind.STAFF, staff.id, roles))
+
+        return await run_use_case(
+            AuthPayload, sign_in, present=signed_in, on_error=throttle.refused
         )
-        return await _session(info, principal)
 
     @strawberry.mutation(
         description=(

@@ -18,6 +18,7 @@ from domain.customer.interactions import (
     DropReason,
     Interaction,
     InteractionType,
+    TrackResult,
     track_interactions,
 )
 from domain.errors import DomainError, ErrorCode
@@ -27,7 +28,8 @@ from resolvers.context import Info
 from resolvers.customer.access import visible_customer
 from resolvers.customer.profile_types import CustomerProfile, load_profile
 from resolvers.customer.types import Customer
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError
+from resolvers.mutation import optional_local_id, run_use_case
 from resolvers.query_cost import client_key
 
 InteractionTypeEnum = described_enum(
@@ -86,13 +88,7 @@ class InteractionInput:
         field = ["events", str(index)]
 
         def gid(value: strawberry.ID | None, type_name: str, name: str) -> uuid.UUID | None:
-            if value is None:
-                return None
-            try:
-                return from_global_id(value, type_name)[1]
-            except DomainError as error:
-                error.field = [*field, name]
-                raise
+            return optional_local_id(value, type_name, [*field, name])
 
         return Interaction(
             id=uuid.uuid4(),
@@ -116,21 +112,26 @@ class InteractionDrop:
 
 @strawberry.type(description="Result of interactionsTrack.")
 class InteractionsTrackPayload:
-    accepted: int = strawberry.field(description="Interactions stored (and streamed).")
+    accepted: int = strawberry.field(default=0, description="Interactions stored (and streamed).")
     interaction_ids: list[strawberry.ID] = strawberry.field(
-        description="Global ids of the stored interactions, in the order sent."
+        default_factory=list,
+        description="Global ids of the stored interactions, in the order sent.",
     )
     dropped: list[InteractionDrop] = strawberry.field(
-        description="Valid interactions not stored (no consent, past retention)."
+        default_factory=list,
+        description="Valid interactions not stored (no consent, past retention).",
     )
     user_errors: list[UserError] = strawberry.field(
         description="Problems; on any, nothing of the batch was stored."
     )
 
 
-def _refused(error: DomainError) -> InteractionsTrackPayload:
+def _tracked(result: TrackResult) -> InteractionsTrackPayload:
     return InteractionsTrackPayload(
-        accepted=0, interaction_ids=[], dropped=[], user_errors=user_errors(error)
+        accepted=len(result.accepted),
+        interaction_ids=[strawberry.ID(to_global_id("Interaction", e.id)) for e in result.accepted],
+        dropped=[InteractionDrop(reason=r, count=n) for r, n in sorted(result.dropped.items())],
+        user_errors=[],
     )
 
 
@@ -184,13 +185,14 @@ class InteractionsMutation:
     ) -> InteractionsTrackPayload:
         settings = info.context.settings
         retention = timedelta(days=getattr(settings, "interaction_retention_days", 365))
-        try:
+
+        async def track() -> InteractionsTrackPayload:
             if len(events) > MAX_BATCH:
                 raise DomainError(
                     ErrorCode.INVALID, f"At most {MAX_BATCH} interactions per call.", ["events"]
                 )
             records = [e.record(i) for i, e in enumerate(events)]
-            await _throttle(info, events)
+            await _throttle(info, events)  # before a connection is taken
             async with UnitOfWork(info.context.pool) as uow:
                 result = await track_interactions(
                     _TrackUnit(uow),
@@ -200,16 +202,9 @@ class InteractionsMutation:
                     now=datetime.now(UTC),
                     retention=retention,
                 )
-        except DomainError as error:
-            return _refused(error)
-        return InteractionsTrackPayload(
-            accepted=len(result.accepted),
-            interaction_ids=[
-                strawberry.ID(to_global_id("Interaction", e.id)) for e in result.accepted
-            ],
-            dropped=[InteractionDrop(reason=r, count=n) for r, n in sorted(result.dropped.items())],
-            user_errors=[],
-        )
+            return _tracked(result)
+
+        return await run_use_case(InteractionsTrackPayload, track)
 
 
 class _TrackUnit:

@@ -9,12 +9,12 @@ from strawberry.scalars import JSON
 
 from datasources.postgres.uow import UnitOfWork
 from domain.customer import lifecycle, loyalty, points
-from domain.errors import DomainError
 from resolvers.context import Info
 from resolvers.customer.args import CustomerIdArg, customer_id_arg, revoke_sessions
 from resolvers.customer.enums import LedgerKind
 from resolvers.customer.types import Customer, LoyaltyAccount
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError
+from resolvers.mutation import PROBLEMS, entity_payload, run_mutation
 
 ErrorList = list[UserError]
 
@@ -23,32 +23,36 @@ ErrorList = list[UserError]
 class CustomerMergePayload:
     survivor: Customer | None = strawberry.field(description="The surviving customer.")
     merged: bool = strawberry.field(
-        description="True if this call merged; false if it was already done (no-op)."
+        default=False,
+        description="True if this call merged; false if it was already done (no-op).",
     )
     user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
 
 
-@strawberry.type(description="Result of customerDataExport.")
+@entity_payload(
+    "Result of customerDataExport.",
+    errors=PROBLEMS,
+    data="Every personal datum held about the customer, as one JSON document.",
+)
 class CustomerDataExportPayload:
-    data: JSON | None = strawberry.field(
-        description="Every personal datum held about the customer, as one JSON document."
-    )
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
+    data: JSON | None
 
 
 @strawberry.type(description="Result of customerErase.")
 class CustomerErasePayload:
     customer_id: strawberry.ID | None = strawberry.field(description="The erased customer.")
     erased: bool = strawberry.field(
-        description="True if this call erased; false if it was already erased (no-op)."
+        default=False,
+        description="True if this call erased; false if it was already erased (no-op).",
     )
     user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
 
 
-@strawberry.type(description="Result of customerLoyaltyAdjust.")
+@entity_payload(
+    "Result of customerLoyaltyAdjust.", errors=PROBLEMS, loyalty="The account after the change."
+)
 class LoyaltyPayload:
-    loyalty: LoyaltyAccount | None = strawberry.field(description="The account after the change.")
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
+    loyalty: LoyaltyAccount | None
 
 
 @strawberry.input(description="A staff change to loyalty points.")
@@ -72,20 +76,18 @@ class LifecycleMutation:
         survivor_id: Annotated[strawberry.ID, strawberry.argument(description="Who stays.")],
         merged_id: Annotated[strawberry.ID, strawberry.argument(description="Who goes.")],
     ) -> CustomerMergePayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> CustomerMergePayload:
             survivor = customer_id_arg(survivor_id, "survivorId")
             merged = customer_id_arg(merged_id, "mergedId")
             assert survivor is not None and merged is not None
-            async with UnitOfWork(info.context.pool) as uow:
-                result = await lifecycle.merge_customers(
-                    uow, info.context.principal, survivor, merged
-                )
-                if result.changed:
-                    await revoke_sessions(info, merged)
-                customer = await uow.customers.get(survivor)
-        except DomainError as error:
-            return CustomerMergePayload(survivor=None, merged=False, user_errors=user_errors(error))
-        return CustomerMergePayload(survivor=customer, merged=result.changed, user_errors=[])  # type: ignore[arg-type]
+            result = await lifecycle.merge_customers(uow, info.context.principal, survivor, merged)
+            if result.changed:
+                await revoke_sessions(info, merged)
+            customer = await uow.customers.get(survivor)
+            return CustomerMergePayload(survivor=customer, merged=result.changed, user_errors=[])  # type: ignore[arg-type]
+
+        return await run_mutation(info, CustomerMergePayload, use_case)
 
     @strawberry.mutation(
         description="Every personal datum held about a customer as one JSON document "
@@ -94,14 +96,13 @@ class LifecycleMutation:
     async def customer_data_export(
         self, info: Info, customer_id: CustomerIdArg = None
     ) -> CustomerDataExportPayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                document = await lifecycle.export_customer(
-                    uow, info.context.principal, customer_id_arg(customer_id)
-                )
-        except DomainError as error:
-            return CustomerDataExportPayload(data=None, user_errors=user_errors(error))
-        return CustomerDataExportPayload(data=document, user_errors=[])
+        return await run_mutation(
+            info,
+            CustomerDataExportPayload,
+            lambda uow: lifecycle.export_customer(
+                uow, info.context.principal, customer_id_arg(customer_id)
+            ),
+        )
 
     @strawberry.mutation(
         description="Erase a customer's personal data everywhere (GDPR), keeping order "
@@ -110,19 +111,17 @@ class LifecycleMutation:
     async def customer_erase(
         self, info: Info, customer_id: CustomerIdArg = None
     ) -> CustomerErasePayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                result = await lifecycle.erase_customer(
-                    uow, info.context.principal, customer_id_arg(customer_id)
-                )
-                if result.changed:
-                    await revoke_sessions(info, result.customer_id)
-        except DomainError as error:
-            return CustomerErasePayload(
-                customer_id=None, erased=False, user_errors=user_errors(error)
+
+        async def use_case(uow: UnitOfWork) -> CustomerErasePayload:
+            result = await lifecycle.erase_customer(
+                uow, info.context.principal, customer_id_arg(customer_id)
             )
-        gid = strawberry.ID(f"gid://ucg/Customer/{result.customer_id}")
-        return CustomerErasePayload(customer_id=gid, erased=result.changed, user_errors=[])
+            if result.changed:
+                await revoke_sessions(info, result.customer_id)
+            gid = strawberry.ID(f"gid://ucg/Customer/{result.customer_id}")
+            return CustomerErasePayload(customer_id=gid, erased=result.changed, user_errors=[])
+
+        return await run_mutation(info, CustomerErasePayload, use_case)
 
     @strawberry.mutation(
         description="Adjust, redeem or expire a customer's points (staff and POS)."
@@ -133,25 +132,24 @@ class LifecycleMutation:
         customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer.")],
         input: Annotated[LoyaltyAdjustInput, strawberry.argument(description="The change.")],
     ) -> LoyaltyPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> LoyaltyAccount:
             local = customer_id_arg(customer_id)
             assert local is not None
-            async with UnitOfWork(info.context.pool) as uow:
-                status = await points.adjust_points(
-                    uow,
-                    info.context.principal,
-                    local,
-                    loyalty.LedgerKind(input.kind.value),
-                    input.points,
-                    input.reason,
-                )
-                entries = await uow.customers.ledger(local)
-        except DomainError as error:
-            return LoyaltyPayload(loyalty=None, user_errors=user_errors(error))
-        account = LoyaltyAccount(
-            balance=status.balance,
-            lifetime_earned=status.lifetime_earned,
-            tier=status.tier,
-            entries=list(reversed(entries))[:100],
-        )
-        return LoyaltyPayload(loyalty=account, user_errors=[])
+            status = await points.adjust_points(
+                uow,
+                info.context.principal,
+                local,
+                loyalty.LedgerKind(input.kind.value),
+                input.points,
+                input.reason,
+            )
+            entries = await uow.customers.ledger(local)
+            return LoyaltyAccount(
+                balance=status.balance,
+                lifetime_earned=status.lifetime_earned,
+                tier=status.tier,
+                entries=list(reversed(entries))[:100],
+            )
+
+        return await run_mutation(info, LoyaltyPayload, use_case)

@@ -11,8 +11,9 @@ from domain.auth import PrincipalKind
 from domain.customer import services
 from domain.customer.identity import IdentityKind as DomainIdentityKind
 from domain.customer.records import AddressFields
-from domain.errors import DomainError
+from domain.customer.records import CustomerAddress as AddressRecord
 from domain.ids import from_global_id
+from domain.models import Customer as CustomerRecord
 from resolvers.context import Info
 from resolvers.customer.access import visible_customer
 from resolvers.customer.args import CustomerIdArg, customer_id_arg
@@ -20,15 +21,19 @@ from resolvers.customer.auth_schema import AuthMutation
 from resolvers.customer.enums import IdentityKind
 from resolvers.customer.lifecycle_schema import LifecycleMutation
 from resolvers.customer.types import Customer, CustomerAddress, CustomerIdentity
-from resolvers.errors import UserError, user_errors
+from resolvers.errors import UserError
+from resolvers.mutation import PROBLEMS, entity_payload, run_mutation
 
 ErrorList = list[UserError]
 
 
-@strawberry.type(description="Result of a mutation that returns a customer.")
+@entity_payload(
+    "Result of a mutation that returns a customer.",
+    errors=PROBLEMS,
+    customer="The customer; null on error.",
+)
 class CustomerPayload:
-    customer: Customer | None = strawberry.field(description="The customer; null on error.")
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
+    customer: Customer | None
 
 
 @strawberry.type(description="Result of an address mutation.")
@@ -38,10 +43,9 @@ class CustomerAddressPayload:
     user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
 
 
-@strawberry.type(description="Result of customerIdentityLink.")
+@entity_payload("Result of customerIdentityLink.", errors=PROBLEMS, identity="The new identity.")
 class CustomerIdentityPayload:
-    identity: CustomerIdentity | None = strawberry.field(description="The new identity.")
-    user_errors: ErrorList = strawberry.field(description="Problems; empty on success.")
+    identity: CustomerIdentity | None
 
 
 @strawberry.input(description="Consent to marketing, given or withdrawn.")
@@ -144,6 +148,11 @@ class Query:
             )
 
 
+async def _address_payload(uow: UnitOfWork, address: AddressRecord) -> CustomerAddressPayload:
+    customer = await uow.customers.get(address.customer_id)
+    return CustomerAddressPayload(address=address, customer=customer, user_errors=[])  # type: ignore[arg-type]
+
+
 @strawberry.type
 class ProfileMutation:
     @strawberry.mutation(description="Change a customer's profile and marketing consent.")
@@ -154,21 +163,20 @@ class ProfileMutation:
         customer_id: CustomerIdArg = None,
     ) -> CustomerPayload:
         consent = input.marketing_consent
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                customer = await services.update_profile(
-                    uow,
-                    info.context.principal,
-                    customer_id_arg(customer_id),
-                    first_name=input.first_name,
-                    last_name=input.last_name,
-                    display_name=input.display_name,
-                    marketing_consent=consent.granted if consent else None,
-                    consent_source=consent.source if consent else None,
-                )
-        except DomainError as error:
-            return CustomerPayload(customer=None, user_errors=user_errors(error))
-        return CustomerPayload(customer=customer, user_errors=[])  # type: ignore[arg-type]
+        return await run_mutation(
+            info,
+            CustomerPayload,
+            lambda uow: services.update_profile(
+                uow,
+                info.context.principal,
+                customer_id_arg(customer_id),
+                first_name=input.first_name,
+                last_name=input.last_name,
+                display_name=input.display_name,
+                marketing_consent=consent.granted if consent else None,
+                consent_source=consent.source if consent else None,
+            ),
+        )
 
     @strawberry.mutation(description="Add a postal address to a customer.")
     async def customer_address_add(
@@ -177,22 +185,19 @@ class ProfileMutation:
         input: Annotated[CustomerAddressInput, strawberry.argument(description="Address.")],
         customer_id: CustomerIdArg = None,
     ) -> CustomerAddressPayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                address = await services.add_address(
-                    uow,
-                    info.context.principal,
-                    customer_id_arg(customer_id),
-                    input.fields(),
-                    input.default_shipping,
-                    input.default_billing,
-                )
-                customer = await uow.customers.get(address.customer_id)
-        except DomainError as error:
-            return CustomerAddressPayload(
-                address=None, customer=None, user_errors=user_errors(error)
+
+        async def use_case(uow: UnitOfWork) -> CustomerAddressPayload:
+            address = await services.add_address(
+                uow,
+                info.context.principal,
+                customer_id_arg(customer_id),
+                input.fields(),
+                input.default_shipping,
+                input.default_billing,
             )
-        return CustomerAddressPayload(address=address, customer=customer, user_errors=[])  # type: ignore[arg-type]
+            return await _address_payload(uow, address)
+
+        return await run_mutation(info, CustomerAddressPayload, use_case)
 
     @strawberry.mutation(description="Replace a saved address.")
     async def customer_address_update(
@@ -201,23 +206,20 @@ class ProfileMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="Address global id.")],
         input: Annotated[CustomerAddressInput, strawberry.argument(description="Address.")],
     ) -> CustomerAddressPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> CustomerAddressPayload:
             _, local = from_global_id(id, "CustomerAddress")
-            async with UnitOfWork(info.context.pool) as uow:
-                address = await services.update_address(
-                    uow,
-                    info.context.principal,
-                    local,
-                    input.fields(),
-                    input.default_shipping,
-                    input.default_billing,
-                )
-                customer = await uow.customers.get(address.customer_id)
-        except DomainError as error:
-            return CustomerAddressPayload(
-                address=None, customer=None, user_errors=user_errors(error)
+            address = await services.update_address(
+                uow,
+                info.context.principal,
+                local,
+                input.fields(),
+                input.default_shipping,
+                input.default_billing,
             )
-        return CustomerAddressPayload(address=address, customer=customer, user_errors=[])  # type: ignore[arg-type]
+            return await _address_payload(uow, address)
+
+        return await run_mutation(info, CustomerAddressPayload, use_case)
 
     @strawberry.mutation(description="Delete a saved address.")
     async def customer_address_remove(
@@ -225,14 +227,13 @@ class ProfileMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Address global id.")],
     ) -> CustomerPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> CustomerRecord | None:
             _, local = from_global_id(id, "CustomerAddress")
-            async with UnitOfWork(info.context.pool) as uow:
-                owner = await services.remove_address(uow, info.context.principal, local)
-                customer = await uow.customers.get(owner)
-        except DomainError as error:
-            return CustomerPayload(customer=None, user_errors=user_errors(error))
-        return CustomerPayload(customer=customer, user_errors=[])  # type: ignore[arg-type]
+            owner = await services.remove_address(uow, info.context.principal, local)
+            return await uow.customers.get(owner)
+
+        return await run_mutation(info, CustomerPayload, use_case)
 
     @strawberry.mutation(
         description="Link an email, phone, device (self or staff), loyalty card or external id "
@@ -244,19 +245,18 @@ class ProfileMutation:
         input: Annotated[CustomerIdentityInput, strawberry.argument(description="Identity.")],
         customer_id: CustomerIdArg = None,
     ) -> CustomerIdentityPayload:
-        try:
-            async with UnitOfWork(info.context.pool) as uow:
-                identity = await services.link_identity(
-                    uow,
-                    info.context.principal,
-                    customer_id_arg(customer_id),
-                    DomainIdentityKind(input.kind.value),
-                    input.value,
-                    input.source_system,
-                )
-        except DomainError as error:
-            return CustomerIdentityPayload(identity=None, user_errors=user_errors(error))
-        return CustomerIdentityPayload(identity=identity, user_errors=[])  # type: ignore[arg-type]
+        return await run_mutation(
+            info,
+            CustomerIdentityPayload,
+            lambda uow: services.link_identity(
+                uow,
+                info.context.principal,
+                customer_id_arg(customer_id),
+                DomainIdentityKind(input.kind.value),
+                input.value,
+                input.source_system,
+            ),
+        )
 
 
 @strawberry.type

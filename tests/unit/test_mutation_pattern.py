@@ -70,7 +70,9 @@ def test_failure_nulls_every_field_but_keeps_declared_defaults() -> None:
     assert failure(ThingPayload, error).thing is None
 
 
-def test_success_needs_a_present_hook_for_several_fields() -> None:
+def test_success_fills_the_one_field_or_takes_a_whole_payload() -> None:
+    whole = PairPayload(left="x", done=True, user_errors=[])
+    assert success(PairPayload, whole) is whole
     with pytest.raises(TypeError):
         success(PairPayload, "x")
 
