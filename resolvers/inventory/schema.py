@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -16,7 +16,6 @@ from domain.inventory import rules, services
 from domain.models import StockLevel as StockLevelRecord
 from resolvers.common import MAX_PAGE
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
 from resolvers.inventory.cache import availability_snapshots, invalidate_availability
 from resolvers.inventory.types import (
     Location,
@@ -24,6 +23,9 @@ from resolvers.inventory.types import (
     StockLevel,
     StockMovementReason,
 )
+from resolvers.mutation import WITH_INPUT, entity_payload, run_mutation
+
+P = TypeVar("P")
 
 
 @strawberry.input(description="A point on earth (WGS84).")
@@ -32,28 +34,27 @@ class GeoPointInput:
     lon: float = strawberry.field(description="Longitude, -180 to 180.")
 
 
-@strawberry.type(description="Result of inventoryAdjust.")
+@entity_payload(
+    "Result of inventoryAdjust.",
+    errors=WITH_INPUT,
+    stock_level="The stock level after the change; null on error.",
+)
 class InventoryAdjustPayload:
-    stock_level: StockLevel | None = strawberry.field(
-        description="The stock level after the change; null on error."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success."
-    )
+    stock_level: StockLevel | None
 
 
-@strawberry.type(description="Result of inventorySet.")
+@entity_payload(
+    "Result of inventorySet.",
+    errors=WITH_INPUT,
+    stock_level="The stock level after the count; null on error.",
+)
 class InventorySetPayload:
-    stock_level: StockLevel | None = strawberry.field(
-        description="The stock level after the count; null on error."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success."
-    )
+    stock_level: StockLevel | None
 
 
 async def _change_stock(
     info: Info,
+    payload: type[P],
     sku: str,
     location_id: strawberry.ID,
     *,
@@ -61,26 +62,30 @@ async def _change_stock(
     on_hand: int | None,
     reason: object,
     idempotency_key: str,
-) -> tuple[StockLevelRecord | None, list[UserError]]:
-    try:
+) -> P:
+    async def use_case(uow: UnitOfWork) -> StockLevelRecord:
         _, local = from_global_id(location_id, "Location")
-        async with UnitOfWork(info.context.pool) as uow:
-            level = await services.adjust_stock(
-                uow,
-                info.context.principal,
-                sku,
-                local,
-                delta=delta,
-                set_to=on_hand,
-                reason=rules.MovementReason(reason.value),  # type: ignore[attr-defined]
-                idempotency_key=idempotency_key,
-            )
-    except DomainError as error:
+        return await services.adjust_stock(
+            uow,
+            info.context.principal,
+            sku,
+            local,
+            delta=delta,
+            set_to=on_hand,
+            reason=rules.MovementReason(reason.value),  # type: ignore[attr-defined]
+            idempotency_key=idempotency_key,
+        )
+
+    async def name_the_location(error: DomainError) -> None:
         if error.code is ErrorCode.INVALID_ID:
             error.field = ["locationId"]
-        return None, user_errors(error)
-    await invalidate_availability(info.context, [sku])
-    return level, []
+
+    async def forget_availability(_: StockLevelRecord) -> None:
+        await invalidate_availability(info.context, [sku])
+
+    return await run_mutation(
+        info, payload, use_case, after_commit=forget_availability, on_error=name_the_location
+    )
 
 
 @strawberry.type
@@ -195,8 +200,9 @@ class Mutation:
             str, strawberry.argument(description="Unique per intended change, 1-200 chars.")
         ],
     ) -> InventoryAdjustPayload:
-        level, errors = await _change_stock(
+        return await _change_stock(
             info,
+            InventoryAdjustPayload,
             sku,
             location_id,
             delta=delta,
@@ -204,7 +210,6 @@ class Mutation:
             reason=reason,
             idempotency_key=idempotency_key,
         )
-        return InventoryAdjustPayload(stock_level=level, user_errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description=(
@@ -228,8 +233,9 @@ class Mutation:
             str, strawberry.argument(description="Unique per intended change, 1-200 chars.")
         ],
     ) -> InventorySetPayload:
-        level, errors = await _change_stock(
+        return await _change_stock(
             info,
+            InventorySetPayload,
             sku,
             location_id,
             delta=None,
@@ -237,4 +243,3 @@ class Mutation:
             reason=reason,
             idempotency_key=idempotency_key,
         )
-        return InventorySetPayload(stock_level=level, user_errors=errors)  # type: ignore[arg-type]
