@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
 
 from datasources.postgres.uow import UnitOfWork
-from domain.errors import DomainError
 from domain.ids import local_id
 from domain.order.aftersale import LineQuantity
 from domain.order.cancel_service import CancelResult, cancel_order, review_order
 from resolvers.common import Money, money
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.errors import UserError, user_errors_field
+from resolvers.mutation import entity_payload, run_mutation, success
 from resolvers.order.cancel_enums import OrderCancelReason, OrderReviewDecision
 from resolvers.order.types import Order
 
@@ -43,12 +44,13 @@ class OrderCancelPayload:
     user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type(description="Result of orderReview.")
+@entity_payload("Result of orderReview.", order="The order after the decision; null on error.")
 class OrderReviewPayload:
-    order: Order | None = strawberry.field(
-        description="The order after the decision; null on error."
-    )
-    user_errors: list[UserError] = user_errors_field()
+    order: Order | None
+
+
+async def _order_payload(info: Info, order_id: uuid.UUID) -> OrderReviewPayload:
+    return success(OrderReviewPayload, await info.context.loaders.OrderByIdLoader.load(order_id))
 
 
 _OrderId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Order.")]
@@ -89,7 +91,8 @@ class Mutation:
             ),
         ] = None,
     ) -> OrderCancelPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> CancelResult:
             local = local_id(order_id, "Order", ["orderId"])
             requested = None
             if lines is not None:
@@ -100,23 +103,21 @@ class Mutation:
                     )
                     for i, line in enumerate(lines)
                 ]
-            async with UnitOfWork(info.context.pool) as uow:
-                result = await cancel_order(
-                    uow,
-                    info.context.principal,
-                    info.context.payments,
-                    local,
-                    requested,
-                    reason,
-                    idempotency_key,
-                    datetime.now(UTC),
-                    held_carts=info.context.held_carts,
-                )
-        except DomainError as error:
-            return OrderCancelPayload(
-                order=None, amount_given_back=None, refunded=None, user_errors=user_errors(error)
+            return await cancel_order(
+                uow,
+                info.context.principal,
+                info.context.payments,
+                local,
+                requested,
+                reason,
+                idempotency_key,
+                datetime.now(UTC),
+                held_carts=info.context.held_carts,
             )
-        return await _cancel_payload(info, result)
+
+        return await run_mutation(
+            info, OrderCancelPayload, use_case, present=lambda result: _cancel_payload(info, result)
+        )
 
     @strawberry.mutation(
         description="Staff (ADMIN, SUPPORT): decide on an order held for a fraud review. "
@@ -136,22 +137,23 @@ class Mutation:
             strawberry.argument(description="Why, for the audit trail (at most 1000 chars)."),
         ] = None,
     ) -> OrderReviewPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> uuid.UUID:
             local = local_id(order_id, "Order", ["orderId"])
-            async with UnitOfWork(info.context.pool) as uow:
-                await review_order(
-                    uow,
-                    info.context.principal,
-                    info.context.payments,
-                    local,
-                    decision,
-                    note,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return OrderReviewPayload(order=None, user_errors=user_errors(error))
-        order = await info.context.loaders.OrderByIdLoader.load(local)
-        return OrderReviewPayload(order=order, user_errors=[])
+            await review_order(
+                uow,
+                info.context.principal,
+                info.context.payments,
+                local,
+                decision,
+                note,
+                datetime.now(UTC),
+            )
+            return local
+
+        return await run_mutation(
+            info, OrderReviewPayload, use_case, present=lambda local: _order_payload(info, local)
+        )
 
 
 async def _cancel_payload(info: Info, result: CancelResult) -> OrderCancelPayload:

@@ -15,10 +15,11 @@ from domain.geography import check_address_country
 from domain.ids import local_id
 from domain.order import checkout
 from domain.order import fulfillment as lifecycle
-from domain.order.fulfillment_service import parse_tracking, update_fulfillment
+from domain.order.fulfillment_service import FulfillmentRecord, parse_tracking, update_fulfillment
 from domain.order.routing import FulfillmentMethod as Method
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.errors import UserError, user_errors_field
+from resolvers.mutation import optional_local_id, run_mutation, run_use_case
 from resolvers.order.checkout_options import (
     CheckoutFulfillmentMethod,
     FulfillmentOption,
@@ -112,6 +113,7 @@ def _address(value: Any, field: list[str] | None = None) -> dict[str, Any] | Non
     return value
 
 
+_PAYMENT_REFUSALS = (ErrorCode.PAYMENT_DECLINED, ErrorCode.PAYMENT_FAILED)
 _CartId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Cart.")]
 
 
@@ -140,34 +142,27 @@ class Mutation:
             ),
         ] = None,
     ) -> CheckoutBeginPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> CheckoutBeginPayload:
             local = local_id(cart_id, "Cart", ["cartId"])
-            location = None
-            if pickup_location_id is not None:
-                location = local_id(pickup_location_id, "Location", ["pickupLocationId"])
-            async with UnitOfWork(info.context.pool) as uow:
-                started = await checkout.begin_checkout(
-                    uow,
-                    info.context.principal,
-                    local,
-                    datetime.now(UTC),
-                    location_id=location,
-                    address=_address(address, ["address"]),
-                    held_carts=info.context.held_carts,
-                )
-        except DomainError as error:
-            return CheckoutBeginPayload(
-                reserved_until=None,
-                subtotal_minor=None,
-                options=None,
-                user_errors=user_errors(error),
+            location = optional_local_id(pickup_location_id, "Location", ["pickupLocationId"])
+            started = await checkout.begin_checkout(
+                uow,
+                info.context.principal,
+                local,
+                datetime.now(UTC),
+                location_id=location,
+                address=_address(address, ["address"]),
+                held_carts=info.context.held_carts,
             )
-        return CheckoutBeginPayload(
-            reserved_until=started.expires_at,
-            subtotal_minor=started.total_minor,
-            options=[option_type(o, started.currency_code) for o in started.options],
-            user_errors=[],
-        )
+            return CheckoutBeginPayload(
+                reserved_until=started.expires_at,
+                subtotal_minor=started.total_minor,
+                options=[option_type(o, started.currency_code) for o in started.options],
+                user_errors=[],
+            )
+
+        return await run_mutation(info, CheckoutBeginPayload, use_case)
 
     @strawberry.mutation(
         description="Place the order: the payment is authorized first, outside any "
@@ -192,48 +187,45 @@ class Mutation:
         ],
     ) -> CheckoutCompletePayload:
         pool = info.context.pool
-        try:
+
+        async def place() -> checkout.PlacedOrder:
             local = local_id(cart_id, "Cart", ["cartId"])
-            location = None
-            if fulfillment.location_id is not None:
-                location = local_id(
-                    fulfillment.location_id, "Location", ["fulfillment", "locationId"]
-                )
+            location = optional_local_id(
+                fulfillment.location_id, "Location", ["fulfillment", "locationId"]
+            )
             choice = checkout.FulfillmentChoice(
                 Method(fulfillment.method.value), location, _address(fulfillment.address)
             )
             billing = _address(payment.billing_address, ["payment", "billingAddress"])
-        except DomainError as error:
-            return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
-        try:
-            placed = await checkout.complete_checkout(
-                lambda: UnitOfWork(pool),
-                info.context.principal,
-                info.context.payments,
-                cart_id=local,
-                choice=choice,
-                card_token=payment.token,
-                idempotency_key=idempotency_key,
-                now=datetime.now(UTC),
-                billing_address=billing,
-                held_carts=info.context.held_carts,
-            )
-        except DomainError as error:
-            if error.code in (ErrorCode.PAYMENT_DECLINED, ErrorCode.PAYMENT_FAILED):
-                # The order rolled back; give the checkout's held stock back too.
-                async with UnitOfWork(pool) as uow:
-                    await checkout.release_checkout(uow, local)
-            return CheckoutCompletePayload(order=None, user_errors=user_errors(error))
-        except Exception:
-            # Nothing of the order was written; do not keep the buyer's stock held either.
-            async with UnitOfWork(pool) as uow:
-                await checkout.release_checkout(uow, local)
-            raise
-        loader = info.context.loaders.OrderByIdLoader
-        if placed.record is not None:  # as inserted: no read after the commit
-            loader.prime(placed.id, placed.record)
-        order = await loader.load(placed.id)
-        return CheckoutCompletePayload(order=order, user_errors=[])
+            try:
+                return await checkout.complete_checkout(
+                    lambda: UnitOfWork(pool),
+                    info.context.principal,
+                    info.context.payments,
+                    cart_id=local,
+                    choice=choice,
+                    card_token=payment.token,
+                    idempotency_key=idempotency_key,
+                    now=datetime.now(UTC),
+                    billing_address=billing,
+                    held_carts=info.context.held_carts,
+                )
+            except Exception as error:
+                # Nothing of the order was written (a declined or failed payment rolled it
+                # back); do not keep the buyer's stock held either. Other refusals keep it.
+                if not isinstance(error, DomainError) or error.code in _PAYMENT_REFUSALS:
+                    async with UnitOfWork(pool) as uow:
+                        await checkout.release_checkout(uow, local)
+                raise
+
+        async def placed_order(placed: checkout.PlacedOrder) -> CheckoutCompletePayload:
+            loader = info.context.loaders.OrderByIdLoader
+            if placed.record is not None:  # as inserted (or replayed): no read after the commit
+                loader.prime(placed.id, placed.record)
+            order = await loader.load(placed.id)
+            return CheckoutCompletePayload(order=order, user_errors=[])
+
+        return await run_use_case(CheckoutCompletePayload, place, present=placed_order)
 
     @strawberry.mutation(
         description="Staff and store associates: move a fulfillment to its next working status "
@@ -259,25 +251,25 @@ class Mutation:
             strawberry.argument(description="Carrier tracking, typically with SHIPPED."),
         ] = None,
     ) -> FulfillmentUpdatePayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> FulfillmentRecord:
             local = local_id(id, "Fulfillment", ["id"])
             parsed = parse_tracking(
                 None if tracking is None else tracking.carrier,
                 None if tracking is None else tracking.number,
             )
-            async with UnitOfWork(info.context.pool) as uow:
-                record = await update_fulfillment(
-                    uow,
-                    info.context.principal,
-                    info.context.payments,
-                    local,
-                    lifecycle.FulfillmentStatus(status.value),
-                    parsed,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return FulfillmentUpdatePayload(
-                fulfillment=None, order=None, user_errors=user_errors(error)
+            return await update_fulfillment(
+                uow,
+                info.context.principal,
+                info.context.payments,
+                local,
+                lifecycle.FulfillmentStatus(status.value),
+                parsed,
+                datetime.now(UTC),
             )
-        order = await info.context.loaders.OrderByIdLoader.load(record.order_id)
-        return FulfillmentUpdatePayload(fulfillment=record, order=order, user_errors=[])
+
+        async def with_order(record: FulfillmentRecord) -> FulfillmentUpdatePayload:
+            order = await info.context.loaders.OrderByIdLoader.load(record.order_id)
+            return FulfillmentUpdatePayload(fulfillment=record, order=order, user_errors=[])  # type: ignore[arg-type]
+
+        return await run_mutation(info, FulfillmentUpdatePayload, use_case, present=with_order)

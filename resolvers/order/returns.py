@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 
 from datasources.postgres.uow import UnitOfWork
-from domain.errors import DomainError
 from domain.ids import local_id
 from domain.order import aftersale, returns
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.errors import UserError, user_errors_field
+from resolvers.mutation import run_mutation
 from resolvers.order.return_types import Return, ReturnReason
 from resolvers.order.types import Order
 
@@ -70,7 +70,8 @@ class Mutation:
             str | None, strawberry.argument(description="Free text, at most 1000 characters.")
         ] = None,
     ) -> OrderReturnPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> returns.ReturnRecord:
             local = local_id(order_id, "Order", ["orderId"])
             wanted = [
                 aftersale.LineQuantity(
@@ -78,20 +79,20 @@ class Mutation:
                 )
                 for i, line in enumerate(lines)
             ]
-            async with UnitOfWork(info.context.pool) as uow:
-                record = await returns.create_return(
-                    uow,
-                    info.context.principal,
-                    local,
-                    wanted,
-                    aftersale.ReturnReason(reason),
-                    note,
-                    idempotency_key,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))
-        return await _payload(info, record)
+            return await returns.create_return(
+                uow,
+                info.context.principal,
+                local,
+                wanted,
+                aftersale.ReturnReason(reason),
+                note,
+                idempotency_key,
+                datetime.now(UTC),
+            )
+
+        return await run_mutation(
+            info, OrderReturnPayload, use_case, present=lambda record: _payload(info, record)
+        )
 
     @strawberry.mutation(
         description="Staff and store associates: the returned goods arrived at a location. "
@@ -109,18 +110,19 @@ class Mutation:
             strawberry.argument(description="Global id of the Location receiving the goods."),
         ],
     ) -> OrderReturnPayload:
-        try:
+
+        async def use_case(uow: UnitOfWork) -> returns.ReturnRecord:
             local = local_id(return_id, "Return", ["returnId"])
             location = local_id(location_id, "Location", ["locationId"])
-            async with UnitOfWork(info.context.pool) as uow:
-                record = await returns.receive_return(
-                    uow,
-                    info.context.principal,
-                    info.context.payments,
-                    local,
-                    location,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))
-        return await _payload(info, record)
+            return await returns.receive_return(
+                uow,
+                info.context.principal,
+                info.context.payments,
+                local,
+                location,
+                datetime.now(UTC),
+            )
+
+        return await run_mutation(
+            info, OrderReturnPayload, use_case, present=lambda record: _payload(info, record)
+        )
