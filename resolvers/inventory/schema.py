@@ -11,7 +11,7 @@ import strawberry
 from datasources.postgres import inventory as inventory_db
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode
-from domain.ids import from_global_id
+from domain.ids import from_global_id, local_id
 from domain.inventory import rules, services
 from domain.models import StockLevel as StockLevelRecord
 from resolvers.common import MAX_PAGE
@@ -127,13 +127,10 @@ class Query:
             rules.validate_point(near.lat, near.lon, radius_km)
         wanted = None
         if location_ids is not None:
-            wanted = set()
-            for i, gid in enumerate(location_ids):
-                try:
-                    wanted.add(from_global_id(gid, "Location")[1])
-                except DomainError as error:
-                    error.field = ["locationIds", str(i)]
-                    raise
+            wanted = {
+                local_id(gid, "Location", ["locationIds", str(i)])
+                for i, gid in enumerate(location_ids)
+            }
         locations = {loc.id: loc for loc in await inventory_db.active_locations(info.context.pool)}
         for location in locations.values():
             info.context.loaders.LocationByIdLoader.prime(location.id, location)

@@ -9,7 +9,6 @@ from typing import Annotated
 import strawberry
 
 from datasources.postgres.store_uow import StoreUnitOfWork
-from domain.errors import DomainError
 from domain.ids import local_id, to_global_id
 from domain.inventory.rules import ReservationLine
 from domain.store.hold_service import cancel_hold, place_hold
@@ -17,7 +16,7 @@ from domain.store.holds import DEFAULT_TTL_MINUTES, HoldLine
 from domain.store.holds import StoreHold as StoreHoldRecord
 from resolvers.common import record_type_check
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.mutation import entity_payload, optional_local_id, run_mutation
 from resolvers.store.access import store_location
 
 
@@ -69,10 +68,9 @@ class StoreHoldLineInput:
     quantity: int = strawberry.field(description="Units, at least 1.")
 
 
-@strawberry.type(description="Result of storeHoldCreate and storeHoldCancel.")
+@entity_payload("Result of storeHoldCreate and storeHoldCancel.", hold="The hold; null on error.")
 class StoreHoldPayload:
-    hold: StoreHold | None = strawberry.field(description="The hold; null on error.")
-    user_errors: list[UserError] = user_errors_field()
+    hold: StoreHold | None
 
 
 @strawberry.type
@@ -104,25 +102,22 @@ class Mutation:
             int, strawberry.argument(description="How long to hold, in minutes.")
         ] = DEFAULT_TTL_MINUTES,
     ) -> StoreHoldPayload:
-        try:
+
+        async def use_case(uow: StoreUnitOfWork) -> StoreHoldRecord:
             store = store_location(info, location_id)
-            customer = (
-                None if customer_id is None else local_id(customer_id, "Customer", ["customerId"])
-            )
+            customer = optional_local_id(customer_id, "Customer", ["customerId"])
             wanted = [ReservationLine(line.sku, line.quantity) for line in lines]
-            async with StoreUnitOfWork(info.context.pool) as uow:
-                hold = await place_hold(
-                    uow,
-                    info.context.principal,
-                    store,
-                    customer,
-                    wanted,
-                    ttl_minutes,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return StoreHoldPayload(hold=None, user_errors=user_errors(error))
-        return StoreHoldPayload(hold=hold, user_errors=[])  # type: ignore[arg-type]
+            return await place_hold(
+                uow,
+                info.context.principal,
+                store,
+                customer,
+                wanted,
+                ttl_minutes,
+                datetime.now(UTC),
+            )
+
+        return await run_mutation(info, StoreHoldPayload, use_case, unit_of_work=StoreUnitOfWork)
 
     @strawberry.mutation(
         description="Cancel an ACTIVE hold (its customer, or store staff with the ORDERS "
@@ -136,10 +131,9 @@ class Mutation:
             strawberry.ID, strawberry.argument(description="Global id of the StoreHold.")
         ],
     ) -> StoreHoldPayload:
-        try:
+
+        async def use_case(uow: StoreUnitOfWork) -> StoreHoldRecord:
             local = local_id(hold_id, "StoreHold", ["holdId"])
-            async with StoreUnitOfWork(info.context.pool) as uow:
-                hold = await cancel_hold(uow, info.context.principal, local, datetime.now(UTC))
-        except DomainError as error:
-            return StoreHoldPayload(hold=None, user_errors=user_errors(error))
-        return StoreHoldPayload(hold=hold, user_errors=[])  # type: ignore[arg-type]
+            return await cancel_hold(uow, info.context.principal, local, datetime.now(UTC))
+
+        return await run_mutation(info, StoreHoldPayload, use_case, unit_of_work=StoreUnitOfWork)

@@ -17,6 +17,7 @@ from domain.geography import check_address_country
 from domain.ids import local_id, to_global_id
 from domain.order import aftersale
 from domain.order.payments import Captured
+from domain.order.returns import ReturnRecord
 from domain.order.routing import FulfillmentMethod
 from domain.store import pos as domain_pos
 from domain.store.boris import StoreReturnShare as StoreReturnShareRecord
@@ -27,7 +28,7 @@ from resolvers.cart.schema import _policy as cart_policy
 from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.customer.enums import IdentityKind
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.mutation import entity_payload, optional_local_id, run_mutation, run_use_case
 from resolvers.order.return_types import ReturnReason
 from resolvers.order.returns import OrderReturnPayload, ReturnLineInput
 from resolvers.order.returns import _payload as return_payload
@@ -121,10 +122,9 @@ class PosSale:
     tenders: list[PosTender] = strawberry.field(description="How it was paid.")
 
 
-@strawberry.type(description="Result of posSaleComplete.")
+@entity_payload("Result of posSaleComplete.", sale="The sale; null on error.")
 class PosSalePayload:
-    sale: PosSale | None = strawberry.field(description="The sale; null on error.")
-    user_errors: list[UserError] = user_errors_field()
+    sale: PosSale | None
 
 
 @strawberry.type
@@ -163,7 +163,8 @@ class Mutation:
         ] = None,
     ) -> PosSalePayload:
         captured: list[Captured] = []
-        try:
+
+        async def sell() -> domain_pos.PosSale:
             store = store_location(info, location_id)
             customer_id, lookup = _customer(customer)
             wanted = [domain_pos.PosLine(line.sku, line.quantity) for line in lines]
@@ -173,7 +174,7 @@ class Mutation:
             ]
             try:
                 async with PosUnitOfWork(info.context.pool) as uow:
-                    sale = await complete_sale(
+                    return await complete_sale(
                         uow,
                         info.context.payments,
                         info.context.principal,
@@ -190,9 +191,8 @@ class Mutation:
             except BaseException:
                 await refund_captured(info.context.payments, idempotency_key, captured)
                 raise
-        except DomainError as error:
-            return PosSalePayload(sale=None, user_errors=user_errors(error))
-        return PosSalePayload(sale=sale, user_errors=[])  # type: ignore[arg-type]
+
+        return await run_use_case(PosSalePayload, sell)
 
 
 @strawberry.enum(description="Where an endless-aisle order goes.")
@@ -226,10 +226,9 @@ class PosAisleOrder:
         return strawberry.ID(to_global_id("Location", self.sold_at))  # type: ignore[attr-defined]
 
 
-@strawberry.type(description="Result of posEndlessAisleOrder.")
+@entity_payload("Result of posEndlessAisleOrder.", order="The order; null on error.")
 class PosAisleOrderPayload:
-    order: PosAisleOrder | None = strawberry.field(description="The order; null on error.")
-    user_errors: list[UserError] = user_errors_field()
+    order: PosAisleOrder | None
 
 
 @strawberry.type
@@ -269,19 +268,16 @@ class AisleMutation:
         ] = None,
     ) -> PosAisleOrderPayload:
         pool = info.context.pool
-        try:
+
+        async def order() -> AisleOrder:
             store = store_location(info, location_id)
-            pickup = (
-                None
-                if pickup_location_id is None
-                else local_id(pickup_location_id, "Location", ["pickupLocationId"])
-            )
+            pickup = optional_local_id(pickup_location_id, "Location", ["pickupLocationId"])
             customer_id, lookup = _customer(customer)
             if address is not None and not isinstance(address, dict):
                 raise DomainError(ErrorCode.INVALID, "The address is an object.", ["address"])
             if address is not None:
                 check_address_country(address, ["address"])
-            order = await endless_aisle_order(
+            return await endless_aisle_order(
                 lambda: PosUnitOfWork(pool),  # type: ignore[arg-type,return-value]
                 info.context.principal,
                 info.context.payments,
@@ -297,9 +293,8 @@ class AisleMutation:
                 idempotency_key=idempotency_key,
                 now=datetime.now(UTC),
             )
-        except DomainError as error:
-            return PosAisleOrderPayload(order=None, user_errors=user_errors(error))
-        return PosAisleOrderPayload(order=order, user_errors=[])  # type: ignore[arg-type]
+
+        return await run_use_case(PosAisleOrderPayload, order)
 
 
 @strawberry.type(
@@ -351,7 +346,8 @@ class BorisMutation:
             str | None, strawberry.argument(description="Free text, at most 1000 characters.")
         ] = None,
     ) -> OrderReturnPayload:
-        try:
+
+        async def use_case(uow: PosUnitOfWork) -> ReturnRecord:
             store = store_location(info, location_id)
             order = local_id(order_id, "Order", ["orderId"])
             wanted = [
@@ -360,22 +356,26 @@ class BorisMutation:
                 )
                 for i, line in enumerate(lines)
             ]
-            async with PosUnitOfWork(info.context.pool) as uow:
-                record = await return_at_store(
-                    uow,  # type: ignore[arg-type]
-                    info.context.principal,
-                    info.context.payments,
-                    location_id=store,
-                    order_id=order,
-                    lines=wanted,
-                    reason=aftersale.ReturnReason(reason),
-                    note=note,
-                    idempotency_key=idempotency_key,
-                    now=datetime.now(UTC),
-                )
-        except DomainError as error:
-            return OrderReturnPayload(return_=None, order=None, user_errors=user_errors(error))
-        return await return_payload(info, record)
+            return await return_at_store(
+                uow,  # type: ignore[arg-type]
+                info.context.principal,
+                info.context.payments,
+                location_id=store,
+                order_id=order,
+                lines=wanted,
+                reason=aftersale.ReturnReason(reason),
+                note=note,
+                idempotency_key=idempotency_key,
+                now=datetime.now(UTC),
+            )
+
+        return await run_mutation(
+            info,
+            OrderReturnPayload,
+            use_case,
+            unit_of_work=PosUnitOfWork,
+            present=lambda record: return_payload(info, record),
+        )
 
 
 @strawberry.type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -35,7 +36,8 @@ from resolvers.common import (
 )
 from resolvers.context import Info
 from resolvers.customer.access import visible_owned
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.errors import UserError, user_errors_field
+from resolvers.mutation import entity_payload, run_mutation, success
 from resolvers.order.fulfillment_types import FulfillmentStatus
 from resolvers.order.types import Order
 from resolvers.store.access import store_location
@@ -49,20 +51,17 @@ _INFINITY = "infinity"
 _OrderId = Annotated[strawberry.ID, strawberry.argument(description="Global id of the Order.")]
 
 
-@strawberry.type(description="Result of pickupArrival.")
+@entity_payload("Result of pickupArrival.", arrival="The arrival as recorded; null on error.")
 class PickupArrivalPayload:
-    arrival: PickupArrival | None = strawberry.field(
-        description="The arrival as recorded; null on error."
-    )
-    user_errors: list[UserError] = user_errors_field()
+    arrival: PickupArrival | None
 
 
-@strawberry.type(description="Result of pickupHandover.")
+@entity_payload(
+    "Result of pickupHandover.",
+    order="The order after the handover (its pickup PICKED_UP); null on error.",
+)
 class PickupHandoverPayload:
-    order: Order | None = strawberry.field(
-        description="The order after the handover (its pickup PICKED_UP); null on error."
-    )
-    user_errors: list[UserError] = user_errors_field()
+    order: Order | None
 
 
 @strawberry.type(description="Result of storeWorkLinePick.")
@@ -151,19 +150,20 @@ class Mutation:
             ),
         ] = None,
     ) -> PickupArrivalPayload:
-        try:
+
+        async def use_case(uow: StoreUnitOfWork) -> Arrival:
             local = await _visible_order_id(info, order_id)
-            async with StoreUnitOfWork(info.context.pool) as uow:
-                arrival: Arrival = await record_arrival(
-                    uow,
-                    local,  # type: ignore[arg-type]
-                    bay,
-                    note,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return PickupArrivalPayload(arrival=None, user_errors=user_errors(error))
-        return PickupArrivalPayload(arrival=arrival, user_errors=[])  # type: ignore[arg-type]
+            return await record_arrival(
+                uow,
+                local,  # type: ignore[arg-type]
+                bay,
+                note,
+                datetime.now(UTC),
+            )
+
+        return await run_mutation(
+            info, PickupArrivalPayload, use_case, unit_of_work=StoreUnitOfWork
+        )
 
     @strawberry.mutation(
         description="Store staff (ORDERS scope and a fulfillment role: STORE_ASSOCIATE, "
@@ -180,22 +180,31 @@ class Mutation:
             str, strawberry.argument(description="The pickup code the buyer shows (6 digits).")
         ],
     ) -> PickupHandoverPayload:
-        try:
+
+        async def use_case(uow: StoreUnitOfWork) -> uuid.UUID:
             local = local_id(order_id, "Order", ["orderId"])
-            async with StoreUnitOfWork(info.context.pool) as uow:
-                await hand_over_pickup(
-                    uow,
-                    info.context.principal,
-                    info.context.payments,
-                    info.context.settings.jwt_secret,
-                    local,
-                    code,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return PickupHandoverPayload(order=None, user_errors=user_errors(error))
-        order = await info.context.loaders.OrderByIdLoader.load(local)
-        return PickupHandoverPayload(order=order, user_errors=[])
+            await hand_over_pickup(
+                uow,
+                info.context.principal,
+                info.context.payments,
+                info.context.settings.jwt_secret,
+                local,
+                code,
+                datetime.now(UTC),
+            )
+            return local
+
+        async def handed_over(local: uuid.UUID) -> PickupHandoverPayload:
+            order = await info.context.loaders.OrderByIdLoader.load(local)
+            return success(PickupHandoverPayload, order)
+
+        return await run_mutation(
+            info,
+            PickupHandoverPayload,
+            use_case,
+            unit_of_work=StoreUnitOfWork,
+            present=handed_over,
+        )
 
     @strawberry.mutation(
         description="Store staff (ORDERS scope and a fulfillment role) pick one line of a "
@@ -222,38 +231,39 @@ class Mutation:
             strawberry.argument(description="Units found, 0 to the line's units on the list."),
         ],
     ) -> StoreWorkLinePickPayload:
-        try:
+
+        async def use_case(uow: StoreUnitOfWork) -> PickResult:
             store = store_location(info, location_id)
             part = local_id(fulfillment_id, "Fulfillment", ["fulfillmentId"])
             line = local_id(line_id, "OrderLine", ["lineId"])
-            async with StoreUnitOfWork(info.context.pool) as uow:
-                result: PickResult = await pick_line(
-                    uow,
-                    info.context.principal,
-                    info.context.payments,
-                    store,
-                    part,
-                    line,
-                    picked_quantity,
-                    datetime.now(UTC),
-                )
-        except DomainError as error:
-            return StoreWorkLinePickPayload(
-                order=None,
-                fulfillment_status=None,
-                picked_quantity=None,
-                short_quantity=None,
-                refunded=None,
-                user_errors=user_errors(error),
+            return await pick_line(
+                uow,
+                info.context.principal,
+                info.context.payments,
+                store,
+                part,
+                line,
+                picked_quantity,
+                datetime.now(UTC),
             )
-        order = await info.context.loaders.OrderByIdLoader.load(result.order_id)
-        return StoreWorkLinePickPayload(
-            order=order,
-            fulfillment_status=FulfillmentStatus(result.status.value),
-            picked_quantity=result.pick.picked,
-            short_quantity=result.pick.short,
-            refunded=money(result.refunded_minor, order.currency_code),
-            user_errors=[],
+
+        async def picked(result: PickResult) -> StoreWorkLinePickPayload:
+            order = await info.context.loaders.OrderByIdLoader.load(result.order_id)
+            return StoreWorkLinePickPayload(
+                order=order,
+                fulfillment_status=FulfillmentStatus(result.status.value),
+                picked_quantity=result.pick.picked,
+                short_quantity=result.pick.short,
+                refunded=money(result.refunded_minor, order.currency_code),
+                user_errors=[],
+            )
+
+        return await run_mutation(
+            info,
+            StoreWorkLinePickPayload,
+            use_case,
+            unit_of_work=StoreUnitOfWork,
+            present=picked,
         )
 
 

@@ -8,15 +8,9 @@ import pytest
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
+from resolvers import mutation
 from resolvers.errors import UserError
-from resolvers.mutation import (
-    PROBLEMS,
-    entity_payload,
-    failure,
-    optional_local_id,
-    run_use_case,
-    success,
-)
+from resolvers.mutation import entity_payload, failure, optional_local_id, run_use_case, success
 
 
 @strawberry.type(description="A thing.")
@@ -24,9 +18,9 @@ class Thing:
     name: str = strawberry.field(description="Its name.")
 
 
-@entity_payload("Result of thingMake.", errors=PROBLEMS, thing="The thing; null on error.")
-class ThingPayload:
-    thing: Thing | None
+ThingPayload = entity_payload(
+    "Result of thingMake.", errors=mutation.PROBLEMS, thing="The thing; null on error."
+)(type("ThingPayload", (), {"__annotations__": {"thing": Thing | None}}))
 
 
 @strawberry.type(description="Two fields.")
