@@ -129,6 +129,6 @@ def described_enum(
     if missing:
         raise ValueError(f"{domain_enum.__name__}: no description for {sorted(missing)}")
     registered = strawberry.enum(domain_enum, name=name, description=description)
-    for value in registered.__strawberry_definition__.values:
+    for value in registered.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[value.name]
     return registered

@@ -70,7 +70,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return result
 
         async def store() -> Any:
-            done = await result
+            done = await result  # type: ignore[misc]
             results[key] = done
             return done
 

@@ -101,7 +101,7 @@ class CartInput:
     note: str | None = strawberry.field(
         default=None, description="A note, at most 5000 characters."
     )
-    fulfillment_method: FulfillmentMethod | None = strawberry.field(  # type: ignore[valid-type]
+    fulfillment_method: FulfillmentMethod | None = strawberry.field(
         default=None, description="Fulfillment method for the cost estimate; default SHIP."
     )
 
@@ -347,7 +347,7 @@ class Mutation(DiscountMutations):
         self,
         info: Info,
         cart_id: _CartId,
-        method: Annotated[FulfillmentMethod, strawberry.argument(description="The method.")],  # type: ignore[valid-type]
+        method: Annotated[FulfillmentMethod, strawberry.argument(description="The method.")],
     ) -> CartFulfillmentMethodUpdatePayload:  # type: ignore[valid-type]
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
             cart = local_id(cart_id, "Cart", ["cartId"])

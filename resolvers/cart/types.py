@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from domain import models
 from domain.auth import PrincipalKind, may_access_customer
@@ -80,18 +81,19 @@ DiscountCodeRejection = described_enum(
 
 
 @strawberry.federation.type(
-    keys=[Key(fields="id", resolvable=False)], description="A sales channel with its currency."
+    keys=[Key(fields=FieldSet("id"), resolvable=False)],
+    description="A sales channel with its currency.",
 )
 class Channel:
     is_type_of = record_type_check(models.Channel)
 
     @strawberry.field(description="Opaque global id of the channel.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Channel", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Channel", self.id))
 
 
 @strawberry.federation.type(
-    keys=[Key(fields="id", resolvable=False)],
+    keys=[Key(fields=FieldSet("id"), resolvable=False)],
     description="A sellable version of a product, identified by its SKU.",
 )
 class ProductVariant:
@@ -99,7 +101,7 @@ class ProductVariant:
 
     @strawberry.field(description="Opaque global id of the variant.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("ProductVariant", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("ProductVariant", self.id))
 
 
 @strawberry.type(description="A key/value pair attached to a cart line, e.g. a gift message.")
@@ -138,7 +140,7 @@ class CartWarning:
 
     @strawberry.field(description="Global id of the cart line concerned.")
     def line_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("CartLine", self.line_id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("CartLine", self.line_id))
 
 
 @strawberry.type(description="One variant in a cart, with its quantity and live price.")
@@ -256,11 +258,11 @@ class CartBuyerIdentity:
 class Cart(Node):
     is_type_of = record_type_check(models.Cart)
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[misc]  # self is a record
         description="Opaque global id of the cart. Not a credential: see accessToken."
     )
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Cart", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Cart", self.id))
 
     @strawberry.field(
         description="The cart's bearer secret: send it as the X-Cart-Token header (or give it "
@@ -272,7 +274,7 @@ class Cart(Node):
         owner = self.customer_id  # type: ignore[attr-defined]
         is_owner = principal is not None and principal.kind is PrincipalKind.CUSTOMER
         if self.id in info.context.held_carts or (is_owner and principal.id == owner):  # type: ignore[union-attr]
-            return cart_token(info.context.settings.jwt_secret, self.id)  # type: ignore[arg-type]
+            return cart_token(info.context.settings.jwt_secret, self.id)
         return None
 
     currency_code: str = strawberry.field(description="ISO 4217 currency of the cart.")
@@ -399,18 +401,18 @@ class Customer:
 
     @strawberry.field(description="Opaque global id of the customer.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Customer", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Customer", self.id))
 
     @strawberry.field(description="The customer's carts, newest first (merged ones included).")
     async def carts(self, info: Info) -> list[Cart]:
-        return await info.context.loaders.CartsByCustomerIdLoader.load(self.id)  # type: ignore[arg-type,no-any-return]
+        return await info.context.loaders.CartsByCustomerIdLoader.load(self.id)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The cart the customer shops with now: the most recently changed cart "
         "that is neither expired, merged nor checked out."
     )
     async def active_cart(self, info: Info) -> Cart | None:
-        carts = await info.context.loaders.CartsByCustomerIdLoader.load(self.id)  # type: ignore[arg-type]
+        carts = await info.context.loaders.CartsByCustomerIdLoader.load(self.id)
         now = datetime.now(UTC)
         active = [
             c

@@ -139,24 +139,24 @@ class Query:
         codes: dict[object, str] = {}
         for sku in dict.fromkeys(skus):
             for doc in snapshots.get(sku, []):
-                location = locations.get(uuid.UUID(doc["locationId"]))
-                if location is None or (wanted is not None and location.id not in wanted):
+                place = locations.get(uuid.UUID(doc["locationId"]))
+                if place is None or (wanted is not None and place.id not in wanted):
                     continue
                 distance = None
-                if near is not None and location.latitude is not None:
+                if near is not None and place.latitude is not None:
                     distance = rules.haversine_km(
-                        near.lat, near.lon, location.latitude, location.longitude or 0.0
+                        near.lat, near.lon, place.latitude, place.longitude or 0.0
                     )
                 if radius_km is not None and (distance is None or distance > radius_km):
                     continue
-                codes[location.id] = location.code
+                codes[place.id] = place.code
                 offers.append(
                     rules.offer(
                         sku,
-                        location.id,
+                        place.id,
                         rules.available(doc["onHand"], doc["reserved"], doc["safetyStock"]),
                         rules.Capabilities(
-                            location.can_ship, location.can_pickup, location.same_day_radius_km
+                            place.can_ship, place.can_pickup, place.same_day_radius_km
                         ),
                         distance,
                     )
@@ -192,7 +192,7 @@ class Mutation:
         reason: Annotated[
             StockMovementReason,
             strawberry.argument(description="Why the stock changed (ledger reason)."),
-        ],  # type: ignore[valid-type]
+        ],
         idempotency_key: Annotated[
             str, strawberry.argument(description="Unique per intended change, 1-200 chars.")
         ],
@@ -225,7 +225,7 @@ class Mutation:
         reason: Annotated[
             StockMovementReason,
             strawberry.argument(description="Why the stock changed (ledger reason)."),
-        ],  # type: ignore[valid-type]
+        ],
         idempotency_key: Annotated[
             str, strawberry.argument(description="Unique per intended change, 1-200 chars.")
         ],

@@ -31,7 +31,7 @@ class StockChange:
 
     @strawberry.field(description="Global id of the location.")
     def location_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Location", self.location_id))
 
     available: int = strawberry.field(description="Units sellable now at this location.")
 

@@ -30,9 +30,9 @@ LocationKind = described_enum(
 class Location(Node):
     is_type_of = record_type_check(models.Location)
 
-    @strawberry.field(description="Opaque global id of the location.")
+    @strawberry.field(description="Opaque global id of the location.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Location", self.id))
 
     code: str = strawberry.field(description="Short unique code, e.g. WH-NORTH.")
     name: str = strawberry.field(description="Display name.")
