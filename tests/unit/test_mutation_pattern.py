@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 import strawberry
@@ -121,3 +123,20 @@ def test_optional_local_id_decodes_or_names_the_field() -> None:
         optional_local_id(f"gid://ucg/Cart/{local}", "Order", ["input", "orderId"])
     assert raised.value.code is ErrorCode.INVALID_ID
     assert raised.value.field == ["input", "orderId"]
+
+
+def test_no_resolver_hand_rolls_the_mutation_skeleton() -> None:
+    """New mutations go through run_mutation: no `except DomainError` building a payload."""
+    skeleton = re.compile(r"except DomainError as (\w+):(?:\n[^\n]*){0,4}?\n\s*return \w*Payload\(")
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        str(path.relative_to(root))
+        for folder in ("resolvers", "api")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "mutation.py" and skeleton.search(path.read_text())
+    ]
+    assert found == []
+    # The pattern itself is what the check looks for.
+    assert skeleton.search(
+        "except DomainError as error:\n    return XPayload(x=None, user_errors=user_errors(error))"
+    )
