@@ -58,11 +58,10 @@ from domain.order.checkout_types import (
     CheckoutUnitOfWork,
     FulfillmentChoice,
     OrderLineDraft,
-    OrderLineRecord,
     OrderRepository,
-    PlacedOrder,
 )
 from domain.order.idempotency import check_key, fingerprint
+from domain.order.model import Order
 from domain.order.options import fulfillment_options
 from domain.order.order_pricing import (
     shipping_rates_for,
@@ -77,9 +76,7 @@ __all__ = [
     "CheckoutUnitOfWork",
     "FulfillmentChoice",
     "OrderLineDraft",
-    "OrderLineRecord",
     "OrderRepository",
-    "PlacedOrder",
     "begin_checkout",
     "complete_checkout",
     "release_checkout",
@@ -239,7 +236,7 @@ async def complete_checkout(
     provider: str = "test",
     billing_address: Mapping[str, Any] | None = None,
     held_carts: frozenset[uuid.UUID] = frozenset(),
-) -> PlacedOrder:
+) -> Order:
     """Place the order in three steps, with no network call inside a transaction:
     (a) price and validate, recording the authorization attempt; (b) authorize with
     the provider, keyed by the checkout's idempotency key; (c) one short transaction

@@ -26,10 +26,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+from domain import models
 from domain.errors import DomainError, ErrorCode
 from domain.models import OutboxEvent
 from domain.order import aftersale
-from domain.order.events import Tracking, fulfillment_status_changed, order_status_changed
+from domain.order.events import (
+    Tracking,
+    fulfillment_status_changed,
+    order_created,
+    order_status_changed,
+)
 from domain.order.fulfillment import (
     COMPLETED,
     HANDED_OVER,
@@ -42,6 +48,7 @@ from domain.order.fulfillment import (
     derive_order_status,
     transition,
 )
+from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentState
 
@@ -58,6 +65,14 @@ class OrderLine:
     tax_minor: int
     cancelled_quantity: int
     returned_quantity: int
+    requested_quantity: int = 0  # in returns asked for and not yet received
+    currency_code: str = ""  # the order's, for showing the line's money
+    variant_id: uuid.UUID | None = None
+
+    @property
+    def total_minor(self) -> int:
+        """What the line cost at checkout: price times quantity - discount + tax."""
+        return self.unit_price_minor * self.quantity - self.discount_minor + self.tax_minor
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,8 @@ class Fulfillment:
     lines: Mapping[uuid.UUID, int]  # order line id -> units
     pickup_deadline: datetime | None = None
     tracking: str | None = None
+    promised_at: datetime | None = None
+    updated_at: datetime | None = None  # of a DELIVERED / PICKED_UP one: when it was handed
 
 
 @dataclass(frozen=True)
@@ -100,10 +117,154 @@ class Order:
     payments: tuple[PaymentState, ...] = ()
     cancel_reason: str | None = None  # set when the whole order became CANCELLED
     cart_id: uuid.UUID | None = None  # the cart it was checked out from (a guest's bearer)
+    channel_id: uuid.UUID | None = None
+    # The amounts charged at checkout (total = subtotal - discount + tax + shipping).
+    subtotal_minor: int = 0
+    discount_minor: int = 0
+    tax_minor: int = 0
+    total_minor: int = 0
+    risk_score: int = 0
+    risk_reasons: tuple[Mapping[str, object], ...] = ()
+    request_hash: str | None = None  # of the request that placed it (idempotent replays)
+    created_at: datetime | None = None  # set by the database when the order is added
+    cancelled_at: datetime | None = None
+    # Only on an order just placed (`Order.place`): what its row records about the sale.
+    placement: Placement | None = field(default=None, compare=False, repr=False)
     # Events of the changes not saved yet (the repository's save writes them).
     events: list[OutboxEvent] = field(default_factory=list, compare=False, repr=False)
 
+    # Placing --------------------------------------------------------------
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        number: int,
+        customer_id: uuid.UUID | None,
+        channel_id: uuid.UUID,
+        currency_code: str,
+        lines: Sequence[NewLine],
+        fulfillments: Sequence[NewFulfillment],
+        payments: Sequence[NewPayment],
+        totals: aftersale.OrderTotals,
+        placement: Placement,
+        request_hash: str | None,
+        on_hold: bool = False,
+        cart_id: uuid.UUID | None = None,
+        risk_score: int = 0,
+        risk_reasons: Sequence[Mapping[str, object]] = (),
+    ) -> tuple[Order, list[OutboxEvent]]:
+        """A new order with its lines, fulfillments and payments (ids given here, the
+        number by the caller from the order number sequence), its status derived from
+        the fulfillments, and its `order_created` event (pending, as every change's)."""
+        if not lines:
+            raise DomainError(ErrorCode.INVALID, "An order has at least one line.", ["lines"])
+        made = [
+            OrderLine(
+                id=uuid.uuid4(),
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+                discount_minor=line.discount_minor,
+                tax_minor=line.tax_minor,
+                cancelled_quantity=0,
+                returned_quantity=0,
+                currency_code=currency_code,
+                variant_id=line.variant_id,
+            )
+            for line in lines
+        ]
+        placed: dict[int, int] = {}
+        parts = []
+        for new in fulfillments:
+            units: dict[uuid.UUID, int] = {}
+            for index, quantity in new.units:
+                placed[index] = placed.get(index, 0) + quantity
+                if placed[index] > made[index].quantity:
+                    raise DomainError(
+                        ErrorCode.INVALID,
+                        "A line's units in fulfillments exceed its quantity.",
+                        ["lines", str(index)],
+                    )
+                line_id = made[index].id
+                units[line_id] = units.get(line_id, 0) + quantity
+            parts.append(
+                Fulfillment(
+                    id=uuid.uuid4(),
+                    method=new.method,
+                    location_id=new.location_id,
+                    status=new.status,
+                    lines=units,
+                    promised_at=new.promised_at,
+                )
+            )
+        status = derive_order_status((p.status for p in parts), on_hold=on_hold)
+        order = cls(
+            id=uuid.uuid4(),
+            number=number,
+            customer_id=customer_id,
+            channel_code=None,
+            status=status,
+            on_hold=on_hold,
+            currency_code=currency_code,
+            shipping_minor=totals.shipping_minor,
+            lines=tuple(made),
+            fulfillments=tuple(parts),
+            payments=tuple(
+                PaymentState(
+                    id=uuid.uuid4(),
+                    authorization_id=p.authorization_id,
+                    status="CAPTURED" if p.captured else "AUTHORIZED",
+                    currency_code=currency_code,
+                    amount_minor=p.amount_minor,
+                    owed_minor=p.amount_minor,
+                    captured_minor=p.amount_minor if p.captured else 0,
+                    refunded_minor=0,
+                    provider=p.provider,
+                )
+                for p in payments
+            ),
+            cart_id=cart_id,
+            channel_id=channel_id,
+            subtotal_minor=totals.subtotal_minor,
+            discount_minor=totals.discount_minor,
+            tax_minor=totals.tax_minor,
+            total_minor=totals.total_minor,
+            risk_score=risk_score,
+            risk_reasons=tuple(risk_reasons),
+            request_hash=request_hash,
+            placement=placement,
+        )
+        event = order_created(
+            order.id, number, customer_id, channel_id, currency_code, totals.total_minor, status
+        )
+        return order, order._record([event])
+
     # Reading --------------------------------------------------------------
+
+    def record(self) -> models.Order:
+        """The order's row as the read side (GraphQL `Order`, listings) shows it."""
+        if self.created_at is None:
+            raise RuntimeError("record() of an order not added yet")
+        return models.Order(
+            id=self.id,
+            number=self.number,
+            customer_id=self.customer_id,
+            status=self.status.value,
+            currency_code=self.currency_code,
+            total_minor=self.total_minor,
+            created_at=self.created_at,
+            subtotal_minor=self.subtotal_minor,
+            discount_minor=self.discount_minor,
+            tax_minor=self.tax_minor,
+            shipping_minor=self.shipping_minor,
+            on_hold=self.on_hold,
+            risk_score=self.risk_score,
+            risk_reasons=[dict(reason) for reason in self.risk_reasons],
+            cancelled_at=self.cancelled_at,
+            cancel_reason=self.cancel_reason,
+            cart_id=self.cart_id,
+        )
 
     def fulfillment(self, fulfillment_id: uuid.UUID) -> Fulfillment | None:
         return next((f for f in self.fulfillments if f.id == fulfillment_id), None)
@@ -111,17 +272,25 @@ class Order:
     def derived_status(self) -> OrderStatus:
         return derive_order_status((f.status for f in self.fulfillments), on_hold=self.on_hold)
 
-    def order_lines(self) -> list[aftersale.OrderLine]:
+    def order_lines(self, *, requested: bool = False) -> list[aftersale.OrderLine]:
         """The lines as the after-sale rules see them: handed over = units of shipped or
-        picked-up fulfillments, delivered = of delivered or picked-up ones."""
+        picked-up fulfillments, delivered = of delivered or picked-up ones (delivered at:
+        the last of those). `requested`: units of returns asked for count as returned,
+        so the same units cannot be asked for twice."""
         handed: dict[uuid.UUID, int] = {}
         delivered: dict[uuid.UUID, int] = {}
+        delivered_at: dict[uuid.UUID, datetime] = {}
         for part in self.fulfillments:
             for line_id, units in part.lines.items():
                 if part.status in HANDED_OVER:
                     handed[line_id] = handed.get(line_id, 0) + units
                 if part.status in COMPLETED:
                     delivered[line_id] = delivered.get(line_id, 0) + units
+                    when = part.updated_at
+                    if when is not None and (
+                        line_id not in delivered_at or when > delivered_at[line_id]
+                    ):
+                        delivered_at[line_id] = when
         return [
             aftersale.OrderLine(
                 line_id=s.id,
@@ -133,7 +302,8 @@ class Order:
                 cancelled_quantity=s.cancelled_quantity,
                 handed_over_quantity=handed.get(s.id, 0),
                 delivered_quantity=delivered.get(s.id, 0),
-                returned_quantity=s.returned_quantity,
+                returned_quantity=s.returned_quantity + (s.requested_quantity if requested else 0),
+                delivered_at=delivered_at.get(s.id),
             )
             for s in self.lines
         ]
@@ -228,11 +398,36 @@ class Order:
             self._put(replace(part, status=status))
         return self._record(events + self._restatus(None))
 
+    def request_return(
+        self,
+        lines: Sequence[aftersale.LineQuantity],
+        reason: aftersale.ReturnReason,
+        now: datetime,
+    ) -> aftersale.ReturnPlan:
+        """What a return request may take back (delivered or picked up, not returned nor
+        asked for already, within the return window of the delivery) and the money per
+        line; the asked-for units count as requested from now on. The request's own
+        record (and event) is the return repository's."""
+        plan = aftersale.plan_return(self.order_lines(requested=True), lines, reason, now)
+        asked = {line.line_id: line.quantity for line in plan.lines}
+        self.lines = tuple(
+            replace(line, requested_quantity=line.requested_quantity + asked[line.id])
+            if line.id in asked
+            else line
+            for line in self.lines
+        )
+        return plan
+
     def receive_return(self, lines: Mapping[uuid.UUID, int]) -> list[OutboxEvent]:
         """Units of a return received back: the lines' returned quantities grow (the
-        return was planned against what was delivered). Its events are the return's."""
+        return was planned against what was delivered) and they are no longer only
+        requested. Its events are the return's."""
         self.lines = tuple(
-            replace(line, returned_quantity=line.returned_quantity + lines[line.id])
+            replace(
+                line,
+                returned_quantity=line.returned_quantity + lines[line.id],
+                requested_quantity=max(0, line.requested_quantity - lines[line.id]),
+            )
             if line.id in lines
             else line
             for line in self.lines
@@ -317,8 +512,12 @@ def _progress(part: Fulfillment) -> tuple[int, str]:
 
 
 class OrderRepository(Protocol):
-    """Loads an order for update (its row locked) and saves it with its events."""
+    """Loads an order for update (its row locked) and saves it with its events; adds a
+    new one (`Order.place`) with its lines, fulfillments and payments."""
 
     async def get_for_update(self, order_id: uuid.UUID) -> Order | None: ...
     async def get_for_update_by_fulfillment(self, fulfillment_id: uuid.UUID) -> Order | None: ...
+    async def get_by_idempotency_key(self, key: str) -> Order | None: ...
+    async def next_number(self) -> int: ...
+    async def add(self, order: Order) -> None: ...
     async def save(self, order: Order, now: datetime) -> None: ...

@@ -230,8 +230,7 @@ class Mutation:
                 await checkout.release_checkout(uow, local)
             raise
         loader = info.context.loaders.OrderByIdLoader
-        if placed.record is not None:  # as inserted: no read after the commit
-            loader.prime(placed.id, placed.record)
+        loader.prime(placed.id, placed.record())  # as placed: no read after the commit
         order = await loader.load(placed.id)
         return CheckoutCompletePayload(order=order, user_errors=[])
 
