@@ -102,7 +102,7 @@ p AS (
          t.amount
   FROM o, unnest($38::uuid[], $39::text[], $40::text[], $41::text[], $42::bigint[],
                  $43::bigint[]) AS t(id, provider, authorization_id, status, amount, captured))
-SELECT created_at FROM o
+SELECT o.created_at, (SELECT code FROM channels WHERE id = $5) AS channel_code FROM o
 """
 
 
@@ -200,7 +200,7 @@ class PostgresOrderAggregateRepository:
         lines = order.lines
         units = [(f.id, line_id, n) for f in order.fulfillments for line_id, n in f.lines.items()]
         address = placement.shipping_address
-        created_at = await self._conn.fetchval(
+        added = await self._conn.fetchrow(
             _ADD,
             order.id,
             order.number,
@@ -246,7 +246,11 @@ class PostgresOrderAggregateRepository:
             [p.amount_minor for p in order.payments],
             [p.captured_minor for p in order.payments],
         )
-        order.created_at = created_at
+        # What the database set, as a later load reads it (its now() is the transaction's).
+        order.created_at, order.channel_code = added["created_at"], added["channel_code"]
+        order.fulfillments = tuple(
+            replace(f, updated_at=order.created_at) for f in order.fulfillments
+        )
         self._loaded[order.id] = replace(order, events=[])
 
     def _keep(self, r: Any) -> Order | None:
