@@ -246,6 +246,7 @@ class PostgresOrderAggregateRepository:
             [p.amount_minor for p in order.payments],
             [p.captured_minor for p in order.payments],
         )
+        assert added is not None
         # What the database set, as a later load reads it (its now() is the transaction's).
         order.created_at, order.channel_code = added["created_at"], added["channel_code"]
         order.fulfillments = tuple(

@@ -39,67 +39,19 @@ from domain.order.events import (
 from domain.order.fulfillment import (
     COMPLETED,
     HANDED_OVER,
-    RELEASE_ON_CANCEL,
-    RESTOCK_ON_CANCEL,
     FulfillmentStatus,
     OrderStatus,
-    StockEffect,
-    cancellation_stock_effect,
     derive_order_status,
     transition,
 )
-from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement
+from domain.order.order_parts import Cut as Cut
+from domain.order.order_parts import Fulfillment as Fulfillment
+from domain.order.order_parts import OrderLine as OrderLine
+from domain.order.order_parts import plan_cuts as plan_cuts
+from domain.order.order_parts import remaining_units as remaining_units
+from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement, new_parts
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentState
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """An order line as stored: the price snapshot and what was given back."""
-
-    id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-    discount_minor: int
-    tax_minor: int
-    cancelled_quantity: int
-    returned_quantity: int
-    requested_quantity: int = 0  # in returns asked for and not yet received
-    currency_code: str = ""  # the order's, for showing the line's money
-    variant_id: uuid.UUID | None = None
-
-    @property
-    def total_minor(self) -> int:
-        """What the line cost at checkout: price times quantity - discount + tax."""
-        return self.unit_price_minor * self.quantity - self.discount_minor + self.tax_minor
-
-
-@dataclass(frozen=True)
-class Fulfillment:
-    """A fulfillment with its units per order line."""
-
-    id: uuid.UUID
-    method: str
-    location_id: uuid.UUID
-    status: FulfillmentStatus
-    lines: Mapping[uuid.UUID, int]  # order line id -> units
-    pickup_deadline: datetime | None = None
-    tracking: str | None = None
-    promised_at: datetime | None = None
-    updated_at: datetime | None = None  # of a DELIVERED / PICKED_UP one: when it was handed
-
-
-@dataclass(frozen=True)
-class Cut:
-    """Units of one line taken out of one fulfillment, and how the stock comes back."""
-
-    fulfillment_id: uuid.UUID
-    location_id: uuid.UUID
-    line_id: uuid.UUID
-    sku: str
-    quantity: int
-    effect: StockEffect
 
 
 @dataclass
@@ -157,47 +109,7 @@ class Order:
         """A new order with its lines, fulfillments and payments (ids given here, the
         number by the caller from the order number sequence), its status derived from
         the fulfillments, and its `order_created` event (pending, as every change's)."""
-        if not lines:
-            raise DomainError(ErrorCode.INVALID, "An order has at least one line.", ["lines"])
-        made = [
-            OrderLine(
-                id=uuid.uuid4(),
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price_minor=line.unit_price_minor,
-                discount_minor=line.discount_minor,
-                tax_minor=line.tax_minor,
-                cancelled_quantity=0,
-                returned_quantity=0,
-                currency_code=currency_code,
-                variant_id=line.variant_id,
-            )
-            for line in lines
-        ]
-        placed: dict[int, int] = {}
-        parts = []
-        for new in fulfillments:
-            units: dict[uuid.UUID, int] = {}
-            for index, quantity in new.units:
-                placed[index] = placed.get(index, 0) + quantity
-                if placed[index] > made[index].quantity:
-                    raise DomainError(
-                        ErrorCode.INVALID,
-                        "A line's units in fulfillments exceed its quantity.",
-                        ["lines", str(index)],
-                    )
-                line_id = made[index].id
-                units[line_id] = units.get(line_id, 0) + quantity
-            parts.append(
-                Fulfillment(
-                    id=uuid.uuid4(),
-                    method=new.method,
-                    location_id=new.location_id,
-                    status=new.status,
-                    lines=units,
-                    promised_at=new.promised_at,
-                )
-            )
+        made, parts, paid = new_parts(lines, fulfillments, payments, currency_code)
         status = derive_order_status((p.status for p in parts), on_hold=on_hold)
         order = cls(
             id=uuid.uuid4(),
@@ -208,22 +120,9 @@ class Order:
             on_hold=on_hold,
             currency_code=currency_code,
             shipping_minor=totals.shipping_minor,
-            lines=tuple(made),
-            fulfillments=tuple(parts),
-            payments=tuple(
-                PaymentState(
-                    id=uuid.uuid4(),
-                    authorization_id=p.authorization_id,
-                    status="CAPTURED" if p.captured else "AUTHORIZED",
-                    currency_code=currency_code,
-                    amount_minor=p.amount_minor,
-                    owed_minor=p.amount_minor,
-                    captured_minor=p.amount_minor if p.captured else 0,
-                    refunded_minor=0,
-                    provider=p.provider,
-                )
-                for p in payments
-            ),
+            lines=made,
+            fulfillments=parts,
+            payments=paid,
             cart_id=cart_id,
             channel_id=channel_id,
             subtotal_minor=totals.subtotal_minor,
@@ -468,47 +367,6 @@ class Order:
         if status is OrderStatus.CANCELLED and reason is not None:
             self.cancel_reason = reason
         return [order_status_changed(self.id, self.customer_id, previous, status, self.number)]
-
-
-def plan_cuts(
-    plan: aftersale.CancellationPlan,
-    fulfillments: Sequence[Fulfillment],
-    only: uuid.UUID | None = None,
-) -> list[Cut]:
-    """Which fulfillments give back the plan's units (least advanced first: releasing
-    an allocation costs nothing, a restock a walk), or only `only`.
-
-    Units in no cancellable fulfillment (never allocated to a location) are
-    cancelled without a stock movement: no location holds them for this order."""
-    live = [
-        part
-        for part in sorted(fulfillments, key=_progress)
-        if (part.status in RELEASE_ON_CANCEL or part.status in RESTOCK_ON_CANCEL)
-        and (only is None or part.id == only)
-    ]
-    cuts: list[Cut] = []
-    for line in plan.lines:
-        left = line.quantity
-        for part in live:
-            take = min(left, part.lines.get(line.line_id, 0))
-            if take > 0:
-                effect = cancellation_stock_effect(part.status)
-                cuts.append(Cut(part.id, part.location_id, line.line_id, line.sku, take, effect))
-                left -= take
-    return cuts
-
-
-def remaining_units(part: Fulfillment, cuts: Sequence[Cut]) -> dict[uuid.UUID, int]:
-    """A fulfillment's units per line after the cuts (lines cut to zero are left out)."""
-    left = dict(part.lines)
-    for cut in cuts:
-        if cut.fulfillment_id == part.id:
-            left[cut.line_id] -= cut.quantity
-    return {line_id: units for line_id, units in left.items() if units > 0}
-
-
-def _progress(part: Fulfillment) -> tuple[int, str]:
-    return (0 if part.status in RELEASE_ON_CANCEL else 1, str(part.id))
 
 
 class OrderRepository(Protocol):
