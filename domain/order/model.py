@@ -5,12 +5,16 @@ repository (`ports.OrderRepository`) and saved by it. Its behaviour changes it
 in memory and returns the domain events of the change; the repository's save
 writes the change and those events to the outbox in the same transaction.
 
+- `Order.place(...)`: the one factory of a new order (checkout, the endless aisle,
+  the till), with its `order_created` event; the repository's `add` writes it;
 - `move(fulfillment, status)`: one fulfillment through its lifecycle (the table
   of `fulfillment.TRANSITIONS`), the order status re-derived;
 - `cancel(lines)`: units taken out of the least advanced fulfillments
   (`Cut`s: which location gets which units back), emptied fulfillments
   CANCELLED, the lines' cancelled quantities up;
 - `release_hold()`: the review's APPROVE, held fulfillments released;
+- `request_return(lines, reason, now)`: what a return request may take back (the
+  after-sale rules over the lines), those units requested from then on;
 - `receive_return(lines)`: the lines' returned quantities up;
 - `capture_owed()`: the payments whose owed amount is still to be captured.
 
