@@ -57,7 +57,6 @@ from domain.order.checkout_types import (
     CheckoutStarted,
     CheckoutUnitOfWork,
     FulfillmentChoice,
-    OrderLineDraft,
     OrderRepository,
 )
 from domain.order.idempotency import check_key, fingerprint
@@ -69,13 +68,13 @@ from domain.order.order_pricing import (
 from domain.order.payment_records import AttemptState, void_unplaced
 from domain.order.payments import Authorized, PaymentGateway
 from domain.order.payments import PaymentFailureCode as F
+from domain.order.placement import NewLine
 from domain.order.routing import FulfillmentMethod as Method
 
 __all__ = [
     "CheckoutStarted",
     "CheckoutUnitOfWork",
     "FulfillmentChoice",
-    "OrderLineDraft",
     "OrderRepository",
     "begin_checkout",
     "complete_checkout",
@@ -105,14 +104,14 @@ def request_hash(
     return fingerprint(body)
 
 
-def _reservation_lines(drafts: list[OrderLineDraft]) -> list[ReservationLine]:
+def _reservation_lines(drafts: list[NewLine]) -> list[ReservationLine]:
     return [ReservationLine(d.sku, d.quantity) for d in drafts]
 
 
 async def _hold(
     uow: CheckoutUnitOfWork,
     cart: Cart,
-    drafts: list[OrderLineDraft],
+    drafts: list[NewLine],
     location_id: uuid.UUID | None,
     now: datetime,
 ) -> Reservation:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,6 @@ from domain.order.checkout_types import (
     CheckoutQuote,
     CheckoutUnitOfWork,
     FulfillmentChoice,
-    OrderLineDraft,
 )
 from domain.order.fraud import assess_risk
 from domain.order.fulfillment import FulfillmentStatus
@@ -52,7 +52,7 @@ async def open_cart(
     return cart
 
 
-async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[OrderLineDraft]:
+async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[NewLine]:
     lines = await uow.carts.lines(cart.id)
     if not lines:
         raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cartId"])
@@ -68,7 +68,7 @@ async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[OrderLineDra
                 "This line is not for sale on the cart's channel and currency.",
                 ["cart", "lines", str(index)],
             )
-        drafts.append(OrderLineDraft(line.variant_id, offer.sku, line.quantity, offer.price_minor))
+        drafts.append(NewLine(line.variant_id, offer.sku, line.quantity, offer.price_minor))
     return drafts
 
 
@@ -172,9 +172,7 @@ async def place_order(
         currency_code=cart.currency_code,
         cart_id=cart.id,
         lines=[
-            NewLine(
-                d.variant_id, d.sku, d.quantity, d.unit_price_minor, p.discount_minor, p.tax_minor
-            )
+            replace(d, discount_minor=p.discount_minor, tax_minor=p.tax_minor)
             for d, p in zip(drafts, pricing.lines, strict=True)
         ],
         fulfillments=[

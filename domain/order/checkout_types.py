@@ -15,17 +15,10 @@ from domain.order.model import OrderRepository as AggregateRepository
 from domain.order.options import FulfillmentOption
 from domain.order.payment_records import PaymentRecords
 from domain.order.payments import PaymentAmount
+from domain.order.placement import NewLine
 from domain.order.routing import FulfillmentMethod as Method
 from domain.order.routing import RoutingPlan
 from domain.ports import CatalogRepository, InventoryRepository
-
-
-@dataclass(frozen=True)
-class OrderLineDraft:
-    variant_id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
 
 
 @dataclass(frozen=True)
@@ -42,7 +35,7 @@ class CheckoutQuote:
     again when the cart and the hold are still what they were."""
 
     amount: PaymentAmount
-    drafts: tuple[OrderLineDraft, ...]
+    drafts: tuple[NewLine, ...]  # the cart lines at their prices, before discounts
     plan: RoutingPlan
     reservation_id: uuid.UUID
 

@@ -130,4 +130,9 @@ def new_parts(
         )
         for p in payments
     )
-    return tuple(made), tuple(parts), paid
+    # In the order a load reads them back: created in one transaction, so by id.
+    return (
+        tuple(made),
+        tuple(sorted(parts, key=lambda part: part.id)),
+        tuple(sorted(paid, key=lambda payment: payment.id)),
+    )

@@ -62,7 +62,12 @@ def test_place_gives_ids_links_units_to_lines_derives_the_status_and_one_event()
     order, events = place(split())
     first, second = order.lines
     assert len({order.id, first.id, second.id, *(f.id for f in order.fulfillments)}) == 5
-    assert [f.lines for f in order.fulfillments] == [{first.id: 2}, {first.id: 1, second.id: 1}]
+    assert {f.location_id: f.lines for f in order.fulfillments} == {
+        STORE: {first.id: 2},
+        DEPOT: {first.id: 1, second.id: 1},
+    }
+    # In the order a load reads them back (one transaction's rows: by id).
+    assert [f.id for f in order.fulfillments] == sorted(f.id for f in order.fulfillments)
     assert (first.variant_id, first.currency_code, first.total_minor) == (V1, "EUR", 2700)
     assert second.total_minor == 595  # price - discount + tax
     assert order.status is OrderStatus.UNFULFILLED
@@ -99,10 +104,11 @@ def test_a_till_sale_is_handed_over_and_paid_already() -> None:
     )
     order, _ = place(carried, payments=tenders)
     assert order.status is OrderStatus.COMPLETED
-    assert [(p.provider, p.status, p.captured_minor) for p in order.payments] == [
+    assert sorted((p.provider, p.status, p.captured_minor) for p in order.payments) == [
         ("card", "CAPTURED", 3000),
         ("cash", "CAPTURED", 785),
     ]
+    assert [p.id for p in order.payments] == sorted(p.id for p in order.payments)
     assert order.capture_owed() == []  # nothing left to capture at a handover
 
 
@@ -149,10 +155,9 @@ def delivered(days_ago: int, *, later_days_ago: int | None = None) -> Order:
     order, _ = place(split())
     at = NOW - timedelta(days=days_ago)
     later = at if later_days_ago is None else NOW - timedelta(days=later_days_ago)
-    store, depot = order.fulfillments
-    order.fulfillments = (
-        replace(store, status=S.DELIVERED, updated_at=at),
-        replace(depot, status=S.DELIVERED, updated_at=later),
+    order.fulfillments = tuple(
+        replace(f, status=S.DELIVERED, updated_at=at if f.location_id == STORE else later)
+        for f in order.fulfillments
     )
     return order
 
