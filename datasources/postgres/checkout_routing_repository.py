@@ -19,7 +19,6 @@ from domain.models import LocationKind
 from domain.order.checkout_risk import RiskHistory
 from domain.order.hours import OpeningHours
 from domain.order.hours_text import parse_opening_hours
-from domain.order.order_pricing import OrderPricing
 from domain.order.routing import GeoPoint, RoutingLocation
 
 
@@ -148,61 +147,3 @@ class PostgresCheckoutRoutingRepository(DiscountRows):
             customer_average_order_minor=r["customer_average"],
             account_created_at=r["account_created_at"],
         )
-
-    async def insert_lines(
-        self,
-        order_id: uuid.UUID,
-        lines: Sequence[tuple[uuid.UUID, str, int, int]],
-        pricing: OrderPricing,
-    ) -> list[uuid.UUID]:
-        """Every line in one statement, ids in cart order."""
-        rows = await self._conn.fetch(
-            """INSERT INTO order_lines (order_id, position, variant_id, sku, quantity,
-                                        unit_price_minor, discount_minor, tax_minor, total_minor)
-               SELECT $1, t.position - 1, t.variant_id, t.sku, t.quantity, t.unit_price,
-                      t.discount, t.tax, t.total
-               FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[], $6::bigint[],
-                           $7::bigint[], $8::bigint[])
-                    WITH ORDINALITY
-                    AS t(variant_id, sku, quantity, unit_price, discount, tax, total, position)
-               RETURNING id, position""",
-            order_id,
-            [line[0] for line in lines],
-            [line[1] for line in lines],
-            [line[2] for line in lines],
-            [line[3] for line in lines],
-            [p.discount_minor for p in pricing.lines],
-            [p.tax_minor for p in pricing.lines],
-            [p.total_minor for p in pricing.lines],
-        )
-        by_position = {r["position"]: r["id"] for r in rows}
-        return [by_position[i] for i in range(len(lines))]
-
-    async def insert_fulfillment(
-        self,
-        order_id: uuid.UUID,
-        method: str,
-        location_id: uuid.UUID,
-        status: str,
-        promised_at: datetime,
-        lines: Sequence[tuple[uuid.UUID, int]],
-    ) -> uuid.UUID:
-        """The fulfillment and its lines in one statement."""
-        fulfillment_id: uuid.UUID = await self._conn.fetchval(
-            """WITH f AS (
-                 INSERT INTO fulfillments (order_id, method, location_id, status, promised_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id),
-               l AS (
-                 INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity)
-                 SELECT f.id, t.line_id, t.quantity
-                 FROM f, unnest($6::uuid[], $7::int[]) AS t(line_id, quantity))
-               SELECT id FROM f""",
-            order_id,
-            method,
-            location_id,
-            status,
-            promised_at,
-            [line_id for line_id, _ in lines],
-            [quantity for _, quantity in lines],
-        )
-        return fulfillment_id

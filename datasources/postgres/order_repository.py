@@ -1,21 +1,18 @@
-"""SQL of checkout and orders (migration 0006). Use-cases: `domain/order/checkout.py`."""
+"""SQL of checkout's own rows (the idempotency lock, the checkout's reservation) and
+order reads by key. New orders are written by the Order aggregate's repository
+(order_aggregate_repository.py). Use-cases: `domain/order/checkout.py`."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from datasources.postgres.order import ORDER_COLUMNS, order_of
-from domain.order.checkout import OrderLineRecord, PlacedOrder
-from domain.order.fraud import RiskAssessment
 from domain.order.fulfillment_service import FulfillmentRecord
-from domain.order.order_pricing import OrderPricing
+from domain.order.model import OrderLine
 
 
 class PostgresOrderRepository:
@@ -26,13 +23,12 @@ class PostgresOrderRepository:
         """Serialize every checkout with this key until the transaction ends."""
         await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
 
-    async def order_by_idempotency_key(self, key: str) -> PlacedOrder | None:
-        r = await self._conn.fetchrow(
-            "SELECT id, number, request_hash, status, total_minor, currency_code "
-            "FROM orders WHERE idempotency_key = $1",
-            key,
+    async def order_id_by_idempotency_key(self, key: str) -> uuid.UUID | None:
+        """The order a checkout with this key placed (the sweeper's "did it commit?")."""
+        value: uuid.UUID | None = await self._conn.fetchval(
+            "SELECT id FROM orders WHERE idempotency_key = $1", key
         )
-        return _placed(r) if r else None
+        return value
 
     async def checkout_reservation(self, cart_id: uuid.UUID) -> uuid.UUID | None:
         value: uuid.UUID | None = await self._conn.fetchval(
@@ -56,96 +52,11 @@ class PostgresOrderRepository:
     async def delete_checkout(self, cart_id: uuid.UUID) -> None:
         await self._conn.execute("DELETE FROM checkouts WHERE cart_id = $1", cart_id)
 
-    async def insert_order(
-        self,
-        *,
-        cart_id: uuid.UUID,
-        customer_id: uuid.UUID | None,
-        channel_id: uuid.UUID,
-        currency_code: str,
-        total_minor: int,
-        status: str,
-        method: str,
-        address: dict[str, Any] | None,
-        idempotency_key: str,
-        request_hash: str,
-        pricing: OrderPricing,
-        risk: RiskAssessment,
-        card_fingerprint: str,
-        address_key: str | None,
-    ) -> PlacedOrder:
-        """The order with its amounts and risk assessment, in one statement."""
-        reasons = [
-            {"code": r.code.value, "points": r.points, "detail": r.detail} for r in risk.reasons
-        ]
-        r = await self._conn.fetchrow(
-            """INSERT INTO orders (cart_id, customer_id, channel_id, currency_code, total_minor,
-                                   status, fulfillment_method, shipping_address,
-                                   idempotency_key, request_hash, subtotal_minor,
-                                   discount_minor, tax_minor, shipping_minor, on_hold,
-                                   risk_score, risk_reasons, card_fingerprint, address_key)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14,
-                       $15, $16, $17::jsonb, $18, $19)
-               RETURNING request_hash, """
-            + ORDER_COLUMNS,
-            cart_id,
-            customer_id,
-            channel_id,
-            currency_code,
-            total_minor,
-            status,
-            method,
-            None if address is None else json.dumps(address),
-            idempotency_key,
-            request_hash,
-            pricing.subtotal_minor,
-            pricing.discount_minor,
-            pricing.tax_minor,
-            pricing.shipping_minor,
-            risk.on_hold,
-            risk.score,
-            reasons,  # the pool's jsonb codec encodes it
-            card_fingerprint,
-            address_key,
-        )
-        assert r is not None
-        return replace(_placed(r), record=order_of(r))
-
-    async def insert_payment(
-        self,
-        order_id: uuid.UUID,
-        provider: str,
-        authorization_id: str,
-        amount_minor: int,
-        currency_code: str,
-    ) -> None:
-        await self._conn.execute(
-            """INSERT INTO payments (order_id, provider, authorization_id, status,
-                                     currency_code, amount_minor, owed_minor)
-               VALUES ($1, $2, $3, 'AUTHORIZED', $4, $5, $5)""",
-            order_id,
-            provider,
-            authorization_id,
-            currency_code,
-            amount_minor,
-        )
-
     async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
         return await _fulfillment_row(self._conn, fulfillment_id)
 
     async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
         return (await fulfillments_by_order_ids(self._conn, [order_id]))[0]
-
-
-def _placed(r: Any) -> PlacedOrder:
-    return PlacedOrder(
-        id=r["id"],
-        number=r["number"],
-        request_hash=r["request_hash"],
-        status=r["status"],
-        total_minor=r["total_minor"],
-        currency_code=r["currency_code"],
-    )
 
 
 # fulfillmentUpdate (domain/order/fulfillment_service.py) --------------------
@@ -187,32 +98,30 @@ async def _fulfillment_row(conn: Any, fulfillment_id: uuid.UUID) -> FulfillmentR
     return _fulfillment(r) if r else None
 
 
-async def lines_by_order_ids(
-    db: Any, order_ids: Sequence[uuid.UUID]
-) -> list[list[OrderLineRecord]]:
+async def lines_by_order_ids(db: Any, order_ids: Sequence[uuid.UUID]) -> list[list[OrderLine]]:
+    """The lines of each order as the Order aggregate holds them, in cart order."""
     rows = await db.fetch(
-        """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.total_minor,
-                  o.currency_code, l.cancelled_quantity, l.discount_minor, l.tax_minor,
-                  l.returned_quantity
+        """SELECT l.id, l.order_id, l.sku, l.quantity, l.unit_price_minor, l.discount_minor,
+                  l.tax_minor, l.cancelled_quantity, l.returned_quantity, l.variant_id,
+                  o.currency_code
            FROM order_lines l JOIN orders o ON o.id = l.order_id
            WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.position""",
         list(order_ids),
     )
-    grouped: dict[uuid.UUID, list[OrderLineRecord]] = {i: [] for i in order_ids}
+    grouped: dict[uuid.UUID, list[OrderLine]] = {i: [] for i in order_ids}
     for r in rows:
         grouped[r["order_id"]].append(
-            OrderLineRecord(
-                r["id"],
-                r["order_id"],
-                r["sku"],
-                r["quantity"],
-                r["unit_price_minor"],
-                r["total_minor"],
-                r["currency_code"],
-                r["cancelled_quantity"],
-                r["discount_minor"],
-                r["tax_minor"],
-                r["returned_quantity"],
+            OrderLine(
+                id=r["id"],
+                sku=r["sku"],
+                quantity=r["quantity"],
+                unit_price_minor=r["unit_price_minor"],
+                discount_minor=r["discount_minor"],
+                tax_minor=r["tax_minor"],
+                cancelled_quantity=r["cancelled_quantity"],
+                returned_quantity=r["returned_quantity"],
+                currency_code=r["currency_code"],
+                variant_id=r["variant_id"],
             )
         )
     return [grouped[i] for i in order_ids]

@@ -10,13 +10,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.order.aftersale import OrderLine
-from domain.order.fulfillment import HANDED_OVER, FulfillmentStatus
 from domain.order.model import Order
 from domain.order.returns import ReturnLineRecord, ReturnRecord
 
-_DELIVERED = [FulfillmentStatus.DELIVERED.value, FulfillmentStatus.PICKED_UP.value]
-_HANDED_OVER = sorted(status.value for status in HANDED_OVER)
 _R_COLUMNS = """r.id, r.order_id, o.customer_id, r.status, r.reason, r.note, r.currency_code,
                 r.refund_minor, r.refunded_minor, r.location_id, r.request_hash, r.created_at,
                 r.received_at, o.cart_id"""
@@ -33,51 +29,6 @@ class PostgresReturnRepository:
     async def return_by_idempotency_key(self, key: str) -> ReturnRecord | None:
         found = await _returns(self._conn, "r.idempotency_key = $1", key)
         return found[0] if found else None
-
-    async def returnable_lines(self, order_id: uuid.UUID) -> list[OrderLine]:
-        """The order's lines with what was handed over, delivered and returned.
-
-        Units of returns still REQUESTED count as returned, so the same units
-        cannot be asked for twice. The delivery time of a line is when its last
-        fulfillment reached DELIVERED / PICKED_UP (final statuses, so their
-        `updated_at` stays put except for a late tracking correction)."""
-        rows = await self._conn.fetch(
-            """SELECT l.id, l.sku, l.quantity, l.unit_price_minor, l.discount_minor, l.tax_minor,
-                      l.cancelled_quantity, l.returned_quantity,
-                      coalesce(h.handed, 0) AS handed, coalesce(h.delivered, 0) AS delivered,
-                      h.delivered_at, coalesce(p.pending, 0) AS pending
-               FROM order_lines l
-               LEFT JOIN LATERAL (
-                   SELECT sum(fl.quantity) FILTER (WHERE f.status = ANY($2)) AS handed,
-                          sum(fl.quantity) FILTER (WHERE f.status = ANY($3)) AS delivered,
-                          max(f.updated_at) FILTER (WHERE f.status = ANY($3)) AS delivered_at
-                   FROM fulfillment_lines fl JOIN fulfillments f ON f.id = fl.fulfillment_id
-                   WHERE fl.order_line_id = l.id) h ON true
-               LEFT JOIN LATERAL (
-                   SELECT sum(rl.quantity) AS pending
-                   FROM return_lines rl JOIN returns r ON r.id = rl.return_id
-                   WHERE rl.order_line_id = l.id AND r.status = 'REQUESTED') p ON true
-               WHERE l.order_id = $1 ORDER BY l.position""",
-            order_id,
-            _HANDED_OVER,
-            _DELIVERED,
-        )
-        return [
-            OrderLine(
-                line_id=r["id"],
-                sku=r["sku"],
-                quantity=r["quantity"],
-                unit_price_minor=r["unit_price_minor"],
-                discount_minor=r["discount_minor"],
-                tax_minor=r["tax_minor"],
-                cancelled_quantity=r["cancelled_quantity"],
-                handed_over_quantity=int(r["handed"]),
-                delivered_quantity=int(r["delivered"]),
-                returned_quantity=r["returned_quantity"] + int(r["pending"]),
-                delivered_at=r["delivered_at"],
-            )
-            for r in rows
-        ]
 
     async def insert_return(
         self,

@@ -1,6 +1,6 @@
 """The POS sale's statements (domain/store/pos_service.py): prices on the POS channel,
-the store's on-hand taken with one conditional UPDATE per line (no oversell), and the
-order written as an ordinary order (lines, one PICKED_UP fulfillment, payments)."""
+the store's on-hand taken with one conditional UPDATE per line (no oversell). The order
+itself is an ordinary order, written by the Order aggregate's repository."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from datasources.postgres.checkout_routing_repository import DiscountRows
 from datasources.postgres.uow import UnitOfWork
-from domain.store.pos import AppliedTender, PricedPosLine
 
 
 class PostgresPosRepository(DiscountRows):
@@ -77,86 +76,6 @@ class PostgresPosRepository(DiscountRows):
             quantity,
         )
         return taken is not None
-
-    async def insert_order(
-        self,
-        *,
-        customer_id: uuid.UUID | None,
-        channel_id: uuid.UUID,
-        currency: str,
-        total_minor: int,
-        discount_minor: int,
-        status: str,
-        idempotency_key: str,
-        request_hash: str,
-    ) -> tuple[uuid.UUID, int]:
-        r = await self._conn.fetchrow(
-            """INSERT INTO orders (customer_id, channel_id, currency_code, total_minor,
-                                   subtotal_minor, discount_minor, status, fulfillment_method,
-                                   idempotency_key, request_hash)
-               VALUES ($1, $2, $3, $4, $4::bigint + $8::bigint, $8, $5, 'PICKUP', $6, $7)
-               RETURNING id, number""",
-            customer_id,
-            channel_id,
-            currency,
-            total_minor,
-            status,
-            idempotency_key,
-            request_hash,
-            discount_minor,
-        )
-        assert r is not None
-        return r["id"], r["number"]
-
-    async def insert_lines_and_handover(
-        self, order_id: uuid.UUID, location_id: uuid.UUID, lines: Sequence[PricedPosLine]
-    ) -> None:
-        """The lines, and one fulfillment at the store already PICKED_UP (carried out)."""
-        await self._conn.execute(
-            """WITH l AS (
-                   INSERT INTO order_lines (order_id, position, variant_id, sku, quantity,
-                                            unit_price_minor, discount_minor, total_minor)
-                   SELECT $1, t.position - 1, t.variant_id, t.sku, t.quantity, t.unit_price,
-                          t.discount, t.unit_price * t.quantity - t.discount
-                   FROM unnest($3::uuid[], $4::text[], $5::int[], $6::bigint[], $7::bigint[])
-                        WITH ORDINALITY
-                        AS t(variant_id, sku, quantity, unit_price, discount, position)
-                   RETURNING id, quantity),
-               f AS (
-                   INSERT INTO fulfillments (order_id, method, location_id, status, promised_at)
-                   VALUES ($1, 'PICKUP', $2, 'PICKED_UP', now()) RETURNING id)
-               INSERT INTO fulfillment_lines (fulfillment_id, order_line_id, quantity)
-               SELECT f.id, l.id, l.quantity FROM f, l""",
-            order_id,
-            location_id,
-            [line.variant_id for line in lines],
-            [line.sku for line in lines],
-            [line.quantity for line in lines],
-            [line.unit_price_minor for line in lines],
-            [line.discount_minor for line in lines],
-        )
-
-    async def insert_payments(
-        self, order_id: uuid.UUID, currency: str, tenders: Sequence[AppliedTender]
-    ) -> None:
-        """One captured payment per tender that pays something (cash too: provider 'cash')."""
-        rows = [
-            (
-                order_id,
-                "cash" if t.kind.value == "CASH" else "card",
-                t.reference,
-                currency,
-                t.applied_minor,
-            )
-            for t in tenders
-            if t.applied_minor > 0
-        ]
-        await self._conn.executemany(
-            """INSERT INTO payments (order_id, provider, authorization_id, status,
-                                     currency_code, amount_minor, captured_minor, owed_minor)
-               VALUES ($1, $2, $3, 'CAPTURED', $4, $5, $5, $5)""",
-            rows,
-        )
 
     async def payments_of(self, order_id: uuid.UUID) -> list[tuple[str, str, int]]:
         rows = await self._conn.fetch(

@@ -57,12 +57,10 @@ from domain.order.checkout_types import (
     CheckoutStarted,
     CheckoutUnitOfWork,
     FulfillmentChoice,
-    OrderLineDraft,
-    OrderLineRecord,
     OrderRepository,
-    PlacedOrder,
 )
 from domain.order.idempotency import check_key, fingerprint
+from domain.order.model import Order
 from domain.order.options import fulfillment_options
 from domain.order.order_pricing import (
     shipping_rates_for,
@@ -70,16 +68,14 @@ from domain.order.order_pricing import (
 from domain.order.payment_records import AttemptState, void_unplaced
 from domain.order.payments import Authorized, PaymentGateway
 from domain.order.payments import PaymentFailureCode as F
+from domain.order.placement import NewLine
 from domain.order.routing import FulfillmentMethod as Method
 
 __all__ = [
     "CheckoutStarted",
     "CheckoutUnitOfWork",
     "FulfillmentChoice",
-    "OrderLineDraft",
-    "OrderLineRecord",
     "OrderRepository",
-    "PlacedOrder",
     "begin_checkout",
     "complete_checkout",
     "release_checkout",
@@ -108,14 +104,14 @@ def request_hash(
     return fingerprint(body)
 
 
-def _reservation_lines(drafts: list[OrderLineDraft]) -> list[ReservationLine]:
+def _reservation_lines(drafts: list[NewLine]) -> list[ReservationLine]:
     return [ReservationLine(d.sku, d.quantity) for d in drafts]
 
 
 async def _hold(
     uow: CheckoutUnitOfWork,
     cart: Cart,
-    drafts: list[OrderLineDraft],
+    drafts: list[NewLine],
     location_id: uuid.UUID | None,
     now: datetime,
 ) -> Reservation:
@@ -239,7 +235,7 @@ async def complete_checkout(
     provider: str = "test",
     billing_address: Mapping[str, Any] | None = None,
     held_carts: frozenset[uuid.UUID] = frozenset(),
-) -> PlacedOrder:
+) -> Order:
     """Place the order in three steps, with no network call inside a transaction:
     (a) price and validate, recording the authorization attempt; (b) authorize with
     the provider, keyed by the checkout's idempotency key; (c) one short transaction

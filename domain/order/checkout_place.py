@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from domain.cart.validation import check_can_read
 from domain.customer.points import earn_points
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import Cart
+from domain.order.aftersale import OrderTotals
 from domain.order.checkout_plan import hold_chosen_plan, price_for, sell_hold, take_plan
 from domain.order.checkout_risk import VELOCITY_WINDOW, address_key, card_fingerprint, risk_signals
 from domain.order.checkout_routing import shipment_lines
@@ -21,14 +23,13 @@ from domain.order.checkout_types import (
     CheckoutQuote,
     CheckoutUnitOfWork,
     FulfillmentChoice,
-    OrderLineDraft,
-    PlacedOrder,
 )
-from domain.order.events import order_created
 from domain.order.fraud import assess_risk
-from domain.order.fulfillment import FulfillmentStatus, OrderStatus
+from domain.order.fulfillment import FulfillmentStatus
+from domain.order.model import Order
 from domain.order.payment_records import OPEN_STATES, AttemptState
 from domain.order.payments import Authorized, PaymentAmount
+from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement
 from domain.order.routing import FulfillmentMethod as Method
 
 
@@ -51,7 +52,7 @@ async def open_cart(
     return cart
 
 
-async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[OrderLineDraft]:
+async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[NewLine]:
     lines = await uow.carts.lines(cart.id)
     if not lines:
         raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cartId"])
@@ -67,14 +68,12 @@ async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[OrderLineDra
                 "This line is not for sale on the cart's channel and currency.",
                 ["cart", "lines", str(index)],
             )
-        drafts.append(OrderLineDraft(line.variant_id, offer.sku, line.quantity, offer.price_minor))
+        drafts.append(NewLine(line.variant_id, offer.sku, line.quantity, offer.price_minor))
     return drafts
 
 
-async def replay_order(
-    uow: CheckoutUnitOfWork, idempotency_key: str, request: str
-) -> PlacedOrder | None:
-    earlier = await uow.orders.order_by_idempotency_key(idempotency_key)
+async def replay_order(uow: CheckoutUnitOfWork, idempotency_key: str, request: str) -> Order | None:
+    earlier = await uow.orders_for_update.get_by_idempotency_key(idempotency_key)
     if earlier is not None and earlier.request_hash != request:
         raise DomainError(
             ErrorCode.IDEMPOTENCY_CONFLICT,
@@ -123,9 +122,10 @@ async def place_order(
     authorized: Authorized,
     held_carts: frozenset[uuid.UUID] = frozenset(),
     quote: CheckoutQuote | None = None,
-) -> PlacedOrder:
-    """Step (c): the order, its lines and fulfillments, the held stock committed, the
-    authorization recorded, points, cart COMPLETED, events; in the caller's transaction."""
+) -> Order:
+    """Step (c): the order (`Order.place`: its lines, fulfillments and the authorization),
+    the held stock committed, points, cart COMPLETED, events; in the caller's
+    transaction."""
     await uow.orders.lock_idempotency_key(idempotency_key)
     earlier = await replay_order(uow, idempotency_key, request)
     if earlier is not None:
@@ -160,43 +160,55 @@ async def place_order(
             history, total_minor=total, now=now, billing=billing_address, shipping=shipping_to
         )
     )
-    order = await uow.orders.insert_order(
-        cart_id=cart.id,
-        customer_id=cart.customer_id,
-        channel_id=cart.channel_id,
-        currency_code=cart.currency_code,
-        total_minor=total,
-        status=(OrderStatus.ON_HOLD if risk.on_hold else OrderStatus.UNFULFILLED).value,
-        method=choice.method.value,
-        address=choice.address,
-        idempotency_key=idempotency_key,
-        request_hash=request,
-        pricing=pricing,
-        risk=risk,
-        card_fingerprint=card,
-        address_key=street,
-    )
-    line_ids = await uow.routing.insert_lines(
-        order.id, [(d.variant_id, d.sku, d.quantity, d.unit_price_minor) for d in drafts], pricing
-    )
     # One fulfillment per plan shipment, each with its own promise; a held order's
     # fulfillments wait in ON_HOLD for orderReview.
     status = FulfillmentStatus.ON_HOLD if risk.on_hold else FulfillmentStatus.ALLOCATED
     remaining = {i: d.quantity for i, d in enumerate(drafts)}
-    for shipment in plan.shipments:
-        taken = shipment_lines(shipment, [d.sku for d in drafts], remaining)
-        await uow.routing.insert_fulfillment(
-            order.id,
+    skus = [d.sku for d in drafts]
+    order, _ = Order.place(
+        number=await uow.orders_for_update.next_number(),
+        customer_id=cart.customer_id,
+        channel_id=cart.channel_id,
+        currency_code=cart.currency_code,
+        cart_id=cart.id,
+        lines=[
+            replace(d, discount_minor=p.discount_minor, tax_minor=p.tax_minor)
+            for d, p in zip(drafts, pricing.lines, strict=True)
+        ],
+        fulfillments=[
+            NewFulfillment(
+                choice.method.value,
+                shipment.location_id,
+                status,
+                shipment_lines(shipment, skus, remaining),
+                shipment.promised_at,
+            )
+            for shipment in plan.shipments
+        ],
+        payments=[NewPayment(provider, authorized.authorization_id, total)],
+        totals=OrderTotals(
+            pricing.subtotal_minor,
+            pricing.discount_minor,
+            pricing.tax_minor,
+            pricing.shipping_minor,
+            total,
+        ),
+        placement=Placement(
             choice.method.value,
-            shipment.location_id,
-            status.value,
-            shipment.promised_at,
-            [(line_ids[i], quantity) for i, quantity in taken],
-        )
-    await uow.routing.redeem_discounts(pricing.applied_codes, cart.customer_id, order.id)
-    await uow.orders.insert_payment(
-        order.id, provider, authorized.authorization_id, total, cart.currency_code
+            idempotency_key,
+            shipping_address=choice.address,
+            card_fingerprint=card,
+            address_key=street,
+        ),
+        request_hash=request,
+        on_hold=risk.on_hold,
+        risk_score=risk.score,
+        risk_reasons=[
+            {"code": r.code.value, "points": r.points, "detail": r.detail} for r in risk.reasons
+        ],
     )
+    await uow.orders_for_update.add(order)
+    await uow.routing.redeem_discounts(pricing.applied_codes, cart.customer_id, order.id)
     await uow.payments.settle_attempt(
         attempt.id,
         AttemptState.AUTHORIZED,
@@ -206,16 +218,6 @@ async def place_order(
     if cart.customer_id is not None:
         await earn_points(uow, cart.customer_id, order.id, total, cart.currency_code)
     await uow.carts.update_cart(cart.id, status=CartStatus.COMPLETED.value, updated_at=now)
-    await uow.add_event(
-        order_created(
-            order.id,
-            order.number,
-            cart.customer_id,
-            cart.channel_id,
-            cart.currency_code,
-            total,
-            OrderStatus(order.status),
-        )
-    )
+    await uow.orders_for_update.save(order, now)  # its order_created event
     await sell_hold(uow, cart, hold)
     return order

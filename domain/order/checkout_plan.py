@@ -27,9 +27,9 @@ from domain.order.checkout_types import (
     CheckoutQuote,
     CheckoutUnitOfWork,
     FulfillmentChoice,
-    OrderLineDraft,
 )
 from domain.order.order_pricing import OrderPricing, price_order, tax_destination
+from domain.order.placement import NewLine
 from domain.order.routing import FulfillmentMethod as Method
 from domain.order.routing import (
     RoutingLocation,
@@ -48,7 +48,7 @@ def pinned_location(choice: FulfillmentChoice) -> uuid.UUID | None:
 
 async def routing_inputs(
     uow: CheckoutUnitOfWork,
-    drafts: list[OrderLineDraft],
+    drafts: list[NewLine],
     pinned: uuid.UUID | None,
     held: Reservation | None,
 ) -> tuple[list[RoutingLocation], dict[tuple[str, uuid.UUID], int]]:
@@ -64,7 +64,7 @@ async def routing_inputs(
 async def price_for(
     uow: CheckoutUnitOfWork,
     cart: Cart,
-    drafts: list[OrderLineDraft],
+    drafts: list[NewLine],
     method: Method,
     address: Mapping[str, Any] | None,
     now: datetime,
@@ -87,7 +87,7 @@ async def price_for(
 async def hold_chosen_plan(
     uow: CheckoutUnitOfWork,
     cart: Cart,
-    drafts: list[OrderLineDraft],
+    drafts: list[NewLine],
     choice: FulfillmentChoice,
     now: datetime,
 ) -> tuple[RoutingPlan, Reservation]:
@@ -136,7 +136,7 @@ async def hold_chosen_plan(
 
 
 async def _quoted_hold(
-    uow: CheckoutUnitOfWork, drafts: list[OrderLineDraft], quote: CheckoutQuote | None
+    uow: CheckoutUnitOfWork, drafts: list[NewLine], quote: CheckoutQuote | None
 ) -> Reservation | None:
     if quote is None or tuple(drafts) != quote.drafts:
         return None
@@ -154,7 +154,7 @@ async def _quoted_hold(
 async def take_plan(
     uow: CheckoutUnitOfWork,
     cart: Cart,
-    drafts: list[OrderLineDraft],
+    drafts: list[NewLine],
     choice: FulfillmentChoice,
     now: datetime,
     quote: CheckoutQuote | None = None,

@@ -26,7 +26,6 @@ from domain.inventory.models import Reservation, ReservedLine
 from domain.inventory.services import reserve_allocations
 from domain.order.checkout_risk import RiskHistory
 from domain.order.options import FulfillmentOption
-from domain.order.order_pricing import OrderPricing
 from domain.order.routing import (
     FulfillmentMethod,
     GeoPoint,
@@ -61,21 +60,6 @@ class CheckoutRoutingRepository(Protocol):
         card_fingerprint: str,
         since: datetime,
     ) -> RiskHistory: ...
-    async def insert_lines(
-        self,
-        order_id: uuid.UUID,
-        lines: Sequence[tuple[uuid.UUID, str, int, int]],
-        pricing: OrderPricing,
-    ) -> list[uuid.UUID]: ...
-    async def insert_fulfillment(
-        self,
-        order_id: uuid.UUID,
-        method: str,
-        location_id: uuid.UUID,
-        status: str,
-        promised_at: datetime,
-        lines: Sequence[tuple[uuid.UUID, int]],
-    ) -> uuid.UUID: ...
     async def redeem_discounts(
         self, codes: Sequence[str], customer_id: uuid.UUID | None, order_id: uuid.UUID
     ) -> None: ...

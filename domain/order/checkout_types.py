@@ -3,59 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from domain.cart.ports import CartRepository
 from domain.customer.ports import CustomerRepository
-from domain.models import Order, OutboxEvent
+from domain.models import OutboxEvent
 from domain.order.checkout_routing import CheckoutRoutingRepository
-from domain.order.fraud import RiskAssessment
+from domain.order.model import OrderRepository as AggregateRepository
 from domain.order.options import FulfillmentOption
-from domain.order.order_pricing import OrderPricing
 from domain.order.payment_records import PaymentRecords
 from domain.order.payments import PaymentAmount
+from domain.order.placement import NewLine
 from domain.order.routing import FulfillmentMethod as Method
 from domain.order.routing import RoutingPlan
 from domain.ports import CatalogRepository, InventoryRepository
-
-
-@dataclass(frozen=True)
-class OrderLineDraft:
-    variant_id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-
-
-@dataclass(frozen=True)
-class OrderLineRecord:
-    """A stored order line: the price snapshot taken at checkout."""
-
-    id: uuid.UUID
-    order_id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-    total_minor: int
-    currency_code: str
-    cancelled_quantity: int = 0
-    discount_minor: int = 0  # of the whole line
-    tax_minor: int = 0  # added tax (exclusive rules); 0 where prices include it
-    returned_quantity: int = 0
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    id: uuid.UUID
-    number: int
-    request_hash: str | None
-    status: str
-    total_minor: int
-    currency_code: str
-    # The whole row as just inserted (not on a replay): the reply shows it without a read.
-    record: Order | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -72,7 +35,7 @@ class CheckoutQuote:
     again when the cart and the hold are still what they were."""
 
     amount: PaymentAmount
-    drafts: tuple[OrderLineDraft, ...]
+    drafts: tuple[NewLine, ...]  # the cart lines at their prices, before discounts
     plan: RoutingPlan
     reservation_id: uuid.UUID
 
@@ -90,38 +53,12 @@ class CheckoutStarted:
 
 class OrderRepository(Protocol):
     async def lock_idempotency_key(self, key: str) -> None: ...
-    async def order_by_idempotency_key(self, key: str) -> PlacedOrder | None: ...
+    async def order_id_by_idempotency_key(self, key: str) -> uuid.UUID | None: ...
     async def checkout_reservation(self, cart_id: uuid.UUID) -> uuid.UUID | None: ...
     async def save_checkout(
         self, cart_id: uuid.UUID, reservation_id: uuid.UUID, expires_at: datetime
     ) -> None: ...
     async def delete_checkout(self, cart_id: uuid.UUID) -> None: ...
-    async def insert_order(
-        self,
-        *,
-        cart_id: uuid.UUID,
-        customer_id: uuid.UUID | None,
-        channel_id: uuid.UUID,
-        currency_code: str,
-        total_minor: int,
-        status: str,
-        method: str,
-        address: dict[str, Any] | None,
-        idempotency_key: str,
-        request_hash: str,
-        pricing: OrderPricing,
-        risk: RiskAssessment,
-        card_fingerprint: str,
-        address_key: str | None,
-    ) -> PlacedOrder: ...
-    async def insert_payment(
-        self,
-        order_id: uuid.UUID,
-        provider: str,
-        authorization_id: str,
-        amount_minor: int,
-        currency_code: str,
-    ) -> None: ...
 
 
 class CheckoutUnitOfWork(Protocol):
@@ -135,6 +72,8 @@ class CheckoutUnitOfWork(Protocol):
     def customers(self) -> CustomerRepository: ...
     @property
     def orders(self) -> OrderRepository: ...
+    @property
+    def orders_for_update(self) -> AggregateRepository: ...
     @property
     def routing(self) -> CheckoutRoutingRepository: ...
     @property

@@ -5,12 +5,16 @@ repository (`ports.OrderRepository`) and saved by it. Its behaviour changes it
 in memory and returns the domain events of the change; the repository's save
 writes the change and those events to the outbox in the same transaction.
 
+- `Order.place(...)`: the one factory of a new order (checkout, the endless aisle,
+  the till), with its `order_created` event; the repository's `add` writes it;
 - `move(fulfillment, status)`: one fulfillment through its lifecycle (the table
   of `fulfillment.TRANSITIONS`), the order status re-derived;
 - `cancel(lines)`: units taken out of the least advanced fulfillments
   (`Cut`s: which location gets which units back), emptied fulfillments
   CANCELLED, the lines' cancelled quantities up;
 - `release_hold()`: the review's APPROVE, held fulfillments released;
+- `request_return(lines, reason, now)`: what a return request may take back (the
+  after-sale rules over the lines), those units requested from then on;
 - `receive_return(lines)`: the lines' returned quantities up;
 - `capture_owed()`: the payments whose owed amount is still to be captured.
 
@@ -26,63 +30,32 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+from domain import models
 from domain.errors import DomainError, ErrorCode
 from domain.models import OutboxEvent
 from domain.order import aftersale
-from domain.order.events import Tracking, fulfillment_status_changed, order_status_changed
+from domain.order.events import (
+    Tracking,
+    fulfillment_status_changed,
+    order_created,
+    order_status_changed,
+)
 from domain.order.fulfillment import (
     COMPLETED,
     HANDED_OVER,
-    RELEASE_ON_CANCEL,
-    RESTOCK_ON_CANCEL,
     FulfillmentStatus,
     OrderStatus,
-    StockEffect,
-    cancellation_stock_effect,
     derive_order_status,
     transition,
 )
+from domain.order.order_parts import Cut as Cut
+from domain.order.order_parts import Fulfillment as Fulfillment
+from domain.order.order_parts import OrderLine as OrderLine
+from domain.order.order_parts import plan_cuts as plan_cuts
+from domain.order.order_parts import remaining_units as remaining_units
+from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement, new_parts
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentState
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """An order line as stored: the price snapshot and what was given back."""
-
-    id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-    discount_minor: int
-    tax_minor: int
-    cancelled_quantity: int
-    returned_quantity: int
-
-
-@dataclass(frozen=True)
-class Fulfillment:
-    """A fulfillment with its units per order line."""
-
-    id: uuid.UUID
-    method: str
-    location_id: uuid.UUID
-    status: FulfillmentStatus
-    lines: Mapping[uuid.UUID, int]  # order line id -> units
-    pickup_deadline: datetime | None = None
-    tracking: str | None = None
-
-
-@dataclass(frozen=True)
-class Cut:
-    """Units of one line taken out of one fulfillment, and how the stock comes back."""
-
-    fulfillment_id: uuid.UUID
-    location_id: uuid.UUID
-    line_id: uuid.UUID
-    sku: str
-    quantity: int
-    effect: StockEffect
 
 
 @dataclass
@@ -100,10 +73,101 @@ class Order:
     payments: tuple[PaymentState, ...] = ()
     cancel_reason: str | None = None  # set when the whole order became CANCELLED
     cart_id: uuid.UUID | None = None  # the cart it was checked out from (a guest's bearer)
+    channel_id: uuid.UUID | None = None
+    # The amounts charged at checkout (total = subtotal - discount + tax + shipping).
+    subtotal_minor: int = 0
+    discount_minor: int = 0
+    tax_minor: int = 0
+    total_minor: int = 0
+    risk_score: int = 0
+    risk_reasons: tuple[Mapping[str, object], ...] = ()
+    request_hash: str | None = None  # of the request that placed it (idempotent replays)
+    created_at: datetime | None = None  # set by the database when the order is added
+    cancelled_at: datetime | None = None
+    # Only on an order just placed (`Order.place`): what its row records about the sale.
+    placement: Placement | None = field(default=None, compare=False, repr=False)
     # Events of the changes not saved yet (the repository's save writes them).
     events: list[OutboxEvent] = field(default_factory=list, compare=False, repr=False)
 
+    # Placing --------------------------------------------------------------
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        number: int,
+        customer_id: uuid.UUID | None,
+        channel_id: uuid.UUID,
+        currency_code: str,
+        lines: Sequence[NewLine],
+        fulfillments: Sequence[NewFulfillment],
+        payments: Sequence[NewPayment],
+        totals: aftersale.OrderTotals,
+        placement: Placement,
+        request_hash: str | None,
+        on_hold: bool = False,
+        cart_id: uuid.UUID | None = None,
+        risk_score: int = 0,
+        risk_reasons: Sequence[Mapping[str, object]] = (),
+    ) -> tuple[Order, list[OutboxEvent]]:
+        """A new order with its lines, fulfillments and payments (ids given here, the
+        number by the caller from the order number sequence), its status derived from
+        the fulfillments, and its `order_created` event (pending, as every change's)."""
+        made, parts, paid = new_parts(lines, fulfillments, payments, currency_code)
+        status = derive_order_status((p.status for p in parts), on_hold=on_hold)
+        order = cls(
+            id=uuid.uuid4(),
+            number=number,
+            customer_id=customer_id,
+            channel_code=None,
+            status=status,
+            on_hold=on_hold,
+            currency_code=currency_code,
+            shipping_minor=totals.shipping_minor,
+            lines=made,
+            fulfillments=parts,
+            payments=paid,
+            cart_id=cart_id,
+            channel_id=channel_id,
+            subtotal_minor=totals.subtotal_minor,
+            discount_minor=totals.discount_minor,
+            tax_minor=totals.tax_minor,
+            total_minor=totals.total_minor,
+            risk_score=risk_score,
+            risk_reasons=tuple(risk_reasons),
+            request_hash=request_hash,
+            placement=placement,
+        )
+        event = order_created(
+            order.id, number, customer_id, channel_id, currency_code, totals.total_minor, status
+        )
+        return order, order._record([event])
+
     # Reading --------------------------------------------------------------
+
+    def record(self) -> models.Order:
+        """The order's row as the read side (GraphQL `Order`, listings) shows it."""
+        if self.created_at is None:
+            raise RuntimeError("record() of an order not added yet")
+        return models.Order(
+            id=self.id,
+            number=self.number,
+            customer_id=self.customer_id,
+            status=self.status.value,
+            currency_code=self.currency_code,
+            total_minor=self.total_minor,
+            created_at=self.created_at,
+            subtotal_minor=self.subtotal_minor,
+            discount_minor=self.discount_minor,
+            tax_minor=self.tax_minor,
+            shipping_minor=self.shipping_minor,
+            on_hold=self.on_hold,
+            risk_score=self.risk_score,
+            risk_reasons=[dict(reason) for reason in self.risk_reasons],
+            cancelled_at=self.cancelled_at,
+            cancel_reason=self.cancel_reason,
+            cart_id=self.cart_id,
+        )
 
     def fulfillment(self, fulfillment_id: uuid.UUID) -> Fulfillment | None:
         return next((f for f in self.fulfillments if f.id == fulfillment_id), None)
@@ -111,17 +175,25 @@ class Order:
     def derived_status(self) -> OrderStatus:
         return derive_order_status((f.status for f in self.fulfillments), on_hold=self.on_hold)
 
-    def order_lines(self) -> list[aftersale.OrderLine]:
+    def order_lines(self, *, requested: bool = False) -> list[aftersale.OrderLine]:
         """The lines as the after-sale rules see them: handed over = units of shipped or
-        picked-up fulfillments, delivered = of delivered or picked-up ones."""
+        picked-up fulfillments, delivered = of delivered or picked-up ones (delivered at:
+        the last of those). `requested`: units of returns asked for count as returned,
+        so the same units cannot be asked for twice."""
         handed: dict[uuid.UUID, int] = {}
         delivered: dict[uuid.UUID, int] = {}
+        delivered_at: dict[uuid.UUID, datetime] = {}
         for part in self.fulfillments:
             for line_id, units in part.lines.items():
                 if part.status in HANDED_OVER:
                     handed[line_id] = handed.get(line_id, 0) + units
                 if part.status in COMPLETED:
                     delivered[line_id] = delivered.get(line_id, 0) + units
+                    when = part.updated_at
+                    if when is not None and (
+                        line_id not in delivered_at or when > delivered_at[line_id]
+                    ):
+                        delivered_at[line_id] = when
         return [
             aftersale.OrderLine(
                 line_id=s.id,
@@ -133,7 +205,8 @@ class Order:
                 cancelled_quantity=s.cancelled_quantity,
                 handed_over_quantity=handed.get(s.id, 0),
                 delivered_quantity=delivered.get(s.id, 0),
-                returned_quantity=s.returned_quantity,
+                returned_quantity=s.returned_quantity + (s.requested_quantity if requested else 0),
+                delivered_at=delivered_at.get(s.id),
             )
             for s in self.lines
         ]
@@ -228,11 +301,36 @@ class Order:
             self._put(replace(part, status=status))
         return self._record(events + self._restatus(None))
 
+    def request_return(
+        self,
+        lines: Sequence[aftersale.LineQuantity],
+        reason: aftersale.ReturnReason,
+        now: datetime,
+    ) -> aftersale.ReturnPlan:
+        """What a return request may take back (delivered or picked up, not returned nor
+        asked for already, within the return window of the delivery) and the money per
+        line; the asked-for units count as requested from now on. The request's own
+        record (and event) is the return repository's."""
+        plan = aftersale.plan_return(self.order_lines(requested=True), lines, reason, now)
+        asked = {line.line_id: line.quantity for line in plan.lines}
+        self.lines = tuple(
+            replace(line, requested_quantity=line.requested_quantity + asked[line.id])
+            if line.id in asked
+            else line
+            for line in self.lines
+        )
+        return plan
+
     def receive_return(self, lines: Mapping[uuid.UUID, int]) -> list[OutboxEvent]:
         """Units of a return received back: the lines' returned quantities grow (the
-        return was planned against what was delivered). Its events are the return's."""
+        return was planned against what was delivered) and they are no longer only
+        requested. Its events are the return's."""
         self.lines = tuple(
-            replace(line, returned_quantity=line.returned_quantity + lines[line.id])
+            replace(
+                line,
+                returned_quantity=line.returned_quantity + lines[line.id],
+                requested_quantity=max(0, line.requested_quantity - lines[line.id]),
+            )
             if line.id in lines
             else line
             for line in self.lines
@@ -275,50 +373,13 @@ class Order:
         return [order_status_changed(self.id, self.customer_id, previous, status, self.number)]
 
 
-def plan_cuts(
-    plan: aftersale.CancellationPlan,
-    fulfillments: Sequence[Fulfillment],
-    only: uuid.UUID | None = None,
-) -> list[Cut]:
-    """Which fulfillments give back the plan's units (least advanced first: releasing
-    an allocation costs nothing, a restock a walk), or only `only`.
-
-    Units in no cancellable fulfillment (never allocated to a location) are
-    cancelled without a stock movement: no location holds them for this order."""
-    live = [
-        part
-        for part in sorted(fulfillments, key=_progress)
-        if (part.status in RELEASE_ON_CANCEL or part.status in RESTOCK_ON_CANCEL)
-        and (only is None or part.id == only)
-    ]
-    cuts: list[Cut] = []
-    for line in plan.lines:
-        left = line.quantity
-        for part in live:
-            take = min(left, part.lines.get(line.line_id, 0))
-            if take > 0:
-                effect = cancellation_stock_effect(part.status)
-                cuts.append(Cut(part.id, part.location_id, line.line_id, line.sku, take, effect))
-                left -= take
-    return cuts
-
-
-def remaining_units(part: Fulfillment, cuts: Sequence[Cut]) -> dict[uuid.UUID, int]:
-    """A fulfillment's units per line after the cuts (lines cut to zero are left out)."""
-    left = dict(part.lines)
-    for cut in cuts:
-        if cut.fulfillment_id == part.id:
-            left[cut.line_id] -= cut.quantity
-    return {line_id: units for line_id, units in left.items() if units > 0}
-
-
-def _progress(part: Fulfillment) -> tuple[int, str]:
-    return (0 if part.status in RELEASE_ON_CANCEL else 1, str(part.id))
-
-
 class OrderRepository(Protocol):
-    """Loads an order for update (its row locked) and saves it with its events."""
+    """Loads an order for update (its row locked) and saves it with its events; adds a
+    new one (`Order.place`) with its lines, fulfillments and payments."""
 
     async def get_for_update(self, order_id: uuid.UUID) -> Order | None: ...
     async def get_for_update_by_fulfillment(self, fulfillment_id: uuid.UUID) -> Order | None: ...
+    async def get_by_idempotency_key(self, key: str) -> Order | None: ...
+    async def next_number(self) -> int: ...
+    async def add(self, order: Order) -> None: ...
     async def save(self, order: Order, now: datetime) -> None: ...

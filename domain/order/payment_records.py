@@ -100,7 +100,7 @@ class PaymentRecords(PaymentCallLog, Protocol):
 
 class IdempotencyLocks(Protocol):
     async def lock_idempotency_key(self, key: str) -> None: ...
-    async def order_by_idempotency_key(self, key: str) -> object | None: ...
+    async def order_id_by_idempotency_key(self, key: str) -> uuid.UUID | None: ...
 
 
 class PaymentRecordsUnitOfWork(Protocol):
@@ -126,7 +126,7 @@ async def void_unplaced(
     attempt = await uow.payments.attempt_for_update(key)
     if attempt is None or attempt.state not in OPEN_STATES or attempt.order_id is not None:
         return None
-    if await uow.orders.order_by_idempotency_key(checkout_key) is not None:
+    if await uow.orders.order_id_by_idempotency_key(checkout_key) is not None:
         return None  # placed by a concurrent retry with the same authorization
     authorization_id = attempt.authorization_id
     if authorization_id is None:

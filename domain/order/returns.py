@@ -1,10 +1,11 @@
 """Returns: orderReturnCreate and orderReturnReceive (SQL in datasources/postgres/return_repository.py).
 
-`create_return` is the buyer's request (or staff's on their behalf): the pure
-plan `aftersale.plan_return` decides what may come back (delivered or picked
-up, not yet returned nor already asked for, within 30 days of delivery) and
-how much money each line gives back. Nothing moves yet: the return is
-REQUESTED.
+`create_return` is the buyer's request (or staff's on their behalf): the
+Order aggregate, loaded for update, decides (`Order.request_return`, the pure
+plan `aftersale.plan_return` over its lines) what may come back (delivered or
+picked up, not yet returned nor already asked for, within 30 days of delivery)
+and how much money each line gives back. Nothing moves yet: the return is
+REQUESTED, its record written by the return repository.
 
 `receive_return` is the goods arriving at a location (a store counter or the
 warehouse's returns desk), in ONE transaction: resellable units go back on
@@ -41,7 +42,7 @@ from domain.errors import DomainError, ErrorCode, NotFound
 from domain.inventory.rules import MovementReason
 from domain.inventory.services import apply_adjustment
 from domain.models import OutboxEvent
-from domain.order.aftersale import LineQuantity, OrderLine, ReturnReason, plan_return
+from domain.order.aftersale import LineQuantity, ReturnReason
 from domain.order.events import ORDERS_TOPIC
 from domain.order.idempotency import check_key, fingerprint
 from domain.order.model import Order, OrderRepository
@@ -92,7 +93,6 @@ class ReturnRecord:
 class ReturnRepository(Protocol):
     async def lock_idempotency_key(self, key: str) -> None: ...
     async def return_by_idempotency_key(self, key: str) -> ReturnRecord | None: ...
-    async def returnable_lines(self, order_id: uuid.UUID) -> list[OrderLine]: ...
     async def insert_return(
         self,
         order: Order,
@@ -174,7 +174,7 @@ async def create_return(
                 ["idempotencyKey"],
             )
         return earlier
-    plan = plan_return(await uow.returns.returnable_lines(order_id), lines, reason, now)
+    plan = order.request_return(lines, reason, now)
     record = await uow.returns.insert_return(
         order,
         reason=reason.value,

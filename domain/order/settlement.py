@@ -49,6 +49,7 @@ class PaymentState:
     owed_minor: int
     captured_minor: int
     refunded_minor: int
+    provider: str = ""  # card / cash / the provider's name
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from domain.cart.services import create_cart
 from domain.customer.identity import IdentityKind
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.order.checkout import begin_checkout, complete_checkout, release_checkout
-from domain.order.checkout_types import CheckoutUnitOfWork, FulfillmentChoice, PlacedOrder
+from domain.order.checkout_types import CheckoutUnitOfWork, FulfillmentChoice
+from domain.order.model import Order
 from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
 from domain.store.pos import PosLine, check_lines
@@ -47,7 +48,7 @@ AisleUnitsOfWork = Callable[[], AbstractAsyncContextManager[AisleUnitOfWork]]
 
 @dataclass(frozen=True)
 class AisleOrder:
-    order: PlacedOrder
+    order: Order
     sold_at: uuid.UUID  # the store whose till took the order
     customer_id: uuid.UUID | None
 
@@ -105,7 +106,7 @@ async def endless_aisle_order(
         if store is None or store[1] not in STORE_KINDS:
             raise NotFound("Location", ["locationId"])
         customer = await resolve_customer(uow, caller, customer_id, customer_lookup)
-        earlier = await uow.orders.order_by_idempotency_key(key)
+        earlier = await uow.orders_for_update.get_by_idempotency_key(key)
         if earlier is not None:
             return AisleOrder(earlier, location_id, customer)
         channel = await uow.pos.channel(caller.channel or DEFAULT_CHANNEL)

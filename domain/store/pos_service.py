@@ -27,9 +27,12 @@ from domain.customer.points import earn_points
 from domain.customer.ports import CustomerUnitOfWork
 from domain.customer.services import lookup_customer
 from domain.errors import DomainError, ErrorCode, NotFound
-from domain.order.events import order_created
-from domain.order.fulfillment import FulfillmentStatus, derive_order_status
+from domain.order.aftersale import OrderTotals
+from domain.order.fulfillment import FulfillmentStatus
+from domain.order.model import Order, OrderRepository
 from domain.order.payments import Captured, PaymentAmount, PaymentFailure, PaymentGateway
+from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement
+from domain.order.routing import FulfillmentMethod
 from domain.store.pos import (
     AppliedTender,
     PosLine,
@@ -65,29 +68,13 @@ class PosRepository(Protocol):
     async def order_by_key(self, key: str) -> tuple[uuid.UUID, int, str, int] | None: ...
     async def earned_points(self, order_id: uuid.UUID) -> int: ...
     async def take_on_hand(self, sku: str, location_id: uuid.UUID, quantity: int) -> bool: ...
-    async def insert_order(
-        self,
-        *,
-        customer_id: uuid.UUID | None,
-        channel_id: uuid.UUID,
-        currency: str,
-        total_minor: int,
-        discount_minor: int,
-        status: str,
-        idempotency_key: str,
-        request_hash: str,
-    ) -> tuple[uuid.UUID, int]: ...
-    async def insert_lines_and_handover(
-        self, order_id: uuid.UUID, location_id: uuid.UUID, lines: Sequence[PricedPosLine]
-    ) -> None: ...
-    async def insert_payments(
-        self, order_id: uuid.UUID, currency: str, tenders: Sequence[AppliedTender]
-    ) -> None: ...
 
 
 class PosUnitOfWork(CustomerUnitOfWork, Protocol):
     @property
     def pos(self) -> PosRepository: ...
+    @property
+    def orders_for_update(self) -> OrderRepository: ...
 
 
 async def resolve_customer(
@@ -268,10 +255,9 @@ async def complete_sale(
                 for t, pays in zip(tenders, applied, strict=True)
             ),
         )
+    moment = now or datetime.now(UTC)
     priced = await _price(uow, lines, channel)
-    priced, applied_codes = await _discount(
-        uow, priced, codes, customer, channel, now or datetime.now(UTC)
-    )
+    priced, applied_codes = await _discount(uow, priced, codes, customer, channel, moment)
     total = sum(line.total_minor for line in priced)
     applied, change = settle_tenders(total, tenders)
     for index, line in enumerate(priced):
@@ -285,26 +271,50 @@ async def complete_sale(
     # replay them (a crash between capture and commit is left to reconciliation).
     attempt = f"{idempotency_key}:{uuid.uuid4().hex}"
     paid = await _charge(payments, attempt, tenders, applied, channel[1], captured)
-    status = derive_order_status([FulfillmentStatus.PICKED_UP])
-    order_id, number = await uow.pos.insert_order(
+    discount = sum(line.discount_minor for line in priced)
+    # An ordinary order: its lines, one fulfillment at the store already PICKED_UP
+    # (carried out), a captured payment per tender that pays something.
+    order, _ = Order.place(
+        number=await uow.orders_for_update.next_number(),
         customer_id=customer,
         channel_id=channel[0],
-        currency=channel[1],
-        total_minor=total,
-        discount_minor=sum(line.discount_minor for line in priced),
-        status=status.value,
-        idempotency_key=key,
+        currency_code=channel[1],
+        lines=[
+            NewLine(
+                line.variant_id, line.sku, line.quantity, line.unit_price_minor, line.discount_minor
+            )
+            for line in priced
+        ],
+        fulfillments=[
+            NewFulfillment(
+                FulfillmentMethod.PICKUP.value,
+                location_id,
+                FulfillmentStatus.PICKED_UP,
+                [(index, line.quantity) for index, line in enumerate(priced)],
+                promised_at=moment,
+            )
+        ],
+        payments=[
+            NewPayment(
+                "cash" if t.kind is TenderKind.CASH else "card",
+                t.reference,
+                t.applied_minor,
+                captured=True,
+            )
+            for t in paid
+            if t.applied_minor > 0
+        ],
+        totals=OrderTotals(total + discount, discount, 0, 0, total),
+        placement=Placement(FulfillmentMethod.PICKUP.value, key),
         request_hash=request,
     )
-    await uow.pos.insert_lines_and_handover(order_id, location_id, priced)
-    await uow.pos.insert_payments(order_id, channel[1], paid)
+    order_id, number = order.id, order.number
+    await uow.orders_for_update.add(order)
     await uow.pos.redeem_discounts(applied_codes, customer, order_id)
     points = 0
     if customer is not None and total > 0:
         points = await earn_points(uow, customer, order_id, total, channel[1])
-    await uow.add_event(
-        order_created(order_id, number, customer, channel[0], channel[1], total, status)
-    )
+    await uow.orders_for_update.save(order, moment)  # its order_created event
     return PosSale(
         order_id=order_id,
         order_number=number,

@@ -16,6 +16,7 @@ from domain.ids import local_id
 from domain.order import checkout
 from domain.order import fulfillment as lifecycle
 from domain.order.fulfillment_service import FulfillmentRecord, parse_tracking, update_fulfillment
+from domain.order.model import Order as OrderAggregate
 from domain.order.routing import FulfillmentMethod as Method
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors_field
@@ -188,7 +189,7 @@ class Mutation:
     ) -> CheckoutCompletePayload:
         pool = info.context.pool
 
-        async def place() -> checkout.PlacedOrder:
+        async def place() -> OrderAggregate:
             local = local_id(cart_id, "Cart", ["cartId"])
             location = optional_local_id(
                 fulfillment.location_id, "Location", ["fulfillment", "locationId"]
@@ -218,10 +219,9 @@ class Mutation:
                         await checkout.release_checkout(uow, local)
                 raise
 
-        async def placed_order(placed: checkout.PlacedOrder) -> CheckoutCompletePayload:
+        async def placed_order(placed: OrderAggregate) -> CheckoutCompletePayload:
             loader = info.context.loaders.OrderByIdLoader
-            if placed.record is not None:  # as inserted (or replayed): no read after the commit
-                loader.prime(placed.id, placed.record)
+            loader.prime(placed.id, placed.record())  # as placed: no read after the commit
             order = await loader.load(placed.id)
             return CheckoutCompletePayload(order=order, user_errors=[])
 

@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from domain.ids import to_global_id
-from domain.order.checkout import OrderLineRecord
+from domain.order import model
 from domain.order.fulfillment_service import FulfillmentRecord
 from resolvers.common import Money, money, record_type_check
 
@@ -77,7 +77,7 @@ class Fulfillment:
 
 @strawberry.type(description="A line of an order, at the price charged at checkout.")
 class OrderLine:
-    is_type_of = record_type_check(OrderLineRecord)
+    is_type_of = record_type_check(model.OrderLine)
 
     @strawberry.field(description="Opaque global id of the order line.")
     def id(self) -> strawberry.ID:

@@ -22,6 +22,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.inventory.rules import ReservationLine
 from domain.inventory.services import release_reservation, reserve
 from domain.order import checkout
+from domain.order.model import Order
 from domain.order.payments import (
     Authorized,
     PaymentAmount,
@@ -86,7 +87,7 @@ class Faulty:
 
 async def place(
     pool: asyncpg.Pool[Any], gateway: Any, cart: str, key: str, token: str = "tok_visa"
-) -> checkout.PlacedOrder:
+) -> Order:
     cart_id = uuid.UUID(cart.rsplit("/", 1)[1])
     return await checkout.complete_checkout(
         lambda: UnitOfWork(pool),

@@ -39,8 +39,8 @@ class Orders:
     async def lock_idempotency_key(self, key: str) -> None:
         self.locked.append(key)
 
-    async def order_by_idempotency_key(self, key: str) -> object | None:
-        return object() if self.placed else None
+    async def order_id_by_idempotency_key(self, key: str) -> uuid.UUID | None:
+        return uuid.UUID(int=1) if self.placed else None
 
 
 class Uow:
