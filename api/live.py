@@ -13,8 +13,7 @@ import contextlib
 import logging
 from typing import Any
 
-from api.resources import Resources
-from api.settings import Settings
+from api.bootstrap import Services
 from datasources.events.cloudevents import CloudEvent
 from datasources.events.invalidation import Invalidator
 from datasources.kafka.fanout import EventHub
@@ -26,33 +25,32 @@ from resolvers.inventory.cache import AVAILABILITY
 log = logging.getLogger("ucg.live")
 
 
-def availability_invalidator(settings: Settings) -> Invalidator:
+def availability_invalidator(cache: ReadThroughCache) -> Invalidator:
     """Drop `availability:<sku>` for every stock change, whichever process or path made it
     (checkout, cancel and return restocks, reservation expiry, inbound adjustments)."""
-    cache_prefix, ttl = settings.cache_key_prefix, settings.cache_ttl_seconds
 
-    async def drop(event: CloudEvent, redis: Any) -> None:
-        await ReadThroughCache(redis, cache_prefix, ttl).invalidate(
-            AVAILABILITY, [str(event.data["sku"])]
-        )
+    async def drop(event: CloudEvent, _redis: Any) -> None:
+        await cache.invalidate(AVAILABILITY, [str(event.data["sku"])])
 
     return drop
 
 
 class LiveServices:
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.hub: EventHub | None = None
         self.relay: OutboxRelay | None = None
         self._relay_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        settings = self.resources.settings
+        settings = self.services.settings
         self.hub = EventHub(
-            settings, self.resources.redis, {STOCK_CHANGED: [availability_invalidator(settings)]}
+            settings,
+            self.services.redis,
+            {STOCK_CHANGED: [availability_invalidator(self.services.cache)]},
         )
         await self.hub.start()
-        self.resources.event_hub = self.hub
+        self.services.event_hub = self.hub
         if settings.relay_enabled:
             self.relay = OutboxRelay(settings)
             self._relay_task = asyncio.create_task(self.relay.run(), name="ucg-outbox-relay")
@@ -64,6 +62,6 @@ class LiveServices:
                 await self._relay_task
             self._relay_task = None
         if self.hub is not None:
-            self.resources.event_hub = None
+            self.services.event_hub = None
             await self.hub.stop()
             self.hub = None

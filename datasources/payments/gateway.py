@@ -2,7 +2,7 @@
 
 `ucg serve` builds it in the lifespan (api/resources.py) and puts it on every
 request's context; `ucg consume` and the sweepers get the same from their wiring
-(api/background.py). Today the only provider is `test` (datasources/payments/
+(entrypoints/background.py). Today the only provider is `test` (datasources/payments/
 postgres_provider.py); a real PSP adapter is one more branch here (docs/PAYMENTS.md).
 """
 

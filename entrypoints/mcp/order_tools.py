@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from entrypoints.mcp.tools import READ_ONLY, UcgTools
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-
-from api.mcp.tools import READ_ONLY, UcgTools
 
 # Cancelling cannot be undone, and a retry with the same key repeats nothing.
 CANCELS = ToolAnnotations(
