@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
@@ -59,7 +59,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     is masked and logged once."""
     original = error.original_error
     if isinstance(original, DomainError):
-        formatted = dict(error.formatted)
+        formatted: dict[str, Any] = dict(error.formatted)
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code.value, "field": original.field}
         return formatted
@@ -163,7 +163,9 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """Both WebSocket protocols speak JSON in *text* frames; clients (graphql-ws, gql)
     refuse binary ones. Strawberry sends bytes when `encode_json` returns bytes."""
 
-    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncIterator[object]:
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
         """Messages decoded within the body limits; a frame beyond them is not JSON here."""
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED:
@@ -185,7 +187,7 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-class GraphQLView(GraphQL):  # type: ignore[type-arg]
+class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharedFanoutHandler
     graphql_ws_handler_class = LegacyGraphQLWSHandler
     websocket_adapter_class = TextFrameWebSocketAdapter
@@ -284,7 +286,7 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
                     )
                 ],
             )
-        return await super().execute_single(*args, **kwargs)  # type: ignore[no-any-return]
+        return await super().execute_single(*args, **kwargs)
 
     def decode_json(self, data: str | bytes) -> object:
         value = decode_json(data)
@@ -298,7 +300,7 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
                 value["extensions"] = {**value.get("extensions", {}), DOCUMENT_ID: document_id}
         return value
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         try:
             return orjson.dumps(data)
         except TypeError as exc:

@@ -1,6 +1,6 @@
 """Background work of an API process: the outbox relay and the event hub (live subscriptions).
 
-Started in the app lifespan after the resources are open. The relay runs
+Started in the app lifespan after the services (api/bootstrap.py) are started. The relay runs
 unless `UCG_RELAY_ENABLED=false` (only one relay per database publishes at a
 time; the others stand by). The hub is ready (positioned at the end of every
 outbound topic) before the app takes requests.

@@ -64,7 +64,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = results.get(key)
         if cached is not None:
             return cached
-        result = super().execute_operation(serially)
+        result: Any = super().execute_operation(serially)
         if isinstance(result, ExecutionResult):
             results[key] = result
             return result

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints.mcp.tools import READ_ONLY, UcgTools
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+
+from entrypoints.mcp.tools import READ_ONLY, UcgTools
 
 MONEY = "{ amount currencyCode }"
 CART_FIELDS = (

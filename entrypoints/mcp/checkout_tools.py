@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import jwt
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 from entrypoints.mcp.cart_tools import CART_FIELDS
 from entrypoints.mcp.order_tools import ORDER_FIELDS
 from entrypoints.mcp.tools import UcgTools
-from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 
 QUOTE_TTL_SECONDS = 600
 

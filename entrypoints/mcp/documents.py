@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from entrypoints.mcp.tools import UcgTools
 from mcp.server.mcpserver import MCPServer
+
+from entrypoints.mcp.tools import UcgTools
 from resolvers.supergraph import supergraph_sdl
 
 ERRORS_DOC = Path(__file__).resolve().parents[2] / "docs" / "ERRORS.md"

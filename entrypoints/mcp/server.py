@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
 from api.auth import AuthenticationFailed, authenticate
@@ -13,8 +15,6 @@ from api.bootstrap import Services
 from domain.auth import Principal
 from entrypoints.mcp import cart_tools, catalog_tools, checkout_tools, documents, order_tools
 from entrypoints.mcp.tools import UcgTools
-from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 
 INSTRUCTIONS = """\
 Tools of a retail store's commerce API. Search the catalog, check stock near a
