@@ -110,4 +110,5 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
         ],
     )
     app.state.services = services
+    app.state.background = background
     return app

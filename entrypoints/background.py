@@ -39,7 +39,10 @@ class BackgroundTasks:
             )
             self._spawn(sweeper, sweeper.run(), sweeper.stop)
             pickups = PickupSweeper(
-                pool, payments, interval_seconds=settings.pickup_sweep_interval_seconds
+                pool,
+                payments,
+                interval_seconds=settings.pickup_sweep_interval_seconds,
+                clock=services.clock,
             )
             self._spawn(pickups, pickups.run(), pickups.stop)
             # Authorizations whose order never committed (a crash between authorize and
@@ -49,6 +52,7 @@ class BackgroundTasks:
                 payments,
                 interval_seconds=settings.pickup_sweep_interval_seconds,
                 grace_seconds=2 * settings.payment_timeout_seconds + 60,
+                clock=services.clock,
             )
             self._spawn(orphans, orphans.run(), orphans.stop)
             if settings.interaction_sweep_interval_seconds > 0:

@@ -1,6 +1,7 @@
 """The inbound Kafka consumers: `ucg consume`, and inside `ucg serve` when
 UCG_CONSUMERS_ENABLED is set (entrypoints/background.py). Each consumer gets the pool,
-the payment gateway and the availability cache of the process's `Services`."""
+the payment gateway, the availability cache and (for dead letters) the producer of the
+process's `Services`."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def build_consumers(
         "topic_prefix": settings.kafka_topic_prefix,
         "session_timeout_ms": settings.kafka_consumer_session_timeout_ms,
         "heartbeat_interval_ms": settings.kafka_consumer_heartbeat_interval_ms,
+        "producer": services.producer,
     }
     consumers = []
     if "inventory" in wanted:
@@ -77,7 +79,7 @@ async def supervised(consumer: InboundConsumer) -> None:
 
 async def consume_forever(settings: Settings, only: Collection[str] | None = None) -> None:
     """`ucg consume`: the inbound consumers (all, or `only` these) until SIGTERM/SIGINT."""
-    services = Services(settings, pool_min=1, pool_max=4, with_producer=False)
+    services = Services(settings, pool_min=1, pool_max=4)
     await services.start()
     consumers = build_consumers(services, only)
 
