@@ -30,6 +30,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from api.settings import Settings, payment_gateway
 from datasources.kafka import topics
 from datasources.kafka.client import create_producer, ensure_topics
+from datasources.kafka.fanout import EventHub
 from datasources.postgres.cart_cleanup import run_cart_cleanup
 from datasources.postgres.pool import create_pool
 from datasources.postgres.uow import UnitOfWork
@@ -68,7 +69,7 @@ class Services:
     producer: AIOKafkaProducer | None = field(default=None, init=False)
     cache: ReadThroughCache = field(init=False)
     # Set by api/live.py in the app lifespan: this process's event consumer and fan-out.
-    event_hub: Any = field(default=None, init=False)
+    event_hub: EventHub | None = field(default=None, init=False)
     started: bool = field(default=False, init=False)
     _cart_cleanup: asyncio.Task[None] | None = field(default=None, init=False)
     _cart_cleanup_stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -149,6 +150,7 @@ class Services:
             internal=internal,
             unit_of_work=self.unit_of_work,
             clock=self.clock,
+            cache=self.cache,
         )
 
     async def readiness(self) -> dict[str, bool]:

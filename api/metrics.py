@@ -14,7 +14,7 @@ import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from prometheus_client import (
@@ -34,6 +34,9 @@ from api.settings import Settings
 from datasources.business_slis import BUSINESS_SLIS
 from datasources.postgres.uow import UnitOfWork
 from domain.inventory.services import stock_discrepancy
+
+if TYPE_CHECKING:
+    from api.bootstrap import Services
 
 log = logging.getLogger("ucg.metrics")
 
@@ -186,7 +189,7 @@ class InventoryReconciler:
                 await self._task
 
 
-def metrics_routes(settings: Settings, services: Any) -> list[Route]:
+def metrics_routes(settings: Settings, services: Services) -> list[Route]:
     """`/metrics`, unless UCG_METRICS_ENABLED=false (api.bootstrap.Services, started)."""
     if not settings.metrics_enabled:
         return []

@@ -28,6 +28,7 @@ from datasources.postgres import (
     return_repository,
 )
 from datasources.postgres.uow import UnitOfWork
+from datasources.redis.cache import ReadThroughCache
 from domain.auth import Principal
 from domain.authz import held_carts
 
@@ -233,6 +234,8 @@ class Context:
     # shared pool, and the process's clock.
     unit_of_work: Callable[[], UnitOfWork] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The process's read-through cache (datasources.redis.cache.ReadThroughCache).
+    cache: ReadThroughCache | None = None
     _held_carts: frozenset[Any] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:

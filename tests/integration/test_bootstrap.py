@@ -68,6 +68,8 @@ async def test_serve_builds_one_pool_producer_and_gateway_for_everything(
             services.producer,
         )
         assert context.payments is services.payments
+        assert context.cache is services.cache
+        assert context.clock is services.clock
         assert context.events is services.event_hub is not None
         async with context.new_unit_of_work() as uow:
             assert await uow.conn.fetchval("SELECT 1") == 1
