@@ -25,6 +25,7 @@ from api.web_security import edge_middleware
 from datasources.business_slis import BusinessSliRefresher
 from entrypoints.background import BackgroundTasks
 from entrypoints.mcp import UcgTools, build_mcp_server, principal_from_http
+from entrypoints.relay import EmbeddedRelay
 from resolvers.metrics import set_recording
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
@@ -89,11 +90,14 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
             settings.business_sli_interval_seconds if settings.metrics_enabled else 0,
             services.pool,
         )
+        relay = EmbeddedRelay(settings)
         try:
             await live.start()
+            relay.start()
             async with mcp.session_manager.run():
                 yield
         finally:
+            await relay.stop()
             await live.stop()
             await reconciler.stop()
             await slis.stop()
