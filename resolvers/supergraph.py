@@ -204,8 +204,8 @@ class _Merger:
                 name,
                 fields=lambda: self._fields(sources),
                 interfaces=lambda: [
-                    self._interface(name)
-                    for name in dict.fromkeys(
+                    self._interface(interface)
+                    for interface in dict.fromkeys(
                         i.name
                         for s in sources
                         if isinstance(s, GraphQLObjectType)
