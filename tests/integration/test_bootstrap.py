@@ -3,6 +3,7 @@ hands the same objects to the request context, the sweepers, the consumers and M
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -90,5 +91,49 @@ async def test_services_start_once_and_close_without_start(env: TestEnv) -> None
         async with services.unit_of_work() as uow:
             assert await uow.conn.fetchval("SELECT 2") == 2
         assert services.context(request_id="r1").request_id == "r1"
+    finally:
+        await services.close()
+
+
+async def test_consumers_dead_letter_through_the_shared_producer_and_leave_it_running(
+    env: TestEnv,
+) -> None:
+    from aiokafka import AIOKafkaConsumer
+
+    from datasources.kafka import topics
+    from entrypoints.consumers import build_consumers
+
+    settings = env.settings()
+    services = Services(settings, pool_min=1, pool_max=2)
+    await services.start()
+    try:
+        assert services.producer is not None
+        (consumer,) = build_consumers(services, {"inventory"})
+        task = asyncio.create_task(consumer.run())
+        topic = settings.topic(topics.INVENTORY_ADJUSTMENTS)
+        await services.producer.send_and_wait(topic, b"{not json", key=b"k")
+        dlq = AIOKafkaConsumer(
+            f"{topic}.dlq",
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=f"{settings.kafka_topic_prefix}bootstrap-dlq-reader",
+            auto_offset_reset="earliest",
+            session_timeout_ms=3000,
+            heartbeat_interval_ms=300,
+        )
+        await dlq.start()
+        parked: list[bytes | None] = []
+        try:
+            async with asyncio.timeout(20):
+                while not parked:
+                    batch = await dlq.getmany(timeout_ms=300)
+                    parked += [r.value for records in batch.values() for r in records]
+        finally:
+            await dlq.stop()
+        assert parked == [b"{not json"]
+        assert consumer.dead_lettered == 1
+        consumer.stop()
+        await asyncio.wait_for(task, 20)
+        # The consumer did not own the producer, so stopping it left the producer running.
+        await services.producer.send_and_wait(topic, b"{still not json", key=b"k")
     finally:
         await services.close()
