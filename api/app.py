@@ -10,21 +10,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from api.background import BackgroundTasks
+from api.bootstrap import Services
 from api.graphiql import ASSETS_DIR, ASSETS_PATH
 from api.graphql_view import GraphQLView
 from api.live import LiveServices
-from api.mcp import UcgTools, build_mcp_server, principal_from_http
 from api.mcp_envelope import JsonRpcEnvelopeGuard
 from api.metrics import InventoryReconciler, WebSocketMetrics, metrics_routes
-from api.resources import Resources
 from api.settings import Settings
 from api.tracing import TracingMiddleware, configure_tracing
 from api.web_security import edge_middleware
 from datasources.business_slis import BusinessSliRefresher
+from entrypoints.background import BackgroundTasks
+from entrypoints.mcp import UcgTools, build_mcp_server, principal_from_http
+from entrypoints.relay import EmbeddedRelay
 from resolvers.metrics import set_recording
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema
@@ -42,29 +43,29 @@ def app_from_environment() -> Starlette:
 
 def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     """The whole API; with `subgraph`, `/graphql` serves that one subgraph alone."""
-    resources = Resources(settings)
+    services = Services(settings, with_cart_cleanup=True)
     set_recording(settings.metrics_enabled)
     configure_tracing(settings, "serve")
     view_options = {"graphql_ide": "graphiql" if settings.graphiql else None}
 
-    def graphql_routes(path: str, view: GraphQLView) -> list[Route | WebSocketRoute]:
+    def graphql_routes(path: str, view: GraphQLView) -> list[BaseRoute]:
         return [Route(path, view, methods=["GET", "POST"]), WebSocketRoute(path, view)]
 
     main_schema = subgraph_schema(subgraph) if subgraph else supergraph_schema()
-    routes: list[Route | WebSocketRoute | Mount] = graphql_routes(
-        "/graphql", GraphQLView(resources, main_schema, **view_options)
+    routes: list[BaseRoute] = graphql_routes(
+        "/graphql", GraphQLView(services, main_schema, **view_options)
     )
     for name in SUBGRAPH_NAMES if subgraph is None else ():
         routes += graphql_routes(
             f"/subgraphs/{name}/graphql",
-            GraphQLView(resources, subgraph_schema(name), **view_options),
+            GraphQLView(services, subgraph_schema(name), **view_options),
         )
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def readyz(_: Request) -> Response:
-        checks = await resources.readiness()
+        checks = await services.readiness()
         down = [name for name, ok in checks.items() if not ok]
         body = {"status": "ready" if not down else "unavailable", "checks": checks, "down": down}
         return JSONResponse(body, status_code=503 if down else 200)
@@ -72,8 +73,8 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
     routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
     if settings.graphiql:
         routes.append(Mount(ASSETS_PATH, app=StaticFiles(directory=ASSETS_DIR), name="graphiql"))
-    routes += metrics_routes(settings, resources)
-    mcp = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
+    routes += metrics_routes(settings, services)
+    mcp = build_mcp_server(UcgTools(services, principal_from_http(services)))
     mcp_app = mcp.streamable_http_app(streamable_http_path="/", host=settings.host)
     routes.append(Mount("/mcp", app=JsonRpcEnvelopeGuard(mcp_app)))
 
@@ -81,24 +82,27 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await resources.open()
-        live = LiveServices(resources)
-        await background.start(settings, resources.pool, resources.redis, resources.payments)
-        reconciler = InventoryReconciler(settings, resources.pool)
+        await services.start()
+        live = LiveServices(services)
+        await background.start(services)
+        reconciler = InventoryReconciler(settings, services.pool)
         slis = BusinessSliRefresher(
             settings.business_sli_interval_seconds if settings.metrics_enabled else 0,
-            resources.pool,
+            services.pool,
         )
+        relay = EmbeddedRelay(settings)
         try:
             await live.start()
+            relay.start()
             async with mcp.session_manager.run():
                 yield
         finally:
+            await relay.stop()
             await live.stop()
             await reconciler.stop()
             await slis.stop()
             await background.stop()
-            await resources.close()
+            await services.close()
 
     app = Starlette(
         routes=routes,
@@ -109,5 +113,6 @@ def create_app(settings: Settings, subgraph: str | None = None) -> Starlette:
             Middleware(WebSocketMetrics),
         ],
     )
-    app.state.resources = resources
+    app.state.services = services
+    app.state.background = background
     return app

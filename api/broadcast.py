@@ -47,7 +47,9 @@ from graphql import (
 from graphql.error import GraphQLError
 from graphql.execution.values import get_argument_values, get_variable_values
 from starlette.websockets import WebSocket
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.schema import BaseSchema, Schema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -59,6 +61,7 @@ from datasources.events.live import MAX_LOCATIONS, MAX_SKUS, STOCK_CHANGED, stoc
 from datasources.kafka.fanout import EventHub, Subscriber
 from domain.errors import InvalidId
 from domain.ids import from_global_id
+from resolvers.context import Context
 from resolvers.live import OVERFLOW_CLOSE_CODE, OVERFLOW_CLOSE_REASON
 from resolvers.query_cost import DEFAULT_MAX_COST, client_key, document_cost, rate_limiter
 from resolvers.shared_events import frozen, viewer_class
@@ -271,13 +274,20 @@ def registry_for(hub: EventHub) -> Registry:
     return registry
 
 
-class SharedFanoutHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
+def core_schema(schema: BaseSchema) -> GraphQLSchema:
+    """The graphql-core schema a Strawberry schema executes."""
+    assert isinstance(schema, Schema)
+    return schema._schema
+
+
+class SharedFanoutHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws with `stockChanged` served from shared groups."""
 
     _writer: ConnectionWriter | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.core_schema = core_schema(self.schema)
         self.schema = MaskingSchema(self.schema)  # type: ignore[assignment]
 
     async def handle_message(self, message: Any) -> None:
@@ -290,7 +300,7 @@ class SharedFanoutHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-a
     async def handle_subscribe(self, message: Any) -> None:
         payload = message.get("payload") or {}
         shared = (
-            plan(self.schema._schema, payload, self.context)
+            plan(self.core_schema, payload, self.context)
             if self.connection_acknowledged
             and message["id"] not in self.operations
             and (
@@ -299,16 +309,17 @@ class SharedFanoutHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-a
             )
             else None
         )
-        if shared is None or not await admitted(self.schema._schema, shared, self.context):
+        if shared is None or not await admitted(self.core_schema, shared, self.context):
             await super().handle_subscribe(message)
             return
         if self._writer is None:
             settings = getattr(self.context, "settings", None)
             capacity = getattr(settings, "subscription_queue_size", 256)
+            assert isinstance(self.websocket, ASGIWebSocketAdapter)
             self._writer = ConnectionWriter(self.websocket.ws, capacity)
         member = Member(message["id"], self._writer)
         group = registry_for(self.context.events).join(
-            shared, self.schema._schema, self.context, member
+            shared, self.core_schema, self.context, member
         )
         operation = Operation(
             self, message["id"], payload["query"], payload.get("variables"), shared.operation_name

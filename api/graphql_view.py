@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
@@ -27,12 +27,12 @@ from strawberry.types.unset import UNSET
 
 from api import persisted_queries
 from api.auth import AuthenticationFailed, authenticate, authenticate_connection_params
+from api.bootstrap import Services
 from api.broadcast import SharedFanoutHandler
 from api.graphiql import local_graphiql_html
 from api.input_limits import BadInput, decode_json
 from api.legacy_ws import LegacyGraphQLWSHandler
 from api.logging import request_id_var
-from api.resources import Resources
 from domain.errors import DomainError
 from resolvers.context import Context
 from resolvers.trusted_documents import NOT_IN_LIST, TrustedDocuments, trusted_documents
@@ -59,7 +59,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     is masked and logged once."""
     original = error.original_error
     if isinstance(original, DomainError):
-        formatted = dict(error.formatted)
+        formatted: dict[str, Any] = dict(error.formatted)
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code.value, "field": original.field}
         return formatted
@@ -163,7 +163,9 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """Both WebSocket protocols speak JSON in *text* frames; clients (graphql-ws, gql)
     refuse binary ones. Strawberry sends bytes when `encode_json` returns bytes."""
 
-    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncIterator[object]:
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
         """Messages decoded within the body limits; a frame beyond them is not JSON here."""
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED:
@@ -185,14 +187,14 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-class GraphQLView(GraphQL):  # type: ignore[type-arg]
+class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharedFanoutHandler
     graphql_ws_handler_class = LegacyGraphQLWSHandler
     websocket_adapter_class = TextFrameWebSocketAdapter
 
-    def __init__(self, resources: Resources, schema: Any, **kwargs: Any) -> None:
+    def __init__(self, services: Services, schema: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
-        self.resources = resources
+        self.services = services
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL with its assets served from the package (works offline)."""
@@ -201,28 +203,19 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         request_id_var.set(request_id)
-        settings = self.resources.settings
+        settings = self.services.settings
         if isinstance(request, WebSocket):
             principal = None  # WebSocket clients authenticate in connection_init
         else:
             try:
                 principal = await authenticate(
-                    settings, request.headers, self.resources.pool, self.resources.redis
+                    settings, request.headers, self.services.pool, self.services.redis
                 )
             except AuthenticationFailed:
                 # Strawberry turns this into a 401 before any resolver runs.
                 raise HTTPException(401, "Invalid or expired credentials") from None
-        return Context(
-            principal=principal,
-            settings=settings,
-            pool=self.resources.pool,
-            redis=self.resources.redis,
-            producer=self.resources.producer,
-            request_id=request_id,
-            request=request,
-            response=response,
-            events=self.resources.event_hub,
-            payments=self.resources.payments,
+        return self.services.context(
+            principal=principal, request_id=request_id, request=request, response=response
         )
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -231,10 +224,10 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
         if isinstance(context.connection_params, dict):
             try:
                 context.principal = await authenticate_connection_params(
-                    self.resources.settings,
+                    self.services.settings,
                     context.connection_params,
-                    self.resources.pool,
-                    self.resources.redis,
+                    self.services.pool,
+                    self.services.redis,
                 )
             except AuthenticationFailed:
                 raise ConnectionRejectionError(
@@ -260,12 +253,12 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
     async def parse_http_body(self, request_adapter: Any) -> Any:
         data = await super().parse_http_body(request_adapter)
         if isinstance(data, GraphQLRequestData):
-            settings = self.resources.settings
+            settings = self.services.settings
             documents = trusted_documents(settings)
             if documents is not None:
                 return _registered(documents, data)
             return await persisted_queries.resolve(
-                self.resources.redis, settings.cache_key_prefix, data
+                self.services.redis, settings.cache_key_prefix, data
             )
         return data
 
@@ -293,13 +286,13 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
                     )
                 ],
             )
-        return await super().execute_single(*args, **kwargs)  # type: ignore[no-any-return]
+        return await super().execute_single(*args, **kwargs)
 
     def decode_json(self, data: str | bytes) -> object:
         value = decode_json(data)
         if not isinstance(value, (dict, list)):
             raise BadInput("BAD_REQUEST", "The request body must be a JSON object.")
-        if isinstance(value, dict) and trusted_documents(self.resources.settings) is not None:
+        if isinstance(value, dict) and trusted_documents(self.services.settings) is not None:
             # Relay and the GraphQL-over-HTTP persisted documents draft name a registered
             # document at the top level; Strawberry keeps only query/variables/extensions.
             document_id = value.get("documentId", value.get("doc_id"))
@@ -307,7 +300,7 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
                 value["extensions"] = {**value.get("extensions", {}), DOCUMENT_ID: document_id}
         return value
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         try:
             return orjson.dumps(data)
         except TypeError as exc:

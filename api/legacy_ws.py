@@ -17,9 +17,10 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from api.ws_masking import MaskingSchema
 from api.ws_messages import INVALID_MESSAGE, legacy_ws_problem
+from resolvers.context import Context
 
 
-class LegacyGraphQLWSHandler(BaseGraphQLWSHandler):  # type: ignore[type-arg]
+class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.schema = MaskingSchema(self.schema)  # type: ignore[assignment]

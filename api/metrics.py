@@ -14,7 +14,7 @@ import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from prometheus_client import (
@@ -34,6 +34,9 @@ from api.settings import Settings
 from datasources.business_slis import BUSINESS_SLIS
 from datasources.postgres.uow import UnitOfWork
 from domain.inventory.services import stock_discrepancy
+
+if TYPE_CHECKING:
+    from api.bootstrap import Services
 
 log = logging.getLogger("ucg.metrics")
 
@@ -186,8 +189,8 @@ class InventoryReconciler:
                 await self._task
 
 
-def metrics_routes(settings: Settings, resources: Any) -> list[Route]:
-    """`/metrics`, unless UCG_METRICS_ENABLED=false (api.resources.Resources, opened)."""
+def metrics_routes(settings: Settings, services: Services) -> list[Route]:
+    """`/metrics`, unless UCG_METRICS_ENABLED=false (api.bootstrap.Services, started)."""
     if not settings.metrics_enabled:
         return []
     expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else None
@@ -201,10 +204,10 @@ def metrics_routes(settings: Settings, resources: Any) -> list[Route]:
                 status_code=401,
                 headers={"www-authenticate": "Bearer"},
             )
-        if resources.event_hub is not None:
-            EVENT_SUBSCRIBERS.set(resources.event_hub.subscriber_count)
+        if services.event_hub is not None:
+            EVENT_SUBSCRIBERS.set(services.event_hub.subscriber_count)
         try:
-            await refresh_outbox(resources.pool)
+            await refresh_outbox(services.pool)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("outbox gauges not refreshed", exc_info=True)
         return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)

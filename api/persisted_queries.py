@@ -61,7 +61,10 @@ async def resolve(client: redis.Redis, prefix: str, data: GraphQLRequestData) ->
     except RedisError:
         log.warning("persisted query store unavailable", exc_info=True)
         stored = None
-    return replace(data, query=None if stored is None else stored.decode())
+    return replace(
+        data,
+        query=None if stored is None else stored if isinstance(stored, str) else stored.decode(),
+    )
 
 
 def is_persisted_miss(data: GraphQLRequestData) -> bool:

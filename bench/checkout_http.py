@@ -84,7 +84,7 @@ class Server:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("UCG_")}
         environ.update(env, UCG_PORT=str(self.port), PYTHONPATH=str(code))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--workers", str(workers)],
+            [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", str(workers)],
             env=environ,
             cwd=code,
             stdout=self.log,

@@ -38,8 +38,8 @@ PRODUCT_PAGE = """query ProductPage($first: Int!) { products(first: $first) { ed
 
 async def measure(args: argparse.Namespace, settings: Settings) -> None:
     app = create_app(settings)
-    resources = app.state.resources
-    await resources.open()
+    resources = app.state.services
+    await resources.start()
     transport = httpx.ASGITransport(app=app)
     cases = {
         "trivial": {"query": TRIVIAL},

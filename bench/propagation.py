@@ -329,7 +329,7 @@ async def main() -> None:
             UCG_SUBSCRIPTION_QUEUE_SIZE="1024",
         )
         server = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
-            [sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT
+            [sys.executable, "-m", "entrypoints.cli", "serve"], env=env, cwd=ROOT
         )
         url = f"http://127.0.0.1:{port}"
         pool = await create_pool(database_url, min_size=1, max_size=2)

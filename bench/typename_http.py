@@ -84,7 +84,7 @@ def main() -> None:
             "UCG_RELAY_ENABLED": "false",
             "UCG_CONSUMERS_ENABLED": "false",
         }
-        rows[name] = measure([sys.executable, "-m", "api.cli", "serve"], env, port, args)
+        rows[name] = measure([sys.executable, "-m", "entrypoints.cli", "serve"], env, port, args)
     port = free_port()
     rows["raw"] = measure(
         [sys.executable, str(HERE / "raw_starlette.py"), str(port)], dict(os.environ), port, args

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.enum import has_enum_definition
 
 from domain.errors import DomainError, ErrorCode
 from domain.money import to_decimal
@@ -129,6 +130,7 @@ def described_enum(
     if missing:
         raise ValueError(f"{domain_enum.__name__}: no description for {sorted(missing)}")
     registered = strawberry.enum(domain_enum, name=name, description=description)
-    for value in registered.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    assert has_enum_definition(registered)
+    for value in registered.__strawberry_definition__.values:
         value.description = values[value.name]
     return registered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -26,6 +27,8 @@ from datasources.postgres import (
     order_repository,
     return_repository,
 )
+from datasources.postgres.uow import UnitOfWork
+from datasources.redis.cache import ReadThroughCache
 from domain.auth import Principal
 from domain.authz import held_carts
 
@@ -227,6 +230,12 @@ class Context:
     # True for operations the server itself runs from code (the MCP tools): trusted
     # documents mode does not check them.
     internal: bool = False
+    # From the composition root (api/bootstrap.py Services): new units of work on the
+    # shared pool, and the process's clock.
+    unit_of_work: Callable[[], UnitOfWork] | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The process's read-through cache (datasources.redis.cache.ReadThroughCache).
+    cache: ReadThroughCache | None = None
     _held_carts: frozenset[Any] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -246,6 +255,10 @@ class Context:
             secret = getattr(self.settings, "jwt_secret", None)
             self._held_carts = held_carts(secret, tokens[:20]) if secret else frozenset()
         return self._held_carts
+
+    def new_unit_of_work(self) -> UnitOfWork:
+        """A unit of work on this context's pool, from the composition root's factory."""
+        return self.unit_of_work() if self.unit_of_work is not None else UnitOfWork(self.pool)
 
     def hold_cart(self, cart_id: Any) -> None:
         """A cart created in this request is held by its creator for the rest of it."""

@@ -348,7 +348,7 @@ class QueryCost(SchemaExtension):
         response = getattr(context.context, "response", None)
         # Over HTTP the response's headers are writable; over a WebSocket the "response" is
         # the socket itself, whose headers are the request's and read-only.
-        if hasattr(getattr(response, "headers", None), "__setitem__"):
+        if response is not None and hasattr(getattr(response, "headers", None), "__setitem__"):
             response.status_code = 429
             response.headers["retry-after"] = str(max(1, math.ceil(wait)))
 

@@ -64,13 +64,13 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = results.get(key)
         if cached is not None:
             return cached
-        result = super().execute_operation(serially)
+        result: Any = super().execute_operation(serially)
         if isinstance(result, ExecutionResult):
             results[key] = result
             return result
 
         async def store() -> Any:
-            done = await result  # type: ignore[misc]
+            done = await result
             results[key] = done
             return done
 

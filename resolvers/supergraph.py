@@ -57,6 +57,7 @@ _FEDERATION_TYPES = {"_Any", "_Entity", "_Service", "_FieldSet", "FieldSet"}
 
 @strawberry.type(name="Query")
 class NodeQuery:
+    # strawberry.field(...) without a resolver is typed as returning Any.
     @strawberry.field(description="Any object by its global id (Relay Node).")
     async def node(
         self,
@@ -153,6 +154,11 @@ class _Merger:
             self.built[name] = self._build(name, self.sources[name])
         return self.built[name]
 
+    def _interface(self, name: str) -> GraphQLInterfaceType:
+        built = self.named(name)
+        assert isinstance(built, GraphQLInterfaceType)
+        return built
+
     def wrap(self, type_: GraphQLType) -> Any:
         if isinstance(type_, GraphQLNonNull):
             return GraphQLNonNull(self.wrap(type_.of_type))
@@ -198,8 +204,13 @@ class _Merger:
                 name,
                 fields=lambda: self._fields(sources),
                 interfaces=lambda: [
-                    self.named(i.name)  # type: ignore[misc]
-                    for i in {i.name: i for s in sources for i in s.interfaces}.values()  # type: ignore[attr-defined]
+                    self._interface(interface)
+                    for interface in dict.fromkeys(
+                        i.name
+                        for s in sources
+                        if isinstance(s, GraphQLObjectType)
+                        for i in s.interfaces
+                    )
                 ],
                 is_type_of=next((s.is_type_of for s in sources if s.is_type_of), None),  # type: ignore[attr-defined]
                 description=next((s.description for s in sources if s.description), None),

@@ -156,7 +156,7 @@ class ServerProcess:
         env = {**env, "UCG_PORT": str(self.port), "UCG_LOG_LEVEL": "WARNING"}
         self.log = tempfile.NamedTemporaryFile(prefix="ucg-serve-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", *(args or [])],
+            [sys.executable, "-m", "entrypoints.cli", "serve", *(args or [])],
             env=env,
             cwd=ROOT,
             stdout=self.log,

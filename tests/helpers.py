@@ -50,8 +50,8 @@ async def app_client(
         if lifespan:
             await stack.enter_async_context(app.router.lifespan_context(app))
         else:
-            await app.state.resources.open()
-            stack.push_async_callback(app.state.resources.close)
+            await app.state.services.start()
+            stack.push_async_callback(app.state.services.close)
         transport = httpx.ASGITransport(app=app)
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://ucg.test")

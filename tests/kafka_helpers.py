@@ -78,7 +78,7 @@ async def consume_until(
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "consume", "--topics", topic_names],
+            [sys.executable, "-m", "entrypoints.cli", "consume", "--topics", topic_names],
             env=env.environ(UCG_LOG_LEVEL="WARNING"),
             cwd=ROOT,
             stdout=log,

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 import jsonschema
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from datasources.kafka import topics
 from datasources.kafka.consumer import (
@@ -126,6 +126,8 @@ def adjustments_consumer(
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
     after_commit: AfterCommit | None = None,
+    # The process's producer for dead letters (api/bootstrap.py); None: one of its own.
+    producer: AIOKafkaProducer | None = None,
 ) -> InboundConsumer:
     config = ConsumerConfig(
         bootstrap_servers=bootstrap_servers,
@@ -136,5 +138,10 @@ def adjustments_consumer(
         heartbeat_interval_ms=heartbeat_interval_ms,
     )
     return InboundConsumer(
-        config, pool, parse_adjustment, apply_inbound_adjustment, after_commit=after_commit
+        config,
+        pool,
+        parse_adjustment,
+        apply_inbound_adjustment,
+        after_commit=after_commit,
+        producer=producer,
     )

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import jsonschema
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from datasources.kafka import topics
 from datasources.kafka.consumer import (
@@ -147,6 +147,8 @@ def fulfillment_updates_consumer(
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
     after_commit: AfterCommit | None = None,
+    # The process's producer for dead letters (api/bootstrap.py); None: one of its own.
+    producer: AIOKafkaProducer | None = None,
 ) -> InboundConsumer:
     config = ConsumerConfig(
         bootstrap_servers=bootstrap_servers,
@@ -157,5 +159,10 @@ def fulfillment_updates_consumer(
         heartbeat_interval_ms=heartbeat_interval_ms,
     )
     return InboundConsumer(
-        config, pool, parse_update, fulfillment_updates_apply(gateway), after_commit=after_commit
+        config,
+        pool,
+        parse_update,
+        fulfillment_updates_apply(gateway),
+        after_commit=after_commit,
+        producer=producer,
     )

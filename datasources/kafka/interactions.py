@@ -26,7 +26,7 @@ from typing import Any
 
 import asyncpg
 import jsonschema
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from datasources.events.schemas import InvalidEvent, validate_event
 from datasources.kafka import topics
@@ -145,6 +145,8 @@ def interactions_consumer(
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
     retention: timedelta = timedelta(days=365),
+    # The process's producer for dead letters (api/bootstrap.py); None: one of its own.
+    producer: AIOKafkaProducer | None = None,
 ) -> InboundConsumer:
     counters = ProfileCounters()
 
@@ -170,7 +172,7 @@ def interactions_consumer(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
     )
-    consumer = InboundConsumer(config, pool, parse_interaction, apply)
+    consumer = InboundConsumer(config, pool, parse_interaction, apply, producer=producer)
     consumer.profile_counters = counters  # type: ignore[attr-defined]
     return consumer
 

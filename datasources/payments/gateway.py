@@ -1,8 +1,8 @@
 """Build the payment gateway a process uses, from its settings (no process-global one).
 
-`ucg serve` builds it in the lifespan (api/resources.py) and puts it on every
-request's context; `ucg consume` and the sweepers get the same from their wiring
-(api/background.py). Today the only provider is `test` (datasources/payments/
+Each process builds it once, in its composition root (api/bootstrap.py `Services`), and
+hands the same one to every request's context, the consumers and the sweepers
+(entrypoints/consumers.py, entrypoints/background.py). Today the only provider is `test` (datasources/payments/
 postgres_provider.py); a real PSP adapter is one more branch here (docs/PAYMENTS.md).
 """
 

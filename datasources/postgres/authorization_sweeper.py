@@ -10,6 +10,7 @@ Runs next to the missed-pickup sweeper; an advisory lock lets one instance sweep
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,16 +39,18 @@ class AuthorizationSweeper(PeriodicSweeper):
         interval_seconds: float = 60.0,
         grace_seconds: float = 120.0,
         batch: int = 100,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(interval_seconds)
         self._pool = pool
         self._gateway = gateway
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._grace = timedelta(seconds=grace_seconds)
         self._batch = batch
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Void the orphans older than the grace period at `now`; the number voided."""
-        moment = now or datetime.now(UTC)
+        moment = now or self._clock()
         async with self._pool.acquire() as lock_conn:
             if not await lock_conn.fetchval(
                 "SELECT pg_try_advisory_lock($1)", AUTHORIZATION_SWEEPER_LOCK_KEY

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,16 +42,18 @@ class PickupSweeper(PeriodicSweeper):
         *,
         interval_seconds: float = 60.0,
         batch: int = 100,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(interval_seconds)
         self._pool = pool
         self._gateway = gateway
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._batch = batch
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Cancel what is past its deadline at `now`; the number cancelled (0 when another
         instance holds the lock)."""
-        moment = now or datetime.now(UTC)
+        moment = now or self._clock()
         async with self._pool.acquire() as lock_conn:
             if not await lock_conn.fetchval(
                 "SELECT pg_try_advisory_lock($1)", PICKUP_SWEEPER_LOCK_KEY

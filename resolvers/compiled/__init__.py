@@ -226,7 +226,7 @@ def _execute_object(run: _Run, plan: _ObjectPlan, source: Any, path: Path | None
                     args = (
                         get_argument_values(
                             field.field_def,  # type: ignore[arg-type]
-                            field.args_node,  # type: ignore[arg-type]
+                            field.args_node,
                             run.variables,
                             None,
                             run.hide,
@@ -327,9 +327,9 @@ class _Compiler:
             assert isinstance(type_, GraphQLList)
             return _list(self.completer(type_.of_type, details))
         if is_leaf_type(type_):
-            return _leaf(type_.coerce_output_value)  # type: ignore[union-attr]
+            return _leaf(type_.coerce_output_value)
         if is_abstract_type(type_):
-            return self.abstract(type_, details)  # type: ignore[arg-type]
+            return self.abstract(type_, details)
         if is_object_type(type_):
             assert isinstance(type_, GraphQLObjectType)
             return _object(type_, self.object_plan(type_, details))
@@ -465,7 +465,7 @@ class _DirectiveCheck(Visitor):
     def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
         if node.name.value not in ALLOWED_DIRECTIVES:
             self.refused = True
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if isinstance(argument.value, VariableNode):
                 self.variables.add(argument.value.name.value)
 

@@ -132,7 +132,7 @@ async def test_mcp_over_stdio(env: TestEnv, db: asyncpg.Connection[Any]) -> None
     await _catalog(db)
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "api.cli", "mcp"],
+        args=["-m", "entrypoints.cli", "mcp"],
         env=env.environ(UCG_LOG_LEVEL="WARNING"),
         cwd=str(ROOT),
     )

@@ -12,7 +12,7 @@ import asyncpg
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from api.mcp import issue_quote_token
+from entrypoints.mcp import issue_quote_token
 from tests.conftest import ROOT, TestEnv
 from tests.stock_helpers import make_location, receive
 
@@ -187,7 +187,7 @@ async def test_purchase_over_http(serve: Any, env: TestEnv, db: asyncpg.Connecti
 async def test_purchase_over_stdio(env: TestEnv, db: asyncpg.Connection[Any]) -> None:
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "api.cli", "mcp"],
+        args=["-m", "entrypoints.cli", "mcp"],
         env=env.environ(UCG_LOG_LEVEL="WARNING"),
         cwd=str(ROOT),
     )

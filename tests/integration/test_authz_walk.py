@@ -38,10 +38,10 @@ from starlette.requests import Request
 
 from api.app import create_app
 from api.auth import new_api_key
-from api.mcp import UcgTools, build_mcp_server, principal_from_http
 from datasources.kafka.fanout import EventHub
 from datasources.postgres import auth_store
 from domain.auth import Role
+from entrypoints.mcp import UcgTools, build_mcp_server, principal_from_http
 from resolvers.context import Context
 from resolvers.subgraphs import SUBGRAPH_NAMES, subgraph_schema
 from resolvers.supergraph import supergraph_schema, supergraph_sdl
@@ -233,7 +233,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[Any]:
 async def store(env: TestEnv, db: asyncpg.Connection[Any]) -> AsyncIterator[Any]:
     settings = env.settings()
     app = create_app(settings)
-    await app.state.resources.open()
+    await app.state.services.start()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as client:
         sale = await make_sale(db, 20, kind="STORE", price=1000)
@@ -298,7 +298,7 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any]) -> AsyncIterator[Any]
         yield SimpleNamespace(
             client=client, victim=victim, principals=principals, app=app, settings=settings
         )
-    await app.state.resources.close()
+    await app.state.services.close()
 
 
 def _random_ids(victim: Victim) -> dict[str, str]:
@@ -381,7 +381,7 @@ async def test_no_subgraph_entity_resolver_tells_them_apart(
 async def test_no_subscription_tells_them_apart(store: Any, db: asyncpg.Connection[Any]) -> None:
     from api.auth import authenticate
 
-    victim, resources = store.victim, store.app.state.resources
+    victim, resources = store.victim, store.app.state.services
     hub = EventHub(store.settings, resources.redis)
     leaks = []
     for root, name, paths, field in _operations("Subscription"):
@@ -424,7 +424,7 @@ class HttpCall:
 
 
 async def test_no_mcp_tool_tells_them_apart(store: Any, db: asyncpg.Connection[Any]) -> None:
-    victim, resources = store.victim, store.app.state.resources
+    victim, resources = store.victim, store.app.state.services
     server = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
     before = await _snapshot(db)
     leaks = []

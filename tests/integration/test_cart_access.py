@@ -554,7 +554,7 @@ async def test_a_cart_has_at_most_the_configured_number_of_lines(
 
     shop = await make_shop(db)
     app = create_app(env.settings(cart_max_lines=2, cart_cleanup_interval_seconds=0))
-    await app.state.resources.open()
+    await app.state.services.start()
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as client:
@@ -579,5 +579,5 @@ async def test_a_cart_has_at_most_the_configured_number_of_lines(
                 )
             )
     finally:
-        await app.state.resources.close()
+        await app.state.services.close()
     assert await db.fetchval("SELECT array_agg(quantity) FROM cart_lines") == [2]

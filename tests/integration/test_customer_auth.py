@@ -191,7 +191,7 @@ async def test_login_is_throttled_per_address(env: TestEnv) -> None:
     from api.app import create_app
 
     app = create_app(env.settings(login_failures_per_address=3))
-    await app.state.resources.open()
+    await app.state.services.start()
     try:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
         async with httpx.AsyncClient(transport=transport, base_url="http://ucg.test") as c:
@@ -204,14 +204,14 @@ async def test_login_is_throttled_per_address(env: TestEnv) -> None:
         async with httpx.AsyncClient(transport=other, base_url="http://ucg.test") as c:
             assert (await login(c, victim["email"]))["accessToken"]
     finally:
-        await app.state.resources.close()
+        await app.state.services.close()
 
 
 async def _ucg(env: TestEnv, *args: str, **environ: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "api.cli",
+        "entrypoints.cli",
         *args,
         env=env.environ(**environ),
         cwd=ROOT,
@@ -227,7 +227,7 @@ async def _in_process(
     env: TestEnv, capsys: pytest.CaptureFixture[str], *argv: str
 ) -> tuple[int, str]:
     """The CLI command's own coroutine, in this process (the subprocess start costs seconds)."""
-    from api import cli, cli_auth
+    from entrypoints import cli, cli_auth
 
     args = cli.build_parser().parse_args(list(argv))
     run = cli_auth._apikey if args.command == "apikey" else cli_auth._staff
@@ -334,7 +334,7 @@ async def test_rs256_with_a_jwks_url(env: TestEnv) -> None:
         jwt_algorithm="RS256", jwt_jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json"
     )
     app = create_app(settings)
-    await app.state.resources.open()
+    await app.state.services.start()
     try:
         claims = {
             "iss": settings.jwt_issuer,
@@ -358,7 +358,7 @@ async def test_rs256_with_a_jwks_url(env: TestEnv) -> None:
                 )
                 assert response.status_code == status, token
     finally:
-        await app.state.resources.close()
+        await app.state.services.close()
         server.shutdown()
         server.server_close()
 

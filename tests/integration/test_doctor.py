@@ -18,7 +18,7 @@ from tests.conftest import ROOT, TestEnv
 
 def doctor(environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "doctor"],
+        [sys.executable, "-m", "entrypoints.cli", "doctor"],
         env=environ,
         cwd=ROOT,
         capture_output=True,

@@ -10,8 +10,8 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from api.bootstrap import Services
 from api.graphql_view import GraphQLView
-from api.resources import Resources
 from tests.conftest import TestEnv
 
 
@@ -29,8 +29,8 @@ class Query:
 async def test_unexpected_exception_is_masked(
     env: TestEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
-    resources = Resources(env.settings())
-    await resources.open()
+    resources = Services(env.settings())
+    await resources.start()
     view = GraphQLView(resources, strawberry.Schema(query=Query))
     app = Starlette(routes=[Route("/graphql", view, methods=["GET", "POST"])])
     try:

@@ -75,7 +75,7 @@ async def pool(env: TestEnv) -> AsyncIterator[asyncpg.Pool[Any]]:
 async def hub(env: TestEnv) -> AsyncIterator[EventHub]:
     client = redis.Redis.from_url(env.servers.redis_url)
     hub = EventHub(env.settings(), client)
-    # The topics exist before a hub starts (Resources.open creates them in the app).
+    # The topics exist before a hub starts (Services.start creates them in the app).
     from datasources.kafka import topics
     from datasources.kafka.client import ensure_topics
 

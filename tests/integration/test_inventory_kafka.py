@@ -179,7 +179,7 @@ async def test_consumer_killed_mid_batch_loses_and_doubles_nothing(
         log = tempfile.NamedTemporaryFile(prefix="ucg-consume-", suffix=".log", delete=False)
         logs.append(log.name)
         return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "consume"],
+            [sys.executable, "-m", "entrypoints.cli", "consume"],
             env=env.environ(UCG_LOG_LEVEL="WARNING"),
             cwd=ROOT,
             stdout=log,

@@ -12,7 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from starlette.requests import Request
 
 from api.app import create_app
-from api.mcp import UcgTools, build_mcp_server, principal_from_http
+from entrypoints.mcp import UcgTools, build_mcp_server, principal_from_http
 from tests.conftest import TestEnv
 from tests.order_helpers import make_sale
 
@@ -42,8 +42,8 @@ async def test_anonymous_mcp_callers_each_get_their_own_bucket(
         await make_sale(db, n + 1)
     settings = env.settings(max_query_cost=20, rate_limit_capacity=20, rate_limit_restore_rate=0.01)
     app = create_app(settings)
-    resources = app.state.resources
-    await resources.open()
+    resources = app.state.services
+    await resources.start()
     try:
         tools = UcgTools(resources, principal_from_http(resources))
         first, second = HttpCall("203.0.113.7"), HttpCall("203.0.113.8")
@@ -62,8 +62,8 @@ async def test_check_availability_is_one_graphql_operation(
 ) -> None:
     sales = [await make_sale(db, n + 1) for n in range(3)]
     app = create_app(env.settings())
-    resources = app.state.resources
-    await resources.open()
+    resources = app.state.services
+    await resources.start()
     try:
         tools = CountingTools(resources, principal_from_http(resources))
         server = build_mcp_server(tools)
@@ -88,7 +88,7 @@ async def test_check_availability_is_one_graphql_operation(
 async def test_bad_tool_arguments_answer_a_short_typed_text(
     env: TestEnv, arguments: dict[str, Any]
 ) -> None:
-    resources = create_app(env.settings()).state.resources
+    resources = create_app(env.settings()).state.services
     server = build_mcp_server(UcgTools(resources, principal_from_http(resources)))
     with pytest.raises(ToolError) as raised:
         await server.call_tool("check_availability", arguments, HttpCall("203.0.113.10"))  # type: ignore[arg-type]

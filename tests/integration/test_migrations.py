@@ -75,7 +75,7 @@ async def test_two_concurrent_cli_migrations_do_not_race(empty_database: str) ->
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "api.cli",
+            "entrypoints.cli",
             "migrate",
             cwd=ROOT,
             env=env,
@@ -99,7 +99,7 @@ async def test_two_concurrent_cli_migrations_do_not_race(empty_database: str) ->
 
 def test_bad_configuration_is_one_clear_line() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "migrate"],
+        [sys.executable, "-m", "entrypoints.cli", "migrate"],
         cwd=ROOT,
         env={"UCG_PORT": "not-a-port", "PATH": "/usr/bin:/bin"},
         capture_output=True,

@@ -196,7 +196,7 @@ async def test_broker_down_and_back_loses_nothing_and_keeps_per_key_order(
 
 def start_relay_process(env: TestEnv, **overrides: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "relay"],
+        [sys.executable, "-m", "entrypoints.cli", "relay"],
         env=env.environ(UCG_LOG_LEVEL="WARNING", **overrides),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

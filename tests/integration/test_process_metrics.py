@@ -38,7 +38,7 @@ TOKEN = "process-metrics-token"
 def ucg_process(env: TestEnv, *args: str, **overrides: str) -> Iterator[subprocess.Popen[bytes]]:
     log = tempfile.NamedTemporaryFile(prefix="ucg-proc-", suffix=".log", delete=False)
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "entrypoints.cli", *args],
         env=env.environ(UCG_LOG_LEVEL="WARNING", UCG_METRICS_TOKEN=TOKEN, **overrides),
         cwd=ROOT,
         stdout=log,

@@ -26,7 +26,7 @@ async def test_readyz_follows_redis(env: TestEnv, tmp_path: Path) -> None:
     with own:
         urls = own.start()
         app = create_app(env.settings(redis_url=urls.redis_url))
-        await app.state.resources.open()
+        await app.state.services.start()
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -47,4 +47,4 @@ async def test_readyz_follows_redis(env: TestEnv, tmp_path: Path) -> None:
                         await asyncio.sleep(0.05)
                 assert (await _readyz(client)).json()["down"] == []
         finally:
-            await app.state.resources.close()
+            await app.state.services.close()

@@ -59,7 +59,7 @@ async def test_a_store_bound_key_works_at_its_store_only(
 
 def _create(env: TestEnv, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "apikey", "create", "--name", "till", *args],
+        [sys.executable, "-m", "entrypoints.cli", "apikey", "create", "--name", "till", *args],
         env=env.environ(),
         cwd=ROOT,
         capture_output=True,

@@ -1,7 +1,7 @@
 """The docs name only modules, files and functions that exist.
 
 Every backticked path-like reference in docs/*.md and README.md (`domain/...py`,
-`api/...py`, `datasources/...`, `resolvers/...`, `migrations/...`, `bench/...`,
+`api/...py`, `entrypoints/...`, `datasources/...`, `resolvers/...`, `migrations/...`, `bench/...`,
 `scripts/...`, `tests/...`, `schemas/...`) must name an existing file or folder;
 `module.py:name`, `module.py::name` and `package/module.name` forms must name
 something defined in that file (a def, a class or a module-level assignment).
@@ -18,6 +18,7 @@ DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 PREFIXES = (
     "domain/",
     "api/",
+    "entrypoints/",
     "datasources/",
     "resolvers/",
     "migrations/",
@@ -34,10 +35,10 @@ BARE_MODULE = re.compile(r"^[a-z_][a-z0-9_]*\.py$")
 # `module.name` with a short module name (`settlement.give_back`, `inventory.services.reserve`):
 # checked when some module or package of the code has that name, else not a reference.
 SHORT_DOTTED = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?$")
-CODE_PACKAGES = ("api", "domain", "datasources", "resolvers")
+CODE_PACKAGES = ("api", "entrypoints", "domain", "datasources", "resolvers")
 # A dotted Python name: `domain.ports.PaymentGateway`, `datasources.postgres.pool.log_statements()`.
 DOTTED = re.compile(
-    r"^(?:domain|api|datasources|resolvers|tests)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?$"
+    r"^(?:domain|api|entrypoints|datasources|resolvers|tests)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?$"
 )
 
 # References in docs owned by other areas that are known to be broken; each is

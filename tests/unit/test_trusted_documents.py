@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
 from api.settings import SettingsError, load_settings
+from entrypoints.cli import main
 from resolvers.trusted_documents import ManifestError, parse_manifest, sha256
 
 PRODUCTS = "query Products { products(first: 2) { edges { node { title } } } }"

@@ -135,16 +135,21 @@ def test_ucg_consume_runs_every_inbound_topic_or_the_ones_named() -> None:
     import asyncpg
     import redis.asyncio as redis
 
-    from api.background import build_consumers
-    from api.cli import main
-    from api.settings import Settings
+    from api.bootstrap import Services
+    from api.settings import Settings, payment_gateway
+    from datasources.redis.cache import ReadThroughCache
+    from entrypoints.cli import main
+    from entrypoints.consumers import build_consumers
 
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", kafka_topic_prefix="p.")
-    pool = cast("asyncpg.Pool[Any]", None)  # building a consumer does no I/O
-    cache = redis.Redis()
+    # Building a consumer does no I/O: the services' parts are set, not started.
+    services = Services(settings)
+    services.pool = cast("asyncpg.Pool[Any]", None)
+    services.payments = payment_gateway(settings, services.pool)
+    services.cache = ReadThroughCache(redis.Redis(), "p:")
 
     def topics_of(only: set[str] | None) -> list[str]:
-        return [c.config.topic for c in build_consumers(settings, pool, cache, only)]
+        return [c.config.topic for c in build_consumers(services, only)]
 
     assert topics_of(None) == [
         "p.ucg.inventory.adjustments.v1",

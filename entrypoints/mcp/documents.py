@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
 
-from api.mcp.tools import UcgTools
+from entrypoints.mcp.tools import UcgTools
 from resolvers.supergraph import supergraph_sdl
 
 ERRORS_DOC = Path(__file__).resolve().parents[2] / "docs" / "ERRORS.md"
@@ -29,7 +29,7 @@ def register(server: MCPServer, tools: UcgTools) -> None:
         mime_type="text/markdown",
     )
     def policies() -> str:
-        s = tools.resources.settings
+        s = tools.services.settings
         return f"# Shipping\n\n{s.shipping_policy}\n\n# Returns\n\n{s.returns_policy}\n"
 
     @server.resource(

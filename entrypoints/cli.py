@@ -1,4 +1,4 @@
-"""The `ucg` command line."""
+"""The `ucg` command line (the console script `ucg = entrypoints.cli:main`)."""
 
 from __future__ import annotations
 
@@ -178,42 +178,41 @@ def cmd_trusted_documents(_: Settings, args: argparse.Namespace) -> int:
 def cmd_mcp(settings: Settings, _: argparse.Namespace) -> int:
     """MCP over stdio, acting as UCG_MCP_TOKEN: a bearer token or an API key (anonymous if unset)."""
     from api.auth import AuthenticationFailed, authenticate
-    from api.mcp import UcgTools, build_mcp_server
-    from api.resources import Resources
+    from api.bootstrap import Services
+    from domain.auth import Principal
+    from entrypoints.mcp import UcgTools, build_mcp_server
 
     if problem := _require_urls(settings):
         return _fail(problem)
 
     async def run() -> int:
-        resources = Resources(settings)
-        await resources.open()
+        services = Services(settings)
+        await services.start()
         try:
-            principal = None
+            principal: Principal | None = None
             if settings.mcp_token:
                 scheme = "Bearer" if settings.mcp_token.count(".") == 2 else "ApiKey"
                 headers = {"authorization": f"{scheme} {settings.mcp_token}"}
                 try:
-                    principal = await authenticate(
-                        settings, headers, resources.pool, resources.redis
-                    )
+                    principal = await authenticate(settings, headers, services.pool, services.redis)
                 except AuthenticationFailed as exc:
                     return _fail(f"UCG_MCP_TOKEN is not valid: {exc}")
 
-            async def as_principal(_ctx: object) -> object:
+            async def as_principal(_ctx: object) -> Principal | None:
                 return principal
 
-            server = build_mcp_server(UcgTools(resources, as_principal))  # type: ignore[arg-type]
+            server = build_mcp_server(UcgTools(services, as_principal))
             await server.run_stdio_async()
             return 0
         finally:
-            await resources.close()
+            await services.close()
 
     return asyncio.run(run())
 
 
 def cmd_consume(settings: Settings, args: argparse.Namespace) -> int:
     """The inbound Kafka consumers (inventory adjustments, fulfillment updates), until SIGTERM."""
-    from api.background import CONSUMER_TOPICS, consume_forever
+    from entrypoints.consumers import CONSUMER_TOPICS, consume_forever
 
     only = None
     if args.topics:
@@ -269,31 +268,14 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
-    from datasources.kafka.relay import OutboxRelay
-
     if problem := _require_urls(settings):
         return _fail(problem)
     print("ucg relay: publishing the outbox (one publisher per database)", flush=True)
-    from api.metrics import refresh_outbox, start_metrics_server
     from api.tracing import configure_tracing
+    from entrypoints.relay import relay_forever
 
     configure_tracing(settings, "relay")
-    from datasources.postgres.pool import create_pool
-
-    async def run() -> None:
-        assert settings.database_url
-        pool = await create_pool(settings.database_url, min_size=1, max_size=1)
-        server = await start_metrics_server(
-            settings, settings.relay_metrics_port, lambda: refresh_outbox(pool)
-        )
-        try:
-            await OutboxRelay(settings).run()
-        finally:
-            if server is not None:
-                server.close()
-            await pool.close()
-
-    asyncio.run(run())
+    asyncio.run(relay_forever(settings))
     return 0
 
 
@@ -343,10 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", required=True, help="the manifest to write")
     check = trusted_sub.add_parser("check", help="validate a manifest against the schema")
     check.add_argument("manifest", help="Apollo or Relay manifest (JSON)")
-    from api import cli_auth
+    from entrypoints import cli_auth
 
     cli_auth.add_parsers(sub)
-    from api import doctor
+    from entrypoints import doctor
 
     doctor.add_parser(sub)
     return parser
@@ -366,11 +348,11 @@ COMMANDS = {
 
 
 def _auth_commands() -> None:
-    from api import cli_auth
+    from entrypoints import cli_auth
 
     COMMANDS["apikey"] = cli_auth.cmd_apikey
     COMMANDS["staff"] = cli_auth.cmd_staff
-    from api import doctor
+    from entrypoints import doctor
 
     COMMANDS["doctor"] = doctor.cmd_doctor
 

@@ -10,9 +10,9 @@ import jwt
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from api.mcp.cart_tools import CART_FIELDS
-from api.mcp.order_tools import ORDER_FIELDS
-from api.mcp.tools import UcgTools
+from entrypoints.mcp.cart_tools import CART_FIELDS
+from entrypoints.mcp.order_tools import ORDER_FIELDS
+from entrypoints.mcp.tools import UcgTools
 
 QUOTE_TTL_SECONDS = 600
 
@@ -70,7 +70,7 @@ def register(server: MCPServer, tools: UcgTools) -> None:
                 cart_token=cart_token,
             )
         )["cart"]
-        token = issue_quote_token(tools.resources.settings, cart_id, cart["cost"]["total"])
+        token = issue_quote_token(tools.services.settings, cart_id, cart["cost"]["total"])
         quote = {
             "cartId": cart_id,
             "reservedUntil": result["reservedUntil"],
@@ -105,7 +105,7 @@ def register(server: MCPServer, tools: UcgTools) -> None:
         address: dict[str, Any] | None = None,
         cart_token: str | None = None,
     ) -> dict[str, Any]:
-        check_quote_token(tools.resources.settings, confirmation_token, cart_id)
+        check_quote_token(tools.services.settings, confirmation_token, cart_id)
         fulfillment: dict[str, Any] = {"method": method}
         if location_id is not None:
             fulfillment["locationId"] = location_id

@@ -11,10 +11,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
 from api.auth import AuthenticationFailed, authenticate
-from api.mcp import cart_tools, catalog_tools, checkout_tools, documents, order_tools
-from api.mcp.tools import UcgTools
-from api.resources import Resources
+from api.bootstrap import Services
 from domain.auth import Principal
+from entrypoints.mcp import cart_tools, catalog_tools, checkout_tools, documents, order_tools
+from entrypoints.mcp.tools import UcgTools
 
 INSTRUCTIONS = """\
 Tools of a retail store's commerce API. Search the catalog, check stock near a
@@ -26,7 +26,7 @@ resource ucg://docs/errors)."""
 
 
 def principal_from_http(
-    resources: Resources,
+    services: Services,
 ) -> Callable[[Context | None], Awaitable[Principal | None]]:
     """The caller of an HTTP tool call: its bearer token or API key, checked as for GraphQL."""
 
@@ -35,7 +35,7 @@ def principal_from_http(
         if not headers:
             return None
         try:
-            return await authenticate(resources.settings, headers, resources.pool, resources.redis)
+            return await authenticate(services.settings, headers, services.pool, services.redis)
         except AuthenticationFailed as exc:
             raise ToolError("UNAUTHENTICATED: invalid or expired credentials") from exc
 

@@ -3,7 +3,6 @@ as the caller, and the tool annotations."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,12 +10,11 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from api.resources import Resources
+from api.bootstrap import Services
 from domain.auth import Principal
-from resolvers.context import Context as GraphQLContext
 from resolvers.supergraph import supergraph_schema
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
 class UcgTools:
@@ -24,10 +22,10 @@ class UcgTools:
 
     def __init__(
         self,
-        resources: Resources,
+        services: Services,
         principal_for: Callable[[Context | None], Awaitable[Principal | None]],
     ) -> None:
-        self.resources = resources
+        self.services = services
         self.principal_for = principal_for
 
     async def run(
@@ -37,14 +35,8 @@ class UcgTools:
         variables: dict[str, Any],
         cart_token: str | None = None,
     ) -> dict[str, Any]:
-        context = GraphQLContext(
-            pool=self.resources.pool,
-            redis=self.resources.redis,
-            producer=self.resources.producer,
-            request_id=uuid.uuid4().hex,
+        context = self.services.context(
             principal=await self.principal_for(ctx),
-            settings=self.resources.settings,
-            payments=self.resources.payments,
             # The HTTP request: anonymous callers are rate-limited by client address,
             # as over GraphQL, rather than sharing one bucket.
             request=_http_request(ctx),

@@ -7,7 +7,7 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from api.mcp.tools import READ_ONLY, UcgTools
+from entrypoints.mcp.tools import READ_ONLY, UcgTools
 
 PRODUCT_FIELDS = """
   id handle title description status

@@ -8,11 +8,11 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
-from api.mcp.tools import READ_ONLY, UcgTools
+from entrypoints.mcp.tools import READ_ONLY, UcgTools
 
 # Cancelling cannot be undone, and a retry with the same key repeats nothing.
 CANCELS = ToolAnnotations(
-    readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
 ORDER_FIELDS = (
     "id number status currencyCode createdAt total { amount currencyCode } "

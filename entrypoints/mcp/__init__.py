@@ -9,9 +9,9 @@ One module per tool group (catalog_tools, cart_tools, checkout_tools, order_tool
 documents (the resources), tools (the shared runner), server (assembly).
 """
 
-from api.mcp.checkout_tools import check_quote_token, issue_quote_token
-from api.mcp.server import build_mcp_server, principal_from_http
-from api.mcp.tools import UcgTools
+from entrypoints.mcp.checkout_tools import check_quote_token, issue_quote_token
+from entrypoints.mcp.server import build_mcp_server, principal_from_http
+from entrypoints.mcp.tools import UcgTools
 
 __all__ = [
     "UcgTools",
