@@ -21,6 +21,7 @@ from datasources.postgres import (
     customer,
     customer_profiles,
     inventory,
+    markets,
     order,
     order_listing,
     order_repository,
@@ -132,6 +133,10 @@ class Loaders:
         return self._make(cart.discounts_by_code_and_customer)
 
     @cached_property
+    def TranslationsByResourceLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(markets.translations_by_resource)
+
+    @cached_property
     def cart_views(self) -> dict[Any, Any]:
         """Priced cart views of this request, by (cart id, updated_at): resolvers/cart/views.py."""
         return {}
@@ -227,6 +232,8 @@ class Context:
     # True for operations the server itself runs from code (the MCP tools): trusted
     # documents mode does not check them.
     internal: bool = False
+    # The operation's @inContext buyer (domain.catalog.markets.BuyerContext); None without one.
+    buyer: Any = None
     _held_carts: frozenset[Any] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:

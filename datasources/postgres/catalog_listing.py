@@ -44,6 +44,8 @@ class Listing:
     active_only: bool = True
     scope: CollectionScope | None = None
     filters: FilterSet = field(default_factory=FilterSet)
+    # A market's price list is its channel's prices in its currency (domain/catalog/markets).
+    currency_code: str | None = None
 
 
 class _Sql:
@@ -61,22 +63,28 @@ class _Price:
     """The price expression, its argument bound only when a statement uses it (an unused
     parameter has no type and fails the statement)."""
 
-    def __init__(self, sql: _Sql, channel_code: str | None) -> None:
+    def __init__(
+        self, sql: _Sql, channel_code: str | None, currency_code: str | None = None
+    ) -> None:
         self._sql, self._channel_code, self._text = sql, channel_code, ""
+        self._currency_code = currency_code
 
     def __str__(self) -> str:
         if not self._text:
-            self._text = _price_expr(self._sql, self._channel_code)
+            self._text = _price_expr(self._sql, self._channel_code, self._currency_code)
         return self._text
 
 
-def _price_expr(sql: _Sql, channel_code: str | None) -> str:
-    """The product's lowest variant price in major units (on the channel when given)."""
+def _price_expr(sql: _Sql, channel_code: str | None, currency_code: str | None = None) -> str:
+    """The product's lowest variant price in major units (on the channel when given, in the
+    currency when given)."""
     channel = (
         f" AND pr.channel_id IN (SELECT id FROM channels WHERE code = {sql(channel_code, 'text')})"
         if channel_code is not None
         else ""
     )
+    if currency_code is not None:
+        channel += f" AND pr.currency_code = {sql(currency_code, 'text')}"
     return (
         "(SELECT min(pr.amount_minor::numeric / power(10::numeric, "
         f"{_EXPONENT_SQL})) FROM variants v JOIN prices pr ON pr.variant_id = v.id "
@@ -127,7 +135,12 @@ def _base_where(sql: _Sql, listing: Listing, price: _Price) -> tuple[list[str], 
         where.append(
             "EXISTS (SELECT 1 FROM variants v JOIN prices pr ON pr.variant_id = v.id "
             "JOIN channels c ON c.id = pr.channel_id WHERE v.product_id = p.id "
-            f"AND c.code = {sql(listing.channel_code)})"
+            f"AND c.code = {sql(listing.channel_code)}"
+            + (
+                f" AND pr.currency_code = {sql(listing.currency_code, 'text')})"
+                if listing.currency_code is not None
+                else ")"
+            )
         )
     scope = listing.scope
     if scope is not None:
@@ -214,7 +227,7 @@ async def listing_page(
 ) -> list[tuple[Product, Any]]:
     """One page of the listing, each product with its sort value (for its cursor)."""
     sql = _Sql([limit])
-    price = _Price(sql, listing.channel_code)
+    price = _Price(sql, listing.channel_code, listing.currency_code)
     where, rank = _base_where(sql, listing, price)
     where.extend(_filter_groups(sql, listing.filters, price).values())
     order = _order(sql, sort_key, listing.scope, price, rank)
@@ -251,7 +264,7 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
     """Every facet's value counts for the listing, in one statement. Each facet counts the
     products that meet every filter kind except its own."""
     sql = _Sql()
-    price = _Price(sql, listing.channel_code)
+    price = _Price(sql, listing.channel_code, listing.currency_code)
     where, _ = _base_where(sql, listing, price)
     groups = _filter_groups(sql, listing.filters, price)
     names = list(groups)

@@ -3,6 +3,7 @@ the filters a shopper picks and the facet counts a listing page shows (Shopify-s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -14,6 +15,7 @@ from datasources.postgres.catalog_listing import Listing
 from domain.catalog import facets
 from domain.catalog.models import ProductSortKey
 from resolvers.catalog.cursors import decode_product_cursor, encode_product_cursor
+from resolvers.catalog.markets import buyer
 from resolvers.catalog.types import Product
 from resolvers.common import Edge, PageInfo, check_page_size, connection, described_enum
 from resolvers.context import Info
@@ -137,6 +139,17 @@ def filter_set(filters: list[ProductFilter] | None) -> facets.FilterSet:
     )
 
 
+def in_market(info: Info, listing: Listing) -> Listing:
+    """In an @inContext market and with no `channel`, the listing prices (filter, sort,
+    facets) and keeps products from the market's price list."""
+    market = buyer(info).market
+    if market is None or listing.channel_code is not None:
+        return listing
+    return replace(
+        listing, channel_code=market.price_channel_code, currency_code=market.currency_code
+    )
+
+
 async def product_page(
     info: Info,
     listing: Listing,
@@ -147,6 +160,7 @@ async def product_page(
     reverse: bool,
 ) -> ProductConnection:
     check_page_size(first)
+    listing = in_market(info, listing)
     key = catalog_listing.effective_sort_key(sort_key, listing.scope)
     if key is ProductSortKey.RELEVANCE and listing.tsquery is None:
         key = ProductSortKey.TITLE
