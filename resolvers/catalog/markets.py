@@ -319,7 +319,11 @@ class MarketAdminMutation:
         description="Add a market (staff, CATALOG scope): configuration, not code."
     )
     async def market_create(
-        self, info: Info, input: Annotated[MarketInput, strawberry.argument(description="The new market's settings.")]
+        self,
+        info: Info,
+        input: Annotated[
+            MarketInput, strawberry.argument(description="The new market's settings.")
+        ],
     ) -> MarketPayload:
         return await _save(info, None, input)
 
