@@ -137,6 +137,10 @@ class Loaders:
         return self._make(markets.translations_by_resource)
 
     @cached_property
+    def CartMarketByCartIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(markets.cart_markets_by_cart_ids)
+
+    @cached_property
     def cart_views(self) -> dict[Any, Any]:
         """Priced cart views of this request, by (cart id, updated_at): resolvers/cart/views.py."""
         return {}

@@ -180,3 +180,24 @@ class PostgresMarketRepository:
             "DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
             [(kind, resource_id, language, k, v) for k, v in values.items() if v],
         )
+
+
+async def record_cart_market(
+    db: Executor, cart_id: uuid.UUID, market_id: uuid.UUID, language: str | None
+) -> None:
+    await db.execute(
+        "UPDATE carts SET market_id = $2, language = $3 WHERE id = $1", cart_id, market_id, language
+    )
+
+
+async def cart_markets_by_cart_ids(
+    db: Executor, cart_ids: Sequence[uuid.UUID]
+) -> list[tuple[str, str | None] | None]:
+    """For each cart, (market handle, language) when it was created in a market."""
+    rows = await db.fetch(
+        "SELECT c.id, m.handle, c.language FROM carts c JOIN markets m ON m.id = c.market_id "
+        "WHERE c.id = ANY($1)",
+        list(cart_ids),
+    )
+    found = {r["id"]: (r["handle"], r["language"]) for r in rows}
+    return [found.get(i) for i in cart_ids]

@@ -201,6 +201,21 @@ def buyer_context(
     return BuyerContext(market=market, country=normalized, language=language)
 
 
+def cart_currency(context: BuyerContext, requested: str | None) -> str | None:
+    """The currency of a cart created in `context`: the market's (CURRENCY_NOT_SUPPORTED when
+    another is asked for); outside a market, what was asked for."""
+    market = context.market
+    if market is None:
+        return requested
+    if requested is not None and requested != market.currency_code:
+        raise DomainError(
+            ErrorCode.CURRENCY_NOT_SUPPORTED,
+            f"The {market.handle} market sells in {market.currency_code}.",
+            ["input", "currency"],
+        )
+    return market.currency_code
+
+
 def translated(
     base: str, translations: Mapping[str, Mapping[str, str]], chain: Sequence[str], key: str
 ) -> str:

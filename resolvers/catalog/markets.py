@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -143,6 +144,30 @@ async def _translated(
 ) -> str:
     texts = await info.context.loaders.TranslationsByResourceLoader.load((resource_id, chain))
     return markets.translated(base, texts, chain, key)
+
+
+@dataclass
+class MarketCart:
+    """A cart being created in the operation's context: its currency and the buyer's country
+    (the market's), and how to record the market on it."""
+
+    context: BuyerContext
+    currency_code: str | None
+
+    @property
+    def country(self) -> str | None:
+        return self.context.country
+
+    async def record(self, uow: UnitOfWork, cart_id: uuid.UUID) -> None:
+        market = self.context.market
+        if market is not None:
+            await markets_db.record_cart_market(uow.conn, cart_id, market.id, self.context.language)
+
+
+def market_cart(info: Info, currency: str | None) -> MarketCart:
+    """CURRENCY_NOT_SUPPORTED when `currency` is not the market's."""
+    context = buyer(info)
+    return MarketCart(context, markets.cart_currency(context, currency))
 
 
 @strawberry.type(description="A price in the buyer's market, with how tax is shown in it.")

@@ -219,3 +219,35 @@ async def test_staff_configure_markets_and_translations(
     _ok(await graphql(client, TRANSLATE, {"id": pid, "lang": "cy", "t": cleared}, token=staff))
     seen = _ok(await graphql(client, PRODUCT % ('"GB"', '"cy"'), {"h": "rain-navy-jacket"}))
     assert seen["product"]["title"] == "Rain Jacket in Navy"
+
+
+CART = """mutation($channel: ID!, $mug: ID!, $currency: String) @inContext(country: "US", language: "en") {
+  cartCreate(input: {channel: $channel, currency: $currency,
+                     lines: [{merchandiseId: $mug, quantity: 2}]}) {
+    cart { currencyCode marketHandle language buyerIdentity { countryCode }
+      cost { subtotal { amount currencyCode } } }
+    userErrors { code field } } }"""
+
+
+async def test_a_cart_keeps_the_market_it_was_created_in(
+    env: TestEnv, client: httpx.AsyncClient
+) -> None:
+    await seed_demo(env.database_url)
+    ids = _ok(
+        await graphql(client, '{ channels { id code } variant(sku: "MUG-STO-NAV-SMALL") { id } }')
+    )
+    web = next(c["id"] for c in ids["channels"] if c["code"] == "WEB")
+    variables = {"channel": web, "mug": ids["variant"]["id"]}
+    made = _ok(await graphql(client, CART, variables))["cartCreate"]
+    assert made["userErrors"] == []
+    cart = made["cart"]
+    assert (cart["currencyCode"], cart["marketHandle"], cart["language"]) == ("USD", "us", "en")
+    assert cart["buyerIdentity"]["countryCode"] == "US"  # taxes estimated for the market
+    assert cart["cost"]["subtotal"] == {"amount": "33.90", "currencyCode": "USD"}  # 2 x 16.95
+    refused = _ok(await graphql(client, CART, {**variables, "currency": "EUR"}))["cartCreate"]
+    assert refused["userErrors"] == [
+        {"code": "CURRENCY_NOT_SUPPORTED", "field": ["input", "currency"]}
+    ]
+    plain = CART.replace('@inContext(country: "US", language: "en")', "")
+    outside = _ok(await graphql(client, plain, variables))["cartCreate"]["cart"]
+    assert (outside["currencyCode"], outside["marketHandle"]) == ("EUR", None)

@@ -223,3 +223,14 @@ async def test_staff_set_translations_of_existing_resources() -> None:
             repo, STAFF, "PRODUCT", uuid.UUID(int=2), "de", [TranslationInput("title", "x")]
         )
     assert missing.value.code is ErrorCode.NOT_FOUND
+
+
+def test_a_cart_made_in_a_market_is_in_its_currency() -> None:
+    context = BuyerContext(EU, "DE", "de")
+    assert markets.cart_currency(context, None) == "EUR"
+    assert markets.cart_currency(context, "EUR") == "EUR"
+    assert markets.cart_currency(BuyerContext(), "USD") == "USD"
+    assert _error(lambda: markets.cart_currency(context, "USD")) == (
+        ErrorCode.CURRENCY_NOT_SUPPORTED,
+        ["input", "currency"],
+    )
