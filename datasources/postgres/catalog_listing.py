@@ -178,7 +178,31 @@ def _filter_groups(sql: _Sql, filters: FilterSet, price: _Price) -> dict[str, st
         groups[facets.FACET_PRICE] = f"coalesce({' AND '.join(bounds) or 'true'}, false)"
     if filters.available is not None:
         groups[facets.FACET_AVAILABLE] = _AVAILABLE if filters.available else f"NOT {_AVAILABLE}"
+    if filters.available_at or filters.available_near is not None:
+        groups[facets.FACET_STORE] = _available_at_stores(sql, filters)
     return groups
+
+
+def _available_at_stores(sql: _Sql, filters: FilterSet) -> str:
+    """Units available at one of the given locations, or at a pickup location near the point
+    (great-circle distance)."""
+    places: list[str] = []
+    if filters.available_at:
+        places.append(f"l.id = ANY({sql(filters.available_at, 'uuid[]')})")
+    near = filters.available_near
+    if near is not None:
+        lat, lon = sql(near.lat, "float8"), sql(near.lon, "float8")
+        places.append(
+            f"(l.can_pickup AND 12742 * asin(sqrt(power(sin(radians(l.latitude - {lat}) / 2), 2)"
+            f" + cos(radians({lat})) * cos(radians(l.latitude))"
+            f" * power(sin(radians(l.longitude - {lon}) / 2), 2)))"
+            f" <= {sql(near.radius_km, 'float8')})"
+        )
+    return (
+        "EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku "
+        "JOIN locations l ON l.id = s.location_id WHERE v.product_id = p.id "
+        f"AND s.on_hand - s.reserved - s.safety_stock > 0 AND ({' OR '.join(places)}))"
+    )
 
 
 @dataclass(frozen=True)
@@ -303,6 +327,12 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
         SELECT '{facets.FACET_TAG}', t.tag, NULL, count(*), NULL, NULL
           FROM b, unnest(b.tags) AS t(tag) WHERE {others(facets.FACET_TAG)} GROUP BY t.tag
         UNION ALL
+        SELECT '{facets.FACET_STORE}', l.id::text, l.name, count(DISTINCT b.id), NULL, NULL
+          FROM b JOIN variants v ON v.product_id = b.id JOIN stock_levels s ON s.sku = v.sku
+          JOIN locations l ON l.id = s.location_id
+         WHERE l.can_pickup AND s.on_hand - s.reserved - s.safety_stock > 0
+           AND {others(facets.FACET_STORE)} GROUP BY l.id, l.name
+        UNION ALL
         SELECT 'option', o->>'value', o->>'name', count(DISTINCT b.id), NULL, NULL
           FROM b JOIN variants v ON v.product_id = b.id, jsonb_array_elements(v.options) o
          WHERE {option_test} GROUP BY o->>'name', o->>'value'
@@ -315,6 +345,8 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
             if r["n"]:
                 counts.append(FacetCount(r["facet"], "", r["n"]))
                 price_min, price_max = _money(r["lo"]), _money(r["hi"])
+        elif r["facet"] == facets.FACET_STORE:
+            counts.append(FacetCount(r["facet"], r["value"], r["n"], r["option_name"]))
         elif r["facet"] == "option":
             name = r["option_name"]
             counts.append(FacetCount(facets.option_facet_id(name), r["value"], r["n"], name))
