@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 
 from datasources.postgres.catalog import Executor
 from domain.catalog.markets import Market, MarketDraft
+from domain.models import OutboxEvent
 
 _MARKET_SELECT = """
 SELECT m.id, m.handle, m.name, m.currency_code, c.code AS channel_code, m.tax_inclusive,
@@ -86,8 +87,11 @@ async def translations_by_resource(
 class PostgresMarketRepository:
     """Market and translation writes inside a unit of work's transaction."""
 
-    def __init__(self, conn: asyncpg.Connection[Any]) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection[Any], add_event: Callable[[OutboxEvent], Awaitable[int]]
+    ) -> None:
         self._conn = conn
+        self.add_event = add_event
 
     async def market_by_handle(self, handle: str) -> Market | None:
         return await market_by_handle(self._conn, handle)

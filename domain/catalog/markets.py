@@ -18,13 +18,17 @@ from typing import Protocol
 from domain.auth import Principal
 from domain.catalog.collection_services import require_catalog_scope
 from domain.errors import DomainError, ErrorCode, NotFound
+from domain.events import CATALOG_TOPIC
 from domain.geography import COUNTRY_CODES
+from domain.models import OutboxEvent
 from domain.money import is_currency_code
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # ISO 639 language, optionally with an ISO 3166 region: en, de, pt-BR.
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 TRANSLATABLE_KEYS = ("title", "description")
+MARKET_CHANGED = "ucg.catalog.market_changed.v1"
+TRANSLATIONS_CHANGED = "ucg.catalog.translations_changed.v1"
 MAX_TRANSLATION_LENGTH = 20_000
 
 
@@ -293,6 +297,7 @@ class MarketRepository(Protocol):
     async def set_translations(
         self, kind: str, resource_id: uuid.UUID, language: str, values: Mapping[str, str]
     ) -> None: ...
+    async def add_event(self, event: OutboxEvent) -> int: ...
 
 
 async def save_market(
@@ -325,7 +330,24 @@ async def save_market(
             )
     if current is None and clean.tax_inclusive is None:
         clean.tax_inclusive = False
-    return await repo.save_market(current.id if current else None, clean)
+    saved = await repo.save_market(current.id if current else None, clean)
+    await repo.add_event(
+        OutboxEvent(
+            topic=CATALOG_TOPIC,
+            type=MARKET_CHANGED,
+            aggregate_type="Market",
+            aggregate_id=str(saved.id),
+            data={
+                "marketId": str(saved.id),
+                "handle": saved.handle,
+                "change": "CREATED" if current is None else "UPDATED",
+                "countries": list(saved.countries),
+                "currencyCode": saved.currency_code,
+                "languages": list(saved.languages),
+            },
+        )
+    )
+    return saved
 
 
 async def set_translations(
@@ -342,4 +364,18 @@ async def set_translations(
     if not await repo.resource_exists(kind, resource_id):
         raise NotFound(kind.capitalize(), ["resourceId"])
     await repo.set_translations(kind, resource_id, code, values)
+    await repo.add_event(
+        OutboxEvent(
+            topic=CATALOG_TOPIC,
+            type=TRANSLATIONS_CHANGED,
+            aggregate_type=kind.capitalize(),
+            aggregate_id=str(resource_id),
+            data={
+                "resourceType": kind,
+                "resourceId": str(resource_id),
+                "language": code,
+                "keys": sorted(values),
+            },
+        )
+    )
     return TranslationSet(kind, resource_id, code, values)

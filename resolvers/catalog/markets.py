@@ -318,7 +318,10 @@ async def _save(info: Info, handle: str | None, input: MarketInput) -> MarketPay
     try:
         async with UnitOfWork(info.context.pool) as uow:
             found = await markets.save_market(
-                PostgresMarketRepository(uow.conn), info.context.principal, handle, _draft(input)
+                PostgresMarketRepository(uow.conn, uow.add_event),
+                info.context.principal,
+                handle,
+                _draft(input),
             )
     except DomainError as error:
         return MarketPayload(market=None, user_errors=user_errors(error))
@@ -384,7 +387,7 @@ class MarketAdminMutation:
             kind_name, local = _resource(resource_id)
             async with UnitOfWork(info.context.pool) as uow:
                 done = await markets.set_translations(
-                    PostgresMarketRepository(uow.conn),
+                    PostgresMarketRepository(uow.conn, uow.add_event),
                     info.context.principal,
                     kind_name,
                     local,

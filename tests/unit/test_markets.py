@@ -22,6 +22,7 @@ from domain.catalog.markets import (
     translated,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.models import OutboxEvent
 
 EU = Market(uuid.uuid4(), "eu", "Europe", ("NL", "DE"), "EUR", "WEB", True, ("en", "de"), "en")
 STAFF = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.MERCHANDISER}))
@@ -139,6 +140,11 @@ class _Repo:
         self.markets: dict[str, Market] = {EU.handle: EU}
         self.texts: dict[tuple[uuid.UUID, str], dict[str, str]] = {}
         self.resources = {uuid.UUID(int=1)}
+        self.events: list[OutboxEvent] = []
+
+    async def add_event(self, event: OutboxEvent) -> int:
+        self.events.append(event)
+        return len(self.events)
 
     async def market_by_handle(self, handle: str) -> Market | None:
         return self.markets.get(handle)
@@ -192,7 +198,17 @@ async def test_staff_create_and_change_markets() -> None:
     us = MarketDraft("us", "United States", ["US"], "USD", "WEB", None, ["en"])
     made = await markets.save_market(repo, STAFF, None, us)
     assert (made.handle, made.tax_inclusive, made.countries) == ("us", False, ("US",))
+    assert repo.events[0].type == markets.MARKET_CHANGED
+    assert repo.events[0].data["change"] == "CREATED"
     renamed = await markets.save_market(repo, STAFF, "us", MarketDraft(handle="usa"))
+    assert repo.events[-1].data == {
+        "marketId": str(made.id),
+        "handle": "usa",
+        "change": "UPDATED",
+        "countries": ["US"],
+        "currencyCode": "USD",
+        "languages": ["en"],
+    }
     assert renamed.handle == "usa" and renamed.id == made.id and renamed.countries == ("US",)
     for handle, draft, code, field in [
         ("nope", MarketDraft(), ErrorCode.MARKET_NOT_FOUND, ["handle"]),
@@ -218,6 +234,8 @@ async def test_staff_set_translations_of_existing_resources() -> None:
     )
     assert done.values == {"title": "Regenjacke"}
     assert repo.texts[(resource, "de")] == {"title": "Regenjacke"}
+    assert repo.events[0].type == markets.TRANSLATIONS_CHANGED
+    assert repo.events[0].data["keys"] == ["title"]
     with pytest.raises(DomainError) as missing:
         await markets.set_translations(
             repo, STAFF, "PRODUCT", uuid.UUID(int=2), "de", [TranslationInput("title", "x")]
