@@ -23,7 +23,7 @@ from resolvers.catalog.collections import Collection, CollectionQuery
 from resolvers.catalog.collections import _channel as shopper_channel
 from resolvers.catalog.cursors import sees_unpublished
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
-from resolvers.catalog.markets import MarketAdminMutation, MarketQuery
+from resolvers.catalog.market_admin import MarketAdminMutation, MarketQuery
 from resolvers.catalog.media import MediaAdminMutation
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
 from resolvers.catalog.visibility import published_variant
