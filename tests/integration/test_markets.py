@@ -64,6 +64,11 @@ async def test_prices_and_texts_follow_the_buyers_market_and_language(
         "taxIncluded": False,
         "includedTax": None,
     }
+    # The catalog subgraph, served alone, takes the directive too.
+    sub = await graphql(
+        client, PRODUCT % ('"DE"', '"de"'), handle, path="/subgraphs/catalog/graphql"
+    )
+    assert _ok(sub)["product"]["title"] == "Regenjacke in Marineblau"
     # Outside any context: as written, and no market price.
     plain = _ok(
         await graphql(client, PRODUCT.replace("@inContext(country: %s, language: %s)", ""), handle)
