@@ -327,11 +327,12 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
         SELECT '{facets.FACET_TAG}', t.tag, NULL, count(*), NULL, NULL
           FROM b, unnest(b.tags) AS t(tag) WHERE {others(facets.FACET_TAG)} GROUP BY t.tag
         UNION ALL
-        SELECT '{facets.FACET_STORE}', l.id::text, l.name, count(DISTINCT b.id), NULL, NULL
-          FROM b JOIN variants v ON v.product_id = b.id JOIN stock_levels s ON s.sku = v.sku
-          JOIN locations l ON l.id = s.location_id
-         WHERE l.can_pickup AND s.on_hand - s.reserved - s.safety_stock > 0
-           AND {others(facets.FACET_STORE)} GROUP BY l.id, l.name
+        SELECT '{facets.FACET_STORE}', l.id::text, l.name, count(*), NULL, NULL
+          FROM locations l JOIN b ON EXISTS (
+               SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku
+                WHERE v.product_id = b.id AND s.location_id = l.id
+                  AND s.on_hand - s.reserved - s.safety_stock > 0)
+         WHERE l.can_pickup AND {others(facets.FACET_STORE)} GROUP BY l.id, l.name
         UNION ALL
         SELECT 'option', o->>'value', o->>'name', count(DISTINCT b.id), NULL, NULL
           FROM b JOIN variants v ON v.product_id = b.id, jsonb_array_elements(v.options) o
