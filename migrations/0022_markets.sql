@@ -32,8 +32,12 @@ CREATE TABLE translations (
     key           text NOT NULL CHECK (key IN ('title', 'description')),
     value         text NOT NULL,
     updated_at    timestamptz NOT NULL DEFAULT now(),
+    -- Searched with the texts as written (products(query:), predictiveSearch): a shopper
+    -- may type "regenjacke".
+    search        tsvector GENERATED ALWAYS AS (to_tsvector('simple', ucg_unaccent(value))) STORED,
     PRIMARY KEY (resource_id, language, key)
 );
+CREATE INDEX translations_search ON translations USING gin (search);
 
 ALTER TABLE carts ADD COLUMN market_id uuid REFERENCES markets(id);
 ALTER TABLE carts ADD COLUMN language text;

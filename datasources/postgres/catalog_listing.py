@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from datasources.postgres.catalog import _PRODUCT_COLUMNS, Executor, _product
+from datasources.postgres.catalog import _PRODUCT_COLUMNS, Executor, _product, translation_match
 from domain.catalog import facets
 from domain.catalog.collections import CollectionRule, RuleField, RuleRelation
 from domain.catalog.facets import FacetCount, FilterSet
@@ -127,7 +127,7 @@ def _base_where(sql: _Sql, listing: Listing, price: _Price) -> tuple[list[str], 
     rank = "0::real"
     if listing.tsquery is not None:
         query = f"to_tsquery('simple', {sql(listing.tsquery)})"
-        where.append(f"p.search @@ {query}")
+        where.append(f"(p.search @@ {query} OR {translation_match('p.id', query)})")
         rank = f"ts_rank(p.search, {query})"
     if listing.active_only:
         where.append("p.status = 'ACTIVE'")

@@ -256,3 +256,21 @@ async def test_a_cart_keeps_the_market_it_was_created_in(
     plain = CART.replace('@inContext(country: "US", language: "en")', "")
     outside = _ok(await graphql(client, plain, variables))["cartCreate"]["cart"]
     assert (outside["currencyCode"], outside["marketHandle"]) == ("EUR", None)
+
+
+async def test_a_shopper_may_search_in_the_translated_words(
+    env: TestEnv, client: httpx.AsyncClient
+) -> None:
+    await seed_demo(env.database_url)
+    search = """query($q: String!) @inContext(country: "DE", language: "de") {
+      products(first: 20, query: $q) { edges { node { title } } }
+      predictiveSearch(query: $q, limit: 3) { products { title } } }"""
+    found = _ok(await graphql(client, search, {"q": "regenjacke marineb"}))
+    assert [e["node"]["title"] for e in found["products"]["edges"]] == ["Regenjacke in Marineblau"]
+    assert [p["title"] for p in found["predictiveSearch"]["products"]] == [
+        "Regenjacke in Marineblau"
+    ]
+    both = _ok(await graphql(client, search, {"q": "regenjacke"}))["products"]["edges"]
+    assert len(both) == 8  # every rain jacket, each shown in German
+    english = _ok(await graphql(client, search, {"q": "rain jacket"}))["products"]["edges"]
+    assert sorted(e["node"]["title"] for e in english) == sorted(e["node"]["title"] for e in both)
