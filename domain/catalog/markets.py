@@ -100,14 +100,14 @@ def clean_market(draft: MarketDraft, current: Market | None) -> MarketDraft:
         for name in ("handle", "name", "countries", "currency_code", "price_channel_code"):
             _required(getattr(draft, name), name)
         _required(draft.languages, "languages")
-    handle = draft.handle if draft.handle is not None else current.handle  # type: ignore[union-attr]
+    handle = draft.handle if draft.handle is not None else _current(current).handle
     if not _HANDLE.match(handle):
         raise DomainError(
             ErrorCode.INVALID,
             "A handle is lower-case letters, digits and dashes (up to 63).",
             ["input", "handle"],
         )
-    name = (draft.name if draft.name is not None else current.name).strip()  # type: ignore[union-attr]
+    name = (draft.name if draft.name is not None else _current(current).name).strip()
     if not 1 <= len(name) <= 120:
         raise DomainError(ErrorCode.INVALID, "A name is 1 to 120 characters.", ["input", "name"])
     countries = _countries(draft.countries) if draft.countries is not None else None
@@ -125,7 +125,7 @@ def clean_market(draft: MarketDraft, current: Market | None) -> MarketDraft:
         default = check_language(default, ["input", "defaultLanguage"])
     elif languages is not None:
         keep = current is not None and current.default_language in languages
-        default = current.default_language if keep else languages[0]  # type: ignore[union-attr]
+        default = _current(current).default_language if keep else languages[0]
     if default is not None and default not in all_languages:
         raise DomainError(
             ErrorCode.INVALID,
@@ -142,6 +142,12 @@ def clean_market(draft: MarketDraft, current: Market | None) -> MarketDraft:
         languages=languages,
         default_language=default,
     )
+
+
+def _current(current: Market | None) -> Market:
+    """The market being updated (a create has every setting, so never reads it)."""
+    assert current is not None
+    return current
 
 
 def _countries(codes: Sequence[str]) -> list[str]:
@@ -191,7 +197,7 @@ def buyer_context(
     if normalized is not None and market is None:
         raise DomainError(
             ErrorCode.MARKET_NOT_FOUND,
-            f"No market sells to {country[:8]!r}; see `markets` for the countries sold to.",  # type: ignore[index]
+            f"No market sells to {normalized[:8]!r}; see `markets` for the countries sold to.",
             ["inContext", "country"],
         )
     if language is not None:
