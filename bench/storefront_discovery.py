@@ -45,6 +45,17 @@ FACETED = """{ collection(handle: "clothing") { products(first: 24, sortKey: PRI
   filters: [{available: true}]) { filters { id values { label count input } }
   edges { node { handle title featuredImage { url altText } } } } } }"""
 
+IN_MARKET = """query @inContext(country: "DE", language: "de") { collection(handle: "clothing") {
+  title products(first: 24, sortKey: PRICE, filters: [{available: true}]) {
+  filters { id values { label count input } }
+  edges { node { handle title featuredImage { url altText }
+    variants { marketPrice { amount { amount } includedTax { amount } } } } } } } }"""
+OUT_OF_MARKET = (
+    IN_MARKET.replace('@inContext(country: "DE", language: "de") ', "")
+    .replace("marketPrice", 'price(channel: "WEB")')
+    .replace(" includedTax { amount }", "")
+)
+
 
 def _report(name: str, timings: list[float]) -> None:
     p99 = statistics.quantiles(timings, n=100)[-1]
@@ -89,6 +100,13 @@ async def _measure(dsn: str, redis_url: str) -> None:
     )
     _report("Clothing page of 24 (PRICE, available)", await _time(graphql(PAGE, [None]), 100))
     _report("the same + facets", await _time(graphql(FACETED, [None]), 100))
+    _report(
+        "the same + variant prices (WEB channel)", await _time(graphql(OUT_OF_MARKET, [None]), 100)
+    )
+    _report(
+        "the same in @inContext(DE, de): German titles, market prices",
+        await _time(graphql(IN_MARKET, [None]), 100),
+    )
     _report(
         "page statement alone",
         await _time(

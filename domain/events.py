@@ -91,6 +91,18 @@ EVENT_TYPES: dict[str, EventType] = {
             "removed from it.",
         ),
         EventType(
+            "ucg.catalog.market_changed.v1",
+            CATALOG_TOPIC,
+            "Market",
+            "A market was created or changed.",
+        ),
+        EventType(
+            "ucg.catalog.translations_changed.v1",
+            CATALOG_TOPIC,
+            "Product",
+            "A product's or collection's texts in one language were set or removed.",
+        ),
+        EventType(
             "ucg.catalog.price_changed.v1",
             CATALOG_TOPIC,
             "ProductVariant",

@@ -85,7 +85,7 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
         _A,
         Link.CUSTOMER,
         personal="buyer_email buyer_phone buyer_province_code buyer_country_code note",
-        not_personal="currency_code discount_codes fulfillment_method status",
+        not_personal="currency_code discount_codes fulfillment_method language status",
     ),
     "cart_lines": _policy(
         _A, Link.CART, personal="attributes", why="line attributes carry gift messages"
@@ -190,6 +190,11 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
         ),
     ),
     "collection_products": _policy(_N, Link.NONE),
+    "markets": _policy(
+        _N, Link.NONE, not_personal="currency_code default_language handle languages name"
+    ),
+    "market_countries": _policy(_N, Link.NONE, not_personal="country_code"),
+    "translations": _policy(_N, Link.NONE, not_personal="key language resource_kind value"),
     "collection_channels": _policy(_N, Link.NONE),
     "product_images": _policy(_N, Link.NONE, not_personal="alt_text url"),
     "reservations": _policy(_N, Link.NONE, not_personal="reference status"),

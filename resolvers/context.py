@@ -22,6 +22,7 @@ from datasources.postgres import (
     customer,
     customer_profiles,
     inventory,
+    markets,
     order,
     order_listing,
     order_repository,
@@ -135,6 +136,14 @@ class Loaders:
         return self._make(cart.discounts_by_code_and_customer)
 
     @cached_property
+    def TranslationsByResourceLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(markets.translations_by_resource)
+
+    @cached_property
+    def CartMarketByCartIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(markets.cart_markets_by_cart_ids)
+
+    @cached_property
     def cart_views(self) -> dict[Any, Any]:
         """Priced cart views of this request, by (cart id, updated_at): resolvers/cart/views.py."""
         return {}
@@ -236,6 +245,8 @@ class Context:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # The process's read-through cache (datasources.redis.cache.ReadThroughCache).
     cache: ReadThroughCache | None = None
+    # The operation's @inContext buyer (domain.catalog.markets.BuyerContext); None without one.
+    buyer: Any = None
     _held_carts: frozenset[Any] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:

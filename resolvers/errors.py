@@ -63,6 +63,13 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
         "The tenders do not cover the sale (or a card pays more than the sale); nothing was "
         "charged or written. Take another tender for the rest."
     ),
+    ErrorCode.MARKET_NOT_FOUND: (
+        "No market sells to the @inContext country (or no market has the handle); see "
+        "`markets` for the countries sold to."
+    ),
+    ErrorCode.LANGUAGE_NOT_SUPPORTED: (
+        "The language is not one the market (or, without a country, any market) offers."
+    ),
 }
 
 UserErrorCode = described_enum(

@@ -97,6 +97,7 @@ LIST_BOUNDS: dict[str, int] = {
     "ProductVariant.prices": 5,
     "ProductVariant.stockLevels": 10,
     "Query.channels": 10,
+    "Query.markets": 20,
     "Query.locations": 50,
     "PosSale.tenders": 10,  # at most domain/store/pos.py MAX_TENDERS
     "Return.lines": 10,

@@ -27,6 +27,7 @@ from resolvers.bounded_decimal import BOUNDED_DECIMAL
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
 from resolvers.catalog import schema as catalog
+from resolvers.catalog.markets import IN_CONTEXT, InContext
 from resolvers.catalog.types import Channel, Product, ProductVariant
 from resolvers.compiled.execution import CompiledExecutionContext
 from resolvers.customer import interactions as customer_interactions
@@ -171,6 +172,7 @@ def schema_extensions() -> list[Any]:
         StringGuard,
         QueryCost,
         OperationMetrics,
+        InContext,
     ]
 
 
@@ -222,10 +224,14 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
 @cache
 def subgraph_schema(name: str) -> FederatedSchema:
     definition = _DEFINITIONS[name]
-    return FederatedSchema(
+    schema = FederatedSchema(
         query=definition["query"],
         mutation=definition.get("mutation"),
         subscription=definition.get("subscription"),
         types=definition["types"],
         extensions=schema_extensions(),
     )
+    # An operation sent straight to a subgraph may carry @inContext too (resolvers/catalog/
+    # markets.py); it is not in the subgraph SDL, which composes as before.
+    schema._schema.directives = (*schema._schema.directives, IN_CONTEXT)
+    return schema

@@ -34,6 +34,7 @@ from graphql import (
 
 from domain.ids import from_global_id
 from resolvers.catalog.collections import visible as visible_collection
+from resolvers.catalog.markets import IN_CONTEXT
 from resolvers.catalog.visibility import published_product, published_variant
 from resolvers.common import Node
 from resolvers.context import Info
@@ -262,7 +263,7 @@ class _Merger:
             mutation=root["Mutation"],  # type: ignore[arg-type]
             subscription=root["Subscription"],  # type: ignore[arg-type]
             types=[self.named(n) for n in sorted(self.sources)],
-            directives=specified_directives,
+            directives=[*specified_directives, IN_CONTEXT],
         )
 
 

@@ -22,6 +22,14 @@ _PRODUCT_COLUMNS = (
 _VARIANT_COLUMNS = "id, product_id, sku, title, options, barcode, weight_grams, position, image_id"
 
 
+def translation_match(resource_id: str, query: str) -> str:
+    """SQL: one of the resource's translated texts matches the tsquery (migration 0022)."""
+    return (
+        f"EXISTS (SELECT 1 FROM translations t WHERE t.resource_id = {resource_id} "
+        f"AND t.search @@ {query})"
+    )
+
+
 def _product(r: asyncpg.Record) -> Product:
     return Product(
         r["id"],
@@ -142,7 +150,7 @@ async def search_products_page(
     rank = "0::real"
     if tsquery is not None:
         query = f"to_tsquery('simple', {arg(tsquery)})"
-        where.append(f"search @@ {query}")
+        where.append(f"(search @@ {query} OR {translation_match('products.id', query)})")
         rank = f"ts_rank(search, {query})"
     if active_only:
         where.append("status = 'ACTIVE'")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from datasources.postgres.catalog import _PRODUCT_COLUMNS, Executor, _product
+from datasources.postgres.catalog import _PRODUCT_COLUMNS, Executor, _product, translation_match
 from domain.catalog import facets
 from domain.catalog.collections import CollectionRule, RuleField, RuleRelation
 from domain.catalog.facets import FacetCount, FilterSet
@@ -44,6 +44,8 @@ class Listing:
     active_only: bool = True
     scope: CollectionScope | None = None
     filters: FilterSet = field(default_factory=FilterSet)
+    # A market's price list is its channel's prices in its currency (domain/catalog/markets).
+    currency_code: str | None = None
 
 
 class _Sql:
@@ -61,22 +63,28 @@ class _Price:
     """The price expression, its argument bound only when a statement uses it (an unused
     parameter has no type and fails the statement)."""
 
-    def __init__(self, sql: _Sql, channel_code: str | None) -> None:
+    def __init__(
+        self, sql: _Sql, channel_code: str | None, currency_code: str | None = None
+    ) -> None:
         self._sql, self._channel_code, self._text = sql, channel_code, ""
+        self._currency_code = currency_code
 
     def __str__(self) -> str:
         if not self._text:
-            self._text = _price_expr(self._sql, self._channel_code)
+            self._text = _price_expr(self._sql, self._channel_code, self._currency_code)
         return self._text
 
 
-def _price_expr(sql: _Sql, channel_code: str | None) -> str:
-    """The product's lowest variant price in major units (on the channel when given)."""
+def _price_expr(sql: _Sql, channel_code: str | None, currency_code: str | None = None) -> str:
+    """The product's lowest variant price in major units (on the channel when given, in the
+    currency when given)."""
     channel = (
         f" AND pr.channel_id IN (SELECT id FROM channels WHERE code = {sql(channel_code, 'text')})"
         if channel_code is not None
         else ""
     )
+    if currency_code is not None:
+        channel += f" AND pr.currency_code = {sql(currency_code, 'text')}"
     return (
         "(SELECT min(pr.amount_minor::numeric / power(10::numeric, "
         f"{_EXPONENT_SQL})) FROM variants v JOIN prices pr ON pr.variant_id = v.id "
@@ -119,7 +127,7 @@ def _base_where(sql: _Sql, listing: Listing, price: _Price) -> tuple[list[str], 
     rank = "0::real"
     if listing.tsquery is not None:
         query = f"to_tsquery('simple', {sql(listing.tsquery)})"
-        where.append(f"p.search @@ {query}")
+        where.append(f"(p.search @@ {query} OR {translation_match('p.id', query)})")
         rank = f"ts_rank(p.search, {query})"
     if listing.active_only:
         where.append("p.status = 'ACTIVE'")
@@ -127,7 +135,12 @@ def _base_where(sql: _Sql, listing: Listing, price: _Price) -> tuple[list[str], 
         where.append(
             "EXISTS (SELECT 1 FROM variants v JOIN prices pr ON pr.variant_id = v.id "
             "JOIN channels c ON c.id = pr.channel_id WHERE v.product_id = p.id "
-            f"AND c.code = {sql(listing.channel_code)})"
+            f"AND c.code = {sql(listing.channel_code)}"
+            + (
+                f" AND pr.currency_code = {sql(listing.currency_code, 'text')})"
+                if listing.currency_code is not None
+                else ")"
+            )
         )
     scope = listing.scope
     if scope is not None:
@@ -165,7 +178,31 @@ def _filter_groups(sql: _Sql, filters: FilterSet, price: _Price) -> dict[str, st
         groups[facets.FACET_PRICE] = f"coalesce({' AND '.join(bounds) or 'true'}, false)"
     if filters.available is not None:
         groups[facets.FACET_AVAILABLE] = _AVAILABLE if filters.available else f"NOT {_AVAILABLE}"
+    if filters.available_at or filters.available_near is not None:
+        groups[facets.FACET_STORE] = _available_at_stores(sql, filters)
     return groups
+
+
+def _available_at_stores(sql: _Sql, filters: FilterSet) -> str:
+    """Units available at one of the given locations, or at a pickup location near the point
+    (great-circle distance)."""
+    places: list[str] = []
+    if filters.available_at:
+        places.append(f"l.id = ANY({sql(filters.available_at, 'uuid[]')})")
+    near = filters.available_near
+    if near is not None:
+        lat, lon = sql(near.lat, "float8"), sql(near.lon, "float8")
+        places.append(
+            f"(l.can_pickup AND 12742 * asin(sqrt(power(sin(radians(l.latitude - {lat}) / 2), 2)"
+            f" + cos(radians({lat})) * cos(radians(l.latitude))"
+            f" * power(sin(radians(l.longitude - {lon}) / 2), 2)))"
+            f" <= {sql(near.radius_km, 'float8')})"
+        )
+    return (
+        "EXISTS (SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku "
+        "JOIN locations l ON l.id = s.location_id WHERE v.product_id = p.id "
+        f"AND s.on_hand - s.reserved - s.safety_stock > 0 AND ({' OR '.join(places)}))"
+    )
 
 
 @dataclass(frozen=True)
@@ -214,7 +251,7 @@ async def listing_page(
 ) -> list[tuple[Product, Any]]:
     """One page of the listing, each product with its sort value (for its cursor)."""
     sql = _Sql([limit])
-    price = _Price(sql, listing.channel_code)
+    price = _Price(sql, listing.channel_code, listing.currency_code)
     where, rank = _base_where(sql, listing, price)
     where.extend(_filter_groups(sql, listing.filters, price).values())
     order = _order(sql, sort_key, listing.scope, price, rank)
@@ -251,7 +288,7 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
     """Every facet's value counts for the listing, in one statement. Each facet counts the
     products that meet every filter kind except its own."""
     sql = _Sql()
-    price = _Price(sql, listing.channel_code)
+    price = _Price(sql, listing.channel_code, listing.currency_code)
     where, _ = _base_where(sql, listing, price)
     groups = _filter_groups(sql, listing.filters, price)
     names = list(groups)
@@ -290,6 +327,13 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
         SELECT '{facets.FACET_TAG}', t.tag, NULL, count(*), NULL, NULL
           FROM b, unnest(b.tags) AS t(tag) WHERE {others(facets.FACET_TAG)} GROUP BY t.tag
         UNION ALL
+        SELECT '{facets.FACET_STORE}', l.id::text, l.name, count(*), NULL, NULL
+          FROM locations l JOIN b ON EXISTS (
+               SELECT 1 FROM variants v JOIN stock_levels s ON s.sku = v.sku
+                WHERE v.product_id = b.id AND s.location_id = l.id
+                  AND s.on_hand - s.reserved - s.safety_stock > 0)
+         WHERE l.can_pickup AND {others(facets.FACET_STORE)} GROUP BY l.id, l.name
+        UNION ALL
         SELECT 'option', o->>'value', o->>'name', count(DISTINCT b.id), NULL, NULL
           FROM b JOIN variants v ON v.product_id = b.id, jsonb_array_elements(v.options) o
          WHERE {option_test} GROUP BY o->>'name', o->>'value'
@@ -302,6 +346,8 @@ async def listing_facets(db: Executor, listing: Listing) -> FacetRows:
             if r["n"]:
                 counts.append(FacetCount(r["facet"], "", r["n"]))
                 price_min, price_max = _money(r["lo"]), _money(r["hi"])
+        elif r["facet"] == facets.FACET_STORE:
+            counts.append(FacetCount(r["facet"], r["value"], r["n"], r["option_name"]))
         elif r["facet"] == "option":
             name = r["option_name"]
             counts.append(FacetCount(facets.option_facet_id(name), r["value"], r["n"], name))

@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from datasources.postgres.seed_markets import MARKETS, seed_markets
+
 _NS = uuid.UUID("6f1c2d1e-0000-4000-8000-00000000c0de")
 CHANNELS = [
     ("WEB", "Web storefront", "EUR"),
@@ -202,16 +204,19 @@ async def seed_demo(dsn: str) -> dict[str, int]:
                 "ON CONFLICT (source_event_id) DO NOTHING"
             )
             await _seed_discovery(conn, products, channel_ids)
+            translations = await seed_markets(conn, products, variants, channel_ids, _id)
         # Fresh rows have no planner statistics until autovacuum gets to them: without these
         # a listing's per-product price lookups scan every price (measured 40 ms vs 5 ms).
         await conn.execute(
             "ANALYZE products, variants, prices, stock_levels, collections, "
-            "collection_products, product_images"
+            "collection_products, product_images, translations"
         )
     finally:
         await conn.close()
     return {
         "collections": len(COLLECTIONS),
+        "markets": len(MARKETS),
+        "translations": translations,
         "images": 2 * len(products),
         "channels": len(CHANNELS),
         "locations": len(LOCATIONS),

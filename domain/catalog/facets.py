@@ -9,14 +9,27 @@ products vendor B has.
 from __future__ import annotations
 
 import json
+import math
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from domain.errors import DomainError, ErrorCode
+from domain.ids import to_global_id
 
 MAX_FILTERS = 50
 MAX_VALUE = Decimal(10) ** 10
+MAX_RADIUS_KM = 500.0
+
+
+@dataclass(frozen=True)
+class NearPoint:
+    """In stock at a pickup location within `radius_km` of (lat, lon)."""
+
+    lat: float
+    lon: float
+    radius_km: float
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,8 @@ class ProductFilter:
     product_type: str | None = None
     tag: str | None = None
     available: bool | None = None
+    available_at: uuid.UUID | None = None
+    available_near: NearPoint | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,9 @@ class FilterSet:
     options: dict[str, list[str]] = field(default_factory=dict)
     price: PriceRange | None = None
     available: bool | None = None
+    # Store availability, one kind: at any of these locations or near the point.
+    available_at: list[uuid.UUID] = field(default_factory=list)
+    available_near: NearPoint | None = None
 
 
 def _count_set(f: ProductFilter) -> int:
@@ -61,6 +79,8 @@ def _count_set(f: ProductFilter) -> int:
             f.product_type is not None,
             f.tag is not None,
             f.available is not None,
+            f.available_at is not None,
+            f.available_near is not None,
         ]
     )
 
@@ -76,7 +96,7 @@ def group_filters(filters: Sequence[ProductFilter], path: list[str]) -> FilterSe
             raise DomainError(
                 ErrorCode.INVALID,
                 "Each filter sets exactly one of price, variantOption, productVendor, "
-                "productType, tag, available.",
+                "productType, tag, available, availableAt, availableNear.",
                 where,
             )
         if f.has_price:
@@ -96,6 +116,11 @@ def group_filters(filters: Sequence[ProductFilter], path: list[str]) -> FilterSe
             _append(grouped.product_types, f.product_type, where)
         elif f.tag is not None:
             _append(grouped.tags, f.tag.lower(), where)
+        elif f.available_at is not None:
+            if f.available_at not in grouped.available_at:
+                grouped.available_at.append(f.available_at)
+        elif f.available_near is not None:
+            grouped.available_near = _near(f.available_near, grouped.available_near, where)
         else:
             if grouped.available is not None and grouped.available != f.available:
                 raise DomainError(
@@ -103,6 +128,23 @@ def group_filters(filters: Sequence[ProductFilter], path: list[str]) -> FilterSe
                 )
             grouped.available = f.available
     return grouped
+
+
+def _near(point: NearPoint, before: NearPoint | None, where: list[str]) -> NearPoint:
+    if before is not None:
+        raise DomainError(ErrorCode.INVALID, "Give at most one availableNear filter.", where)
+    field_at = [*where, "availableNear"]
+    if not (math.isfinite(point.lat) and -90 <= point.lat <= 90):
+        raise DomainError(ErrorCode.INVALID, "lat is -90 to 90.", [*field_at, "lat"])
+    if not (math.isfinite(point.lon) and -180 <= point.lon <= 180):
+        raise DomainError(ErrorCode.INVALID, "lon is -180 to 180.", [*field_at, "lon"])
+    if not (math.isfinite(point.radius_km) and 0 < point.radius_km <= MAX_RADIUS_KM):
+        raise DomainError(
+            ErrorCode.INVALID,
+            f"radiusKm is above 0 and at most {MAX_RADIUS_KM:g}.",
+            [*field_at, "radiusKm"],
+        )
+    return point
 
 
 def _append(values: list[str], value: str, where: list[str]) -> None:
@@ -131,6 +173,7 @@ def _price_range(f: ProductFilter, before: PriceRange | None, where: list[str]) 
 # Facets --------------------------------------------------------------------------------
 
 FACET_AVAILABLE = "filter.v.availability"
+FACET_STORE = "filter.v.availability.store"
 FACET_PRICE = "filter.v.price"
 FACET_VENDOR = "filter.p.vendor"
 FACET_TYPE = "filter.p.product_type"
@@ -170,14 +213,15 @@ def _input(value: dict[str, object]) -> str:
 def build_facets(
     rows: Iterable[FacetCount], price_min: Decimal | None, price_max: Decimal | None
 ) -> list[Facet]:
-    """Facets in a fixed order (availability, price, vendor, type, tags, options by name);
-    values by count, then label. The price facet is one range value, the lowest to highest
-    price among the products it counts."""
+    """Facets in a fixed order (availability, stores, price, vendor, type, tags, options by
+    name); values by count, then label. The price facet is one range value, the lowest to
+    highest price among the products it counts. A store row has the location id as `value`
+    and its name as `option_name`."""
     by_facet: dict[str, list[FacetCount]] = {}
     option_names: dict[str, str] = {}
     for row in rows:
         by_facet.setdefault(row.facet, []).append(row)
-        if row.option_name is not None:
+        if row.option_name is not None and row.facet.startswith(FACET_OPTION):
             option_names[row.facet] = row.option_name
     facets: list[Facet] = []
     available = {r.value: r.count for r in by_facet.get(FACET_AVAILABLE, [])}
@@ -192,6 +236,23 @@ def build_facets(
                     FacetValue(
                         "Out of stock", available.get("false", 0), _input({"available": False})
                     ),
+                ],
+            )
+        )
+    stores = _sorted(by_facet.get(FACET_STORE, []))
+    if stores:
+        facets.append(
+            Facet(
+                FACET_STORE,
+                "In stock at",
+                "LIST",
+                [
+                    FacetValue(
+                        r.option_name or r.value,
+                        r.count,
+                        _input({"availableAt": to_global_id("Location", uuid.UUID(r.value))}),
+                    )
+                    for r in stores
                 ],
             )
         )

@@ -19,6 +19,7 @@ from domain.models import Cart as CartRecord
 from resolvers.cart.discount_admin import DiscountMutations
 from resolvers.cart.types import Cart, FulfillmentMethod
 from resolvers.cart.views import forget_cart
+from resolvers.catalog.markets import market_cart
 from resolvers.context import Info
 from resolvers.customer.access import visible_cart
 from resolvers.mutation import entity_payload, run_mutation
@@ -121,14 +122,16 @@ def _lines(values: list[CartLineInput] | None, field: list[str]) -> list[LineInp
     ]
 
 
-def _buyer(value: CartBuyerIdentityInput | None, field: list[str]) -> BuyerIdentityInput:
+def _buyer(
+    value: CartBuyerIdentityInput | None, field: list[str], country: str | None = None
+) -> BuyerIdentityInput:
     if value is None:
-        return BuyerIdentityInput()
+        return BuyerIdentityInput(country_code=country)
     customer_id = None
     if value.customer_id is not None:
         customer_id = local_id(value.customer_id, "Customer", [*field, "customerId"])
     return BuyerIdentityInput(
-        customer_id, value.email, value.phone, value.country_code, value.province_code
+        customer_id, value.email, value.phone, value.country_code or country, value.province_code
     )
 
 
@@ -213,20 +216,24 @@ class Mutation(DiscountMutations):
         principal = info.context.principal
 
         async def use_case(uow: UnitOfWork, policy: CartPolicy) -> CartRecord:
-            return await services.create_cart(
+            # In an @inContext market the cart keeps it (currency, buyer's country, language).
+            in_market = market_cart(info, input.currency)
+            cart = await services.create_cart(
                 uow,
                 principal,
                 policy,
                 channel_id=local_id(input.channel, "Channel", ["input", "channel"]),
-                currency_code=input.currency,
+                currency_code=in_market.currency_code,
                 lines=_lines(input.lines, ["input", "lines"]),
-                buyer=_buyer(input.buyer_identity, ["input", "buyerIdentity"]),
+                buyer=_buyer(input.buyer_identity, ["input", "buyerIdentity"], in_market.country),
                 discount_codes=input.discount_codes or [],
                 note=input.note or "",
                 fulfillment_method=FulfillmentMethodEnum(
                     input.fulfillment_method or FulfillmentMethodEnum.SHIP
                 ),
             )
+            await in_market.record(uow, cart.id)
+            return cart
 
         return await _run(info, CartCreatePayload, use_case)  # type: ignore[no-any-return]
 

@@ -289,6 +289,21 @@ class Cart(Node):
         description="The fulfillment method the cost estimate uses."
     )
 
+    @strawberry.field(
+        description=(
+            "Handle of the market the cart was created in (cartCreate under @inContext); its "
+            "currency is the market's. Null for a cart made outside a market."
+        )
+    )
+    async def market_handle(self, info: Info) -> str | None:
+        found = await info.context.loaders.CartMarketByCartIdLoader.load(self.id)
+        return None if found is None else found[0]
+
+    @strawberry.field(description="The language of the market context it was created in, if any.")
+    async def language(self, info: Info) -> str | None:
+        found = await info.context.loaders.CartMarketByCartIdLoader.load(self.id)
+        return None if found is None else found[1]
+
     @strawberry.field(description="The channel the cart is priced on.")
     async def channel(self, info: Info) -> Channel:
         return await info.context.loaders.ChannelByIdLoader.load(self.channel_id)  # type: ignore[attr-defined,no-any-return]

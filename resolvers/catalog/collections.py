@@ -15,6 +15,7 @@ from domain.catalog.models import ProductSortKey as ProductSortKey_
 from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id, to_global_id
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
+from resolvers.catalog.markets import translated_text
 from resolvers.catalog.types import ProductSortKey, Seo, seo
 from resolvers.common import (
     Connection,
@@ -104,8 +105,21 @@ class Collection(Node):
         return strawberry.ID(to_global_id("Collection", self.id))  # type: ignore[arg-type]
 
     handle: str = strawberry.field(description='URL-safe unique handle, e.g. "summer".')
-    title: str = strawberry.field(description="Display title of the collection.")
-    description: str = strawberry.field(description="Plain-text description.")
+
+    @strawberry.field(
+        description="Display title, in the @inContext language when translated (with fallback)."
+    )
+    def title(self, info: Info) -> str:
+        return translated_text(info, self.id, self.title, "title")  # type: ignore[arg-type,no-any-return]
+
+    @strawberry.field(
+        description=(
+            "Plain-text description, in the @inContext language when translated (with fallback)."
+        )
+    )
+    def description(self, info: Info) -> str:
+        return translated_text(info, self.id, self.description, "description")  # type: ignore[arg-type,no-any-return]
+
     rules: list[CollectionRule] = strawberry.field(
         description="Conditions a product must all meet; empty for a manual collection."
     )

@@ -3,6 +3,7 @@ the filters a shopper picks and the facet counts a listing page shows (Shopify-s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -13,7 +14,9 @@ from datasources.postgres import catalog_listing
 from datasources.postgres.catalog_listing import Listing
 from domain.catalog import facets
 from domain.catalog.models import ProductSortKey
+from domain.ids import local_id
 from resolvers.catalog.cursors import decode_product_cursor, encode_product_cursor
+from resolvers.catalog.markets import buyer
 from resolvers.catalog.types import Product
 from resolvers.common import Edge, PageInfo, check_page_size, connection, described_enum
 from resolvers.context import Info
@@ -46,6 +49,13 @@ class VariantOptionFilter:
     value: str = strawberry.field(description="Option value.")
 
 
+@strawberry.input(description="A point and a radius: in stock at a pickup location near it.")
+class NearFilter:
+    lat: float = strawberry.field(description="Latitude, -90 to 90.")
+    lon: float = strawberry.field(description="Longitude, -180 to 180.")
+    radius_km: float = strawberry.field(description="Radius in kilometres, above 0, at most 500.")
+
+
 @strawberry.input(
     description=(
         "One filter of a product listing; set exactly one field. Filters of one kind widen "
@@ -67,6 +77,14 @@ class ProductFilter:
     available: bool | None = strawberry.field(
         default=None,
         description="true: units available at some location; false: sold out everywhere.",
+    )
+    available_at: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Units available at this location (a Location global id, e.g. a store).",
+    )
+    available_near: NearFilter | None = strawberry.field(
+        default=None,
+        description="Units available at a pickup location within radiusKm of the point.",
     )
 
 
@@ -130,10 +148,33 @@ def filter_set(filters: list[ProductFilter] | None) -> facets.FilterSet:
                 product_type=f.product_type,
                 tag=f.tag,
                 available=f.available,
+                available_at=(
+                    local_id(f.available_at, "Location", ["filters", str(i), "availableAt"])
+                    if f.available_at is not None
+                    else None
+                ),
+                available_near=(
+                    facets.NearPoint(
+                        f.available_near.lat, f.available_near.lon, f.available_near.radius_km
+                    )
+                    if f.available_near is not None
+                    else None
+                ),
             )
-            for f in filters or []
+            for i, f in enumerate(filters or [])
         ],
         ["filters"],
+    )
+
+
+def in_market(info: Info, listing: Listing) -> Listing:
+    """In an @inContext market and with no `channel`, the listing prices (filter, sort,
+    facets) and keeps products from the market's price list."""
+    market = buyer(info).market
+    if market is None or listing.channel_code is not None:
+        return listing
+    return replace(
+        listing, channel_code=market.price_channel_code, currency_code=market.currency_code
     )
 
 
@@ -147,6 +188,7 @@ async def product_page(
     reverse: bool,
 ) -> ProductConnection:
     check_page_size(first)
+    listing = in_market(info, listing)
     key = catalog_listing.effective_sort_key(sort_key, listing.scope)
     if key is ProductSortKey.RELEVANCE and listing.tsquery is None:
         key = ProductSortKey.TITLE

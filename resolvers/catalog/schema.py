@@ -22,6 +22,7 @@ from resolvers.catalog.collections import Collection, CollectionQuery
 from resolvers.catalog.collections import _channel as shopper_channel
 from resolvers.catalog.cursors import sees_unpublished
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
+from resolvers.catalog.market_admin import MarketAdminMutation, MarketQuery
 from resolvers.catalog.media import MediaAdminMutation
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
 from resolvers.catalog.visibility import published_variant
@@ -93,7 +94,7 @@ async def _search_query(info: Info, text: str) -> str | None:
 
 
 @strawberry.type
-class Query(CollectionQuery):
+class Query(CollectionQuery, MarketQuery):
     @strawberry.field(description="A product by global id or by handle (give exactly one).")
     async def product(
         self,
@@ -221,7 +222,9 @@ class Query(CollectionQuery):
 
 
 @strawberry.type
-class Mutation(CatalogAdminMutation, CollectionAdminMutation, MediaAdminMutation):
+class Mutation(
+    CatalogAdminMutation, CollectionAdminMutation, MediaAdminMutation, MarketAdminMutation
+):
     @strawberry.mutation(description="Create a sales channel (staff).")
     async def channel_create(
         self,

@@ -17,6 +17,7 @@ from domain.catalog.options import (
 )
 from domain.ids import from_global_id, to_global_id
 from domain.inventory.rules import channel_sellable
+from resolvers.catalog.markets import MarketPrice, market_price, translated_text
 from resolvers.catalog.visibility import published_product, published_variant
 from resolvers.common import (
     VARIANT_DESCRIPTION,
@@ -193,6 +194,16 @@ class ProductVariant(Node):
         prices = await info.context.loaders.PricesByVariantIdLoader.load(self.id)
         return next((p for p in prices if p.channel_code == channel), None)
 
+    @strawberry.field(
+        description=(
+            "The price in the buyer's market (@inContext country): its price list's channel "
+            "and currency, with how tax is shown; null outside a market or when not on its "
+            "price list."
+        )
+    )
+    async def market_price(self, info: Info) -> MarketPrice | None:
+        return await market_price(info, self.id)  # type: ignore[arg-type]
+
     @strawberry.field(description="Every price of this variant, one per channel and currency.")
     async def prices(self, info: Info) -> list[VariantPrice]:
         return await info.context.loaders.PricesByVariantIdLoader.load(self.id)  # type: ignore[no-any-return]
@@ -230,8 +241,21 @@ class Product(Node):
         return strawberry.ID(to_global_id("Product", self.id))  # type: ignore[arg-type]
 
     handle: str = strawberry.field(description='URL-safe unique handle, e.g. "linen-shirt".')
-    title: str = strawberry.field(description="Product title.")
-    description: str = strawberry.field(description="Plain-text description.")
+
+    @strawberry.field(
+        description="Product title, in the @inContext language when translated (with fallback)."
+    )
+    def title(self, info: Info) -> str:
+        return translated_text(info, self.id, self.title, "title")  # type: ignore[arg-type,no-any-return]
+
+    @strawberry.field(
+        description=(
+            "Plain-text description, in the @inContext language when translated (with fallback)."
+        )
+    )
+    def description(self, info: Info) -> str:
+        return translated_text(info, self.id, self.description, "description")  # type: ignore[arg-type,no-any-return]
+
     status: ProductStatus = strawberry.field(description="Lifecycle status.")  # type: ignore[valid-type]
     created_at: datetime = strawberry.field(description="When the product was created.")
     vendor: str = strawberry.field(description="Brand or maker; empty if not set.")

@@ -43,3 +43,21 @@ async def test_the_readme_first_order_places_an_order(
     assert [f["status"] for f in order["order"]["fulfillments"]] == ["ALLOCATED"]
     again = (await graphql(client, complete, {"cart": cart_id, "store": store}))["data"]
     assert again["checkoutComplete"]["order"]["number"] == order["order"]["number"]
+
+
+async def test_the_readme_first_query_lists_jackets_with_facets_in_german(
+    env: TestEnv, client: httpx.AsyncClient
+) -> None:
+    await seed_demo(env.database_url)
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A first query", 1)[1].split("\n## ", 1)[0]
+    (query,) = re.findall(r"```graphql\n(.*?)```", section, flags=re.S)
+    body = await graphql(client, query)
+    assert "errors" not in body, body
+    collection = body["data"]["collection"]
+    assert collection["title"] == "Jacken"
+    products = collection["products"]
+    assert len(products["edges"]) == 3 and products["pageInfo"]["hasNextPage"]
+    assert {f["id"] for f in products["filters"]} >= {"filter.p.vendor", "filter.v.price"}
+    price = products["edges"][0]["node"]["variants"][0]["marketPrice"]["amount"]
+    assert price["currencyCode"] == "EUR"
