@@ -34,12 +34,16 @@ class NewDiscount:
     combinable: bool = False
 
 
+def _words(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
 def _minor(amount: Decimal, currency_code: str, name: str) -> int:
     scaled = amount.scaleb(exponent(currency_code))
     if amount < 0 or scaled != scaled.to_integral_value():
         raise DomainError(
             ErrorCode.INVALID,
-            f"{name} must be a non-negative amount with at most {exponent(currency_code)} "
+            f"{_words(name)} must be a non-negative amount with at most {exponent(currency_code)} "
             f"decimals in {currency_code}.",
             ["input", name],
         )
@@ -79,7 +83,7 @@ def validate(new: NewDiscount) -> tuple[str, int, int]:
         )
     if new.currency_code is not None and not is_currency_code(new.currency_code):
         raise DomainError(
-            ErrorCode.INVALID, "Currency code must be ISO 4217.", ["input", "currencyCode"]
+            ErrorCode.INVALID, "Currency code must be ISO 4217.", ["input", "currency_code"]
         )
     value = _value(new)
     minimum = 0
@@ -88,17 +92,19 @@ def validate(new: NewDiscount) -> tuple[str, int, int]:
             raise DomainError(
                 ErrorCode.INVALID,
                 "A minimum subtotal needs currencyCode.",
-                ["input", "currencyCode"],
+                ["input", "currency_code"],
             )
-        minimum = _minor(new.minimum_subtotal, new.currency_code, "minimumSubtotal")
+        minimum = _minor(new.minimum_subtotal, new.currency_code, "minimum_subtotal")
     if new.starts_at and new.ends_at and new.ends_at <= new.starts_at:
-        raise DomainError(ErrorCode.INVALID, "endsAt must be after startsAt.", ["input", "endsAt"])
+        raise DomainError(ErrorCode.INVALID, "endsAt must be after startsAt.", ["input", "ends_at"])
     for name, limit in (
-        ("usageLimit", new.usage_limit),
-        ("usageLimitPerCustomer", new.usage_limit_per_customer),
+        ("usage_limit", new.usage_limit),
+        ("usage_limit_per_customer", new.usage_limit_per_customer),
     ):
         if limit is not None and limit < 1:
-            raise DomainError(ErrorCode.INVALID, f"{name} must be at least 1.", ["input", name])
+            raise DomainError(
+                ErrorCode.INVALID, f"{_words(name)} must be at least 1.", ["input", name]
+            )
     return code, value, minimum
 
 

@@ -171,7 +171,7 @@ def clean_draft(draft: CollectionDraft) -> dict[str, object]:
     if draft.sort_key is not None:
         if draft.sort_key is ProductSortKey.RELEVANCE:
             raise DomainError(
-                ErrorCode.INVALID, "RELEVANCE needs a search query.", ["input", "sortKey"]
+                ErrorCode.INVALID, "RELEVANCE needs a search query.", ["input", "sort_key"]
             )
         changes["sort_key"] = draft.sort_key.value
     if draft.sort_reverse is not None:
@@ -183,15 +183,13 @@ def clean_draft(draft: CollectionDraft) -> dict[str, object]:
             )
         changes["position"] = draft.position
     if draft.image_url is not None:
-        input_rules.validate_urls([draft.image_url], ["input", "imageUrl"])
+        input_rules.validate_urls([draft.image_url], ["input", "image_url"])
         changes["image_url"] = draft.image_url
     for name in ("description", "image_alt_text", "seo_title", "seo_description"):
         value = getattr(draft, name)
         if value is not None:
             if len(value) > 5000:
-                raise DomainError(
-                    ErrorCode.INVALID, "At most 5,000 characters.", ["input", _camel(name)]
-                )
+                raise DomainError(ErrorCode.INVALID, "At most 5,000 characters.", ["input", name])
             changes[name] = value.strip()
     if draft.clear_parent:
         changes["parent_id"] = None
@@ -205,8 +203,3 @@ def check_product_ids(product_ids: Sequence[uuid.UUID], path: list[str]) -> list
     if not unique or len(unique) > MAX_PRODUCTS_PER_CHANGE:
         raise DomainError(ErrorCode.INVALID, f"Give 1 to {MAX_PRODUCTS_PER_CHANGE} products.", path)
     return unique
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.capitalize() for w in rest)

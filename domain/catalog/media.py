@@ -27,7 +27,7 @@ def validate_image(url: str, alt_text: str, width: int | None, height: int | Non
         raise DomainError(
             ErrorCode.INVALID,
             f"Alt text is at most {MAX_ALT_TEXT} characters.",
-            ["input", "altText"],
+            ["input", "alt_text"],
         )
     for value, name in ((width, "width"), (height, "height")):
         if value is not None and not 1 <= value <= MAX_SIDE:
@@ -52,14 +52,14 @@ async def add_image(
     cleaned = validate_image(url, alt_text, width, height)
     product = await uow.catalog.update_product(product_id, {})
     if product is None:
-        raise NotFound("Product", ["productId"])
+        raise NotFound("Product", ["product_id"])
     image = await uow.media.add_image(product_id, url, cleaned, width, height)
     skus = list(dict.fromkeys(variant_skus))
     if skus:
         changed = set(await uow.media.set_variant_image(product_id, skus, image.id))
         for i, sku in enumerate(skus):
             if sku not in changed:
-                raise NotFound(f"SKU {sku} of this product", ["input", "variantSkus", str(i)])
+                raise NotFound(f"SKU {sku} of this product", ["input", "variant_skus", str(i)])
     await uow.add_event(
         OutboxEvent(
             topic=CATALOG_TOPIC,

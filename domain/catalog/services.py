@@ -38,7 +38,7 @@ def validate_channel(code: str, name: str, currency_code: str) -> None:
         raise DomainError(
             ErrorCode.INVALID,
             "Currency code must be an ISO 4217 code such as EUR.",
-            ["input", "currencyCode"],
+            ["input", "currency_code"],
         )
 
 
@@ -88,7 +88,7 @@ def _clean_draft(draft: ProductDraft) -> dict[str, object]:
     if draft.tags is not None:
         changes["tags"] = rules.clean_tags(draft.tags, ["input", "tags"])
     if draft.media_urls is not None:
-        rules.validate_urls(draft.media_urls, ["input", "mediaUrls"])
+        rules.validate_urls(draft.media_urls, ["input", "media_urls"])
         changes["media_urls"] = draft.media_urls
     for name in ("description", "vendor", "product_type", "seo_title", "seo_description"):
         value = getattr(draft, name)
@@ -171,7 +171,7 @@ async def create_variant(
     rules.validate_sku(sku, ["input", "sku"])
     if weight_grams is not None and not 0 <= weight_grams <= 10**7:
         raise DomainError(
-            ErrorCode.INVALID, "Weight must be 0-10,000,000 g.", ["input", "weightGrams"]
+            ErrorCode.INVALID, "Weight must be 0-10,000,000 g.", ["input", "weight_grams"]
         )
     names = [o.name.strip() for o in options]
     if any(not n for n in names) or len(set(names)) != len(names):
@@ -179,7 +179,7 @@ async def create_variant(
             ErrorCode.INVALID, "Option names must be unique and non-blank.", ["input", "options"]
         )
     if not await uow.catalog.product_exists(product_id):
-        raise NotFound("Product", ["productId"])
+        raise NotFound("Product", ["product_id"])
     if await uow.catalog.sku_exists(sku):
         raise DomainError(ErrorCode.TAKEN, f"SKU {sku} is taken.", ["input", "sku"])
     variant = await uow.catalog.add_variant(
@@ -213,7 +213,7 @@ async def set_price(
     compare_minor = (
         None
         if compare_at is None
-        else rules.to_minor_units(compare_at, channel.currency_code, ["compareAt"])
+        else rules.to_minor_units(compare_at, channel.currency_code, ["compare_at"])
     )
     variant_id = await uow.catalog.variant_id_by_sku(sku)
     if variant_id is None:

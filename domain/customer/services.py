@@ -61,10 +61,10 @@ def resolve_target(principal: Principal | None, customer_id: uuid.UUID | None) -
     caller = require_principal(principal)
     if customer_id is None:
         if caller.kind is not PrincipalKind.CUSTOMER:
-            raise DomainError(ErrorCode.INVALID, "Name the customer.", ["customerId"])
+            raise DomainError(ErrorCode.INVALID, "Name the customer.", ["customer_id"])
         return caller.id
     if not may_access_customer(caller, customer_id):
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     return customer_id
 
 
@@ -73,7 +73,7 @@ async def live_customer(
 ) -> Customer:
     customer = await uow.customers.get(customer_id, lock=lock)
     if customer is None or customer.merged_into is not None or customer.erased_at is not None:
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     return customer
 
 
@@ -194,7 +194,7 @@ async def update_profile(
             raise DomainError(
                 ErrorCode.INVALID,
                 "A display name has 1 to 200 characters.",
-                ["input", "displayName"],
+                ["input", "display_name"],
             )
         fields["display_name"] = display_name.strip()
     elif fields and not customer.display_name:
@@ -208,7 +208,7 @@ async def update_profile(
             raise DomainError(
                 ErrorCode.INVALID,
                 "Say where the consent was given or withdrawn (e.g. web, pos, support).",
-                ["input", "marketingConsent", "source"],
+                ["input", "marketing_consent", "source"],
             )
         fields["marketing_consent"] = marketing_consent
         fields["marketing_consent_at"] = now or datetime.now(UTC)
@@ -286,18 +286,18 @@ def validate_address(fields: AddressFields) -> AddressFields:
         if (required and not value) or len(value) > limit:
             raise DomainError(
                 ErrorCode.INVALID,
-                f"{name} is {'required and ' if required else ''}at most {limit} characters.",
+                f"{name.replace('_', ' ').capitalize()} is {'required and ' if required else ''}at most {limit} characters.",
                 ["input", name],
             )
         return value
 
-    country = check_country_code(fields.country_code, ["input", "countryCode"])
+    country = check_country_code(fields.country_code, ["input", "country_code"])
     return AddressFields(
         name=text(fields.name, "name", False),
         line1=text(fields.line1, "line1", True),
         line2=text(fields.line2, "line2", False),
         city=text(fields.city, "city", True),
-        postal_code=text(fields.postal_code, "postalCode", False, 32),
+        postal_code=text(fields.postal_code, "postal_code", False, 32),
         region=text(fields.region, "region", False),
         country_code=country,
         phone=normalize_phone(fields.phone, ["input", "phone"]) if fields.phone else None,

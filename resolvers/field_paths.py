@@ -1,0 +1,141 @@
+"""The one table from the domain's error paths to the API paths clients see.
+
+The domain names the input at fault in its own terms, snake_case (`["product_id"]`,
+`["lines", "0", "quantity"]`, `["buyer_identity", "customer_id"]`); it does not know
+how a mutation spells or nests its arguments. Here, at the edge, each segment becomes
+its API name (snake_case -> camelCase unless `RENAMES` says otherwise), and a path is
+put under the mutation's `input` argument when its first segment is a field of that
+input rather than an argument of its own: `["handle"]` of `productCreate(input:)` is
+`["input", "handle"]`, `["buyer_identity"]` of `cartBuyerIdentityUpdate(buyerIdentity:)`
+stays `["buyerIdentity"]`. An empty domain path names the whole input.
+
+Paths that already are API paths (resolvers build some from their own arguments)
+pass unchanged: camelCase segments, indexes and values are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+# Domain terms the API spells differently, wherever they appear in a path.
+RENAMES: dict[str, str] = {}
+
+# Domain terms the API spells differently inside one container: (container, term),
+# where the container is the nearest segment before the term that is not an index.
+RENAMES_IN: dict[tuple[str, str], str] = {
+    ("lines", "variant_id"): "merchandiseId",  # a cart line's variant, Shopify's name
+}
+
+# The argument a mutation nests its fields under (`productCreate(input: ProductInput)`).
+INPUT_ARGUMENT = "input"
+
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def camel(name: str) -> str:
+    """`pickup_location_id` -> `pickupLocationId`; anything not snake_case unchanged."""
+    if not _SNAKE.fullmatch(name):
+        return name
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def api_segments(field: Sequence[str]) -> list[str]:
+    """Each segment of a domain path under its API name (no input prefix)."""
+    out: list[str] = []
+    container: str | None = None
+    for segment in field:
+        name = RENAMES_IN.get((container, segment)) if container is not None else None
+        if name is None:
+            name = RENAMES.get(segment) or camel(segment)
+        out.append(name)
+        if not segment.isdigit():
+            container = segment
+    return out
+
+
+def api_path(
+    field: Sequence[str] | None,
+    arguments: frozenset[str] = frozenset(),
+    input_fields: frozenset[str] = frozenset(),
+) -> list[str] | None:
+    """The API path of a domain path, for an operation with these argument names and
+    (when it has an `input` argument) these fields of its input type."""
+    if field is None:
+        return None
+    path = api_segments(field)
+    if INPUT_ARGUMENT not in arguments:
+        return path
+    if not path:
+        return [INPUT_ARGUMENT]
+    if path[0] not in arguments and path[0] in input_fields:
+        return [INPUT_ARGUMENT, *path]
+    return path
+
+
+def operation_shape(info: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """(argument names, input field names) of the root mutation field `info` is under;
+    empty for queries and subscriptions (their errors keep the domain path's names)."""
+    path = info.path
+    while path.prev is not None:
+        path = path.prev
+    type_name = path.typename or ""
+    if type_name != _mutation_type_name(info):
+        return frozenset(), frozenset()
+    field_name = _field_name(info.operation.selection_set, path.key)
+    if field_name is None:
+        return frozenset(), frozenset()
+    return _shape(info.schema, type_name, field_name)
+
+
+def _mutation_type_name(info: Any) -> str:
+    mutation = getattr(info.schema, "mutation", None)
+    definition = getattr(mutation, "__strawberry_definition__", None)
+    return getattr(definition, "name", None) or "Mutation"
+
+
+def _field_name(selection_set: Any, key: str) -> str | None:
+    """The schema name of the root field answered under response key `key` (an alias
+    or the field's name), looking into inline fragments."""
+    for selection in selection_set.selections:
+        alias = getattr(selection, "alias", None)
+        name = getattr(selection, "name", None)
+        if getattr(selection, "selection_set", None) is not None and name is None:
+            found = _field_name(selection.selection_set, key)  # an inline fragment
+            if found is not None:
+                return found
+            continue
+        if name is not None and (alias or name).value == key:
+            return str(name.value)
+    return None
+
+
+_SHAPES: dict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _shape(schema: Any, type_name: str, field_name: str) -> tuple[frozenset[str], frozenset[str]]:
+    key = (id(schema), field_name)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _SHAPES[key] = _read_shape(schema, type_name, field_name)
+    return shape
+
+
+def _read_shape(
+    schema: Any, type_name: str, field_name: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    field = schema.get_field_for_type(field_name, type_name)
+    if field is None:
+        return frozenset(), frozenset()
+    names = schema.config.name_converter
+    arguments = {names.get_graphql_name(argument): argument for argument in field.arguments}
+    input_fields: frozenset[str] = frozenset()
+    if INPUT_ARGUMENT in arguments:
+        kind = arguments[INPUT_ARGUMENT].type
+        kind = getattr(kind, "of_type", kind)  # Optional[...] -> the input type
+        definition = getattr(kind, "__strawberry_definition__", None)
+        if definition is not None:
+            input_fields = frozenset(names.get_graphql_name(f) for f in definition.fields)
+    return frozenset(arguments), input_fields
