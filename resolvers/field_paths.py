@@ -31,6 +31,13 @@ RENAMES_IN: dict[tuple[str, str], str] = {
 # The argument a mutation nests its fields under (`productCreate(input: ProductInput)`).
 INPUT_ARGUMENT = "input"
 
+# Fields of a mutation's input that its userErrors have always named without the
+# `input` prefix. Clients match on these paths, so they stay until a major version.
+UNPREFIXED: dict[str, frozenset[str]] = {
+    "customerIdentityLink": frozenset({"kind", "value", "sourceSystem"}),
+    "customerLoyaltyAdjust": frozenset({"kind", "points", "reason"}),
+}
+
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
@@ -138,4 +145,4 @@ def _read_shape(
         definition = getattr(kind, "__strawberry_definition__", None)
         if definition is not None:
             input_fields = frozenset(names.get_graphql_name(f) for f in definition.fields)
-    return frozenset(arguments), input_fields
+    return frozenset(arguments), input_fields - UNPREFIXED.get(field_name, frozenset())

@@ -68,7 +68,7 @@ async def _check_offers(
     offers = await uow.carts.offers(variant_ids, cart.channel_id, cart.currency_code)
     for i, variant_id in enumerate(variant_ids):
         offer = offers.get(variant_id)
-        path = [*field, str(i), "merchandise_id"]
+        path = [*field, str(i), "variant_id"]
         if offer is None:
             raise NotFound("Variant", path)
         if not offer.product_active:
@@ -206,20 +206,20 @@ async def create_cart(
     fulfillment_method: FulfillmentMethod = FulfillmentMethod.SHIP,
 ) -> Cart:
     buyer = buyer or BuyerIdentityInput()
-    check_buyer_identity(buyer, ["input", "buyer_identity"])
-    check_note(note, ["input", "note"])
-    codes = normalize_codes(discount_codes, policy, ["input", "discount_codes"])
+    check_buyer_identity(buyer, ["buyer_identity"])
+    check_note(note, ["note"])
+    codes = normalize_codes(discount_codes, policy, ["discount_codes"])
     customer_id = _customer_to_attach(
-        principal, buyer.customer_id, ["input", "buyer_identity", "customer_id"]
+        principal, buyer.customer_id, ["buyer_identity", "customer_id"]
     )
     channel = await uow.carts.channel(channel_id)
     if channel is None:
-        raise NotFound("Channel", ["input", "channel"])
+        raise NotFound("Channel", ["channel"])
     if principal is not None and principal.channel and principal.channel != channel.code:
         raise DomainError(
             ErrorCode.FORBIDDEN,
             f"Your credentials are bound to channel {principal.channel}.",
-            ["input", "channel"],
+            ["channel"],
         )
     currency = currency_code or channel.currency_code
     if currency != channel.currency_code and not await uow.carts.currency_sold(
@@ -228,7 +228,7 @@ async def create_cart(
         raise DomainError(
             ErrorCode.CURRENCY_NOT_SUPPORTED,
             f"Channel {channel.code} does not sell in {currency}.",
-            ["input", "currency"],
+            ["currency"],
         )
     cart = await uow.carts.insert_cart(
         channel.id,
@@ -239,11 +239,11 @@ async def create_cart(
         fulfillment_method=fulfillment_method.value,
         **_buyer_fields(buyer),
     )
-    await _add_lines(uow, cart, lines, policy, ["input", "lines"])
+    await _add_lines(uow, cart, lines, policy, ["lines"])
     merged: list[uuid.UUID] = []
     if customer_id is not None:
         cart, merged = await _attach_customer(
-            uow, cart, customer_id, policy, ["input", "buyer_identity", "customer_id"]
+            uow, cart, customer_id, policy, ["buyer_identity", "customer_id"]
         )
     await _event(uow, cart, "CREATED", mergedCartIds=[str(m) for m in merged])
     return cart

@@ -106,18 +106,14 @@ def _display_name(first: str | None, last: str | None) -> str:
 
 async def register_customer(uow: CustomerUnitOfWork, reg: Registration) -> Customer:
     if not reg.email and not reg.phone:
-        raise DomainError(ErrorCode.INVALID, "Give an email or a phone number.", ["input", "email"])
+        raise DomainError(ErrorCode.INVALID, "Give an email or a phone number.", ["email"])
     identities: list[tuple[IdentityKind, str, list[str]]] = []
     if reg.email:
-        identities.append(
-            (IdentityKind.EMAIL, normalize_email(reg.email, ["input", "email"]), ["input", "email"])
-        )
+        identities.append((IdentityKind.EMAIL, normalize_email(reg.email, ["email"]), ["email"]))
     if reg.phone:
-        identities.append(
-            (IdentityKind.PHONE, normalize_phone(reg.phone, ["input", "phone"]), ["input", "phone"])
-        )
-    check_password_policy(reg.password, ["input", "password"])
-    check_channel_code(reg.channel, ["input", "channel"])
+        identities.append((IdentityKind.PHONE, normalize_phone(reg.phone, ["phone"]), ["phone"]))
+    check_password_policy(reg.password, ["password"])
+    check_channel_code(reg.channel, ["channel"])
     for kind, value, field in identities:
         if await uow.customers.identity_owner(kind.value, value) is not None:
             raise DomainError(
@@ -151,7 +147,7 @@ async def authenticate_customer(uow: CustomerUnitOfWork, login: str, password: s
         owner = await uow.customers.identity_owner(kind.value, normalized)
     password_hash = await uow.customers.password_hash(owner) if owner else None
     if not await asyncio.to_thread(verify_password, password_hash, password):
-        raise DomainError(ErrorCode.UNAUTHENTICATED, _BAD_LOGIN, ["input", "login"])
+        raise DomainError(ErrorCode.UNAUTHENTICATED, _BAD_LOGIN, ["login"])
     assert owner is not None
     return owner
 
@@ -185,16 +181,14 @@ async def update_profile(
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         if value is not None:
             if len(value) > 200:
-                raise DomainError(
-                    ErrorCode.INVALID, "Names have at most 200 characters.", ["input", name]
-                )
+                raise DomainError(ErrorCode.INVALID, "Names have at most 200 characters.", [name])
             fields[name] = value.strip() or None
     if display_name is not None:
         if not display_name.strip() or len(display_name) > 200:
             raise DomainError(
                 ErrorCode.INVALID,
                 "A display name has 1 to 200 characters.",
-                ["input", "display_name"],
+                ["display_name"],
             )
         fields["display_name"] = display_name.strip()
     elif fields and not customer.display_name:
@@ -208,7 +202,7 @@ async def update_profile(
             raise DomainError(
                 ErrorCode.INVALID,
                 "Say where the consent was given or withdrawn (e.g. web, pos, support).",
-                ["input", "marketing_consent", "source"],
+                ["marketing_consent", "source"],
             )
         fields["marketing_consent"] = marketing_consent
         fields["marketing_consent_at"] = now or datetime.now(UTC)
@@ -287,11 +281,11 @@ def validate_address(fields: AddressFields) -> AddressFields:
             raise DomainError(
                 ErrorCode.INVALID,
                 f"{name.replace('_', ' ').capitalize()} is {'required and ' if required else ''}at most {limit} characters.",
-                ["input", name],
+                [name],
             )
         return value
 
-    country = check_country_code(fields.country_code, ["input", "country_code"])
+    country = check_country_code(fields.country_code, ["country_code"])
     return AddressFields(
         name=text(fields.name, "name", False),
         line1=text(fields.line1, "line1", True),
@@ -300,7 +294,7 @@ def validate_address(fields: AddressFields) -> AddressFields:
         postal_code=text(fields.postal_code, "postal_code", False, 32),
         region=text(fields.region, "region", False),
         country_code=country,
-        phone=normalize_phone(fields.phone, ["input", "phone"]) if fields.phone else None,
+        phone=normalize_phone(fields.phone, ["phone"]) if fields.phone else None,
     )
 
 
