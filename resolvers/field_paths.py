@@ -19,6 +19,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    get_named_type,
+)
+
 # Domain terms the API spells differently, wherever they appear in a path.
 RENAMES: dict[str, str] = {}
 
@@ -85,64 +94,49 @@ def api_path(
 def operation_shape(info: Any) -> tuple[frozenset[str], frozenset[str]]:
     """(argument names, input field names) of the root mutation field `info` is under;
     empty for queries and subscriptions (their errors keep the domain path's names)."""
+    # The executing graphql-core schema: the supergraph's is merged from the subgraphs'
+    # and Strawberry's own type map does not hold its Mutation type.
+    schema: GraphQLSchema = info._raw_info.schema
     path = info.path
     while path.prev is not None:
         path = path.prev
-    type_name = path.typename or ""
-    if type_name != _mutation_type_name(info):
+    mutation = schema.mutation_type
+    if mutation is None or path.typename != mutation.name:
         return frozenset(), frozenset()
     field_name = _field_name(info.operation.selection_set, path.key)
-    if field_name is None:
+    field = mutation.fields.get(field_name) if field_name is not None else None
+    if field is None:
         return frozenset(), frozenset()
-    return _shape(info.schema, type_name, field_name)
-
-
-def _mutation_type_name(info: Any) -> str:
-    mutation = getattr(info.schema, "mutation", None)
-    definition = getattr(mutation, "__strawberry_definition__", None)
-    return getattr(definition, "name", None) or "Mutation"
+    return _shape(field_name or "", field)
 
 
 def _field_name(selection_set: Any, key: str) -> str | None:
     """The schema name of the root field answered under response key `key` (an alias
     or the field's name), looking into inline fragments."""
     for selection in selection_set.selections:
-        alias = getattr(selection, "alias", None)
-        name = getattr(selection, "name", None)
-        if getattr(selection, "selection_set", None) is not None and name is None:
-            found = _field_name(selection.selection_set, key)  # an inline fragment
+        if isinstance(selection, InlineFragmentNode):
+            found = _field_name(selection.selection_set, key)
             if found is not None:
                 return found
-            continue
-        if name is not None and (alias or name).value == key:
-            return str(name.value)
+        elif isinstance(selection, FieldNode) and (selection.alias or selection.name).value == key:
+            return selection.name.value
     return None
 
 
-_SHAPES: dict[tuple[int, str], tuple[frozenset[str], frozenset[str]]] = {}
+_Shape = tuple[frozenset[str], frozenset[str]]
+_SHAPES: dict[int, tuple[GraphQLField, _Shape]] = {}  # the field is kept: its id stays its own
 
 
-def _shape(schema: Any, type_name: str, field_name: str) -> tuple[frozenset[str], frozenset[str]]:
-    key = (id(schema), field_name)
-    shape = _SHAPES.get(key)
-    if shape is None:
-        shape = _SHAPES[key] = _read_shape(schema, type_name, field_name)
-    return shape
-
-
-def _read_shape(
-    schema: Any, type_name: str, field_name: str
-) -> tuple[frozenset[str], frozenset[str]]:
-    field = schema.get_field_for_type(field_name, type_name)
-    if field is None:
-        return frozenset(), frozenset()
-    names = schema.config.name_converter
-    arguments = {names.get_graphql_name(argument): argument for argument in field.arguments}
+def _shape(field_name: str, field: GraphQLField) -> _Shape:
+    cached = _SHAPES.get(id(field))
+    if cached is not None and cached[0] is field:
+        return cached[1]
     input_fields: frozenset[str] = frozenset()
-    if INPUT_ARGUMENT in arguments:
-        kind = arguments[INPUT_ARGUMENT].type
-        kind = getattr(kind, "of_type", kind)  # Optional[...] -> the input type
-        definition = getattr(kind, "__strawberry_definition__", None)
-        if definition is not None:
-            input_fields = frozenset(names.get_graphql_name(f) for f in definition.fields)
-    return frozenset(arguments), input_fields - UNPREFIXED.get(field_name, frozenset())
+    argument = field.args.get(INPUT_ARGUMENT)
+    if argument is not None:
+        kind = get_named_type(argument.type)
+        if isinstance(kind, GraphQLInputObjectType):
+            input_fields = frozenset(kind.fields) - UNPREFIXED.get(field_name, frozenset())
+    shape = (frozenset(field.args), input_fields)
+    _SHAPES[id(field)] = (field, shape)
+    return shape
