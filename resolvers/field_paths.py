@@ -21,6 +21,7 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLSchema,
@@ -103,19 +104,24 @@ def operation_shape(info: Any) -> tuple[frozenset[str], frozenset[str]]:
     mutation = schema.mutation_type
     if mutation is None or path.typename != mutation.name:
         return frozenset(), frozenset()
-    field_name = _field_name(info.operation.selection_set, path.key)
+    field_name = _field_name(info.operation.selection_set, path.key, info._raw_info.fragments)
     field = mutation.fields.get(field_name) if field_name is not None else None
     if field is None:
         return frozenset(), frozenset()
     return _shape(field_name or "", field)
 
 
-def _field_name(selection_set: Any, key: str) -> str | None:
+def _field_name(selection_set: Any, key: str, fragments: dict[str, Any]) -> str | None:
     """The schema name of the root field answered under response key `key` (an alias
-    or the field's name), looking into inline fragments."""
+    or the field's name), looking into fragments."""
     for selection in selection_set.selections:
+        inner = None
         if isinstance(selection, InlineFragmentNode):
-            found = _field_name(selection.selection_set, key)
+            inner = selection.selection_set
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            inner = fragments[selection.name.value].selection_set
+        if inner is not None:
+            found = _field_name(inner, key, fragments)
             if found is not None:
                 return found
         elif isinstance(selection, FieldNode) and (selection.alias or selection.name).value == key:

@@ -92,6 +92,10 @@ def test_user_errors_name_the_mutation_s_own_arguments_and_input_fields() -> Non
       }}
       d: customerLoyaltyAdjust(input: {{handle: "h"}}, path: ["points"]) {{ userErrors {{ field }} }}
       e: customerLoyaltyAdjust(input: {{handle: "h"}}, path: ["handle"]) {{ userErrors {{ field }} }}
+      ...Named
+    }}
+    fragment Named on Mutation {{
+      f: thingCreate({head}, path: ["points"]) {{ userErrors {{ field }} }}
     }}"""
     assert _fields(document) == [
         ["input", "handle"],
@@ -99,4 +103,5 @@ def test_user_errors_name_the_mutation_s_own_arguments_and_input_fields() -> Non
         ["input"],
         ["points"],  # kept as clients have always seen it (field_paths.UNPREFIXED)
         ["input", "handle"],
+        ["input", "points"],
     ]
