@@ -76,7 +76,7 @@ UserErrorCode = described_enum(
 
 def _api_field(root: UserError, info: strawberry.Info) -> list[str] | None:
     """The domain's path in the API's names, under the mutation's `input` if it is there."""
-    return api_path(root.domain_field, *operation_shape(info))
+    return api_path(root.field, *operation_shape(info))
 
 
 # Shareable: every subgraph with mutations returns UserError (Apollo composition).
@@ -85,20 +85,20 @@ def _api_field(root: UserError, info: strawberry.Info) -> list[str] | None:
 )
 class UserError:
     code: UserErrorCode = strawberry.field(description="Stable code of the problem.")  # type: ignore[valid-type]
-    field: list[str] | None = strawberry.field(
+    api_field: list[str] | None = strawberry.field(
+        name="field",
         resolver=_api_field,
         description='Path to the input field at fault, e.g. ["input", "sku"]; null if none.',
     )
     message: str = strawberry.field(description="Human-readable explanation, in English.")
-    # The path as the domain named it; `field` is it in the API's names (resolvers.field_paths).
-    domain_field: strawberry.Private[list[str] | None] = None
+    # The path as the domain named it (snake_case); GraphQL's `field` is it in the API's
+    # names (resolvers/field_paths.py).
+    field: strawberry.Private[list[str] | None] = None
 
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [
-        UserError(
-            code=UserErrorCode[error.code.name], message=error.message, domain_field=error.field
-        )
+        UserError(code=UserErrorCode[error.code.name], field=error.field, message=error.message)
     ]
 
 

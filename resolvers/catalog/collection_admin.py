@@ -13,7 +13,7 @@ from domain.catalog import collection_services as services
 from domain.catalog import collections as domain
 from domain.catalog.models import ProductSortKey as ProductSortKey_
 from domain.errors import DomainError
-from domain.ids import local_id, to_global_id
+from domain.ids import from_global_id, to_global_id
 from resolvers.catalog.collections import Collection, CollectionRuleInput
 from resolvers.catalog.types import ProductSortKey
 from resolvers.context import Info
@@ -107,7 +107,10 @@ def _rules(rules: Sequence[CollectionRuleInput] | None) -> list[domain.Collectio
 def _local(id: strawberry.ID | None, field: list[str]) -> uuid.UUID | None:
     if id is None:
         return None
-    return local_id(id, "Collection", field)
+    try:
+        return from_global_id(id, "Collection")[1]
+    except DomainError as error:
+        raise DomainError(error.code, error.message, field) from None
 
 
 def _draft(input: Any, create: bool) -> domain.CollectionDraft:
@@ -131,7 +134,13 @@ def _draft(input: Any, create: bool) -> domain.CollectionDraft:
 
 
 def _product_ids(ids: Sequence[strawberry.ID]) -> list[uuid.UUID]:
-    return [local_id(gid, "Product", ["productIds", str(i)]) for i, gid in enumerate(ids)]
+    local = []
+    for i, gid in enumerate(ids):
+        try:
+            local.append(from_global_id(gid, "Product")[1])
+        except DomainError as error:
+            raise DomainError(error.code, error.message, ["productIds", str(i)]) from None
+    return local
 
 
 @strawberry.type

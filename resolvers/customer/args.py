@@ -8,14 +8,19 @@ from typing import Annotated
 import strawberry
 
 from datasources.redis.auth import AuthStore
-from domain.ids import local_id
+from domain.errors import DomainError
+from domain.ids import from_global_id
 from resolvers.context import Info
 
 
 def customer_id_arg(value: strawberry.ID | None, field: str = "customerId") -> uuid.UUID | None:
     if value is None:
         return None
-    return local_id(value, "Customer", [field])
+    try:
+        return from_global_id(value, "Customer")[1]
+    except DomainError as error:
+        error.field = [field]
+        raise
 
 
 CustomerIdArg = Annotated[

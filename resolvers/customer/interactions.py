@@ -21,7 +21,7 @@ from domain.customer.interactions import (
     track_interactions,
 )
 from domain.errors import DomainError, ErrorCode
-from domain.ids import from_global_id, local_id, to_global_id
+from domain.ids import from_global_id, to_global_id
 from resolvers.common import described_enum
 from resolvers.context import Info
 from resolvers.customer.access import visible_customer
@@ -88,7 +88,11 @@ class InteractionInput:
         def gid(value: strawberry.ID | None, type_name: str, name: str) -> uuid.UUID | None:
             if value is None:
                 return None
-            return local_id(value, type_name, [*field, name])
+            try:
+                return from_global_id(value, type_name)[1]
+            except DomainError as error:
+                error.field = [*field, name]
+                raise
 
         return Interaction(
             id=uuid.uuid4(),

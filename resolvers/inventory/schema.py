@@ -11,7 +11,7 @@ import strawberry
 from datasources.postgres import inventory as inventory_db
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode
-from domain.ids import local_id
+from domain.ids import from_global_id
 from domain.inventory import rules, services
 from domain.models import StockLevel as StockLevelRecord
 from resolvers.common import MAX_PAGE
@@ -63,7 +63,7 @@ async def _change_stock(
     idempotency_key: str,
 ) -> tuple[StockLevelRecord | None, list[UserError]]:
     try:
-        local = local_id(location_id, "Location", ["locationId"])
+        _, local = from_global_id(location_id, "Location")
         async with UnitOfWork(info.context.pool) as uow:
             level = await services.adjust_stock(
                 uow,
@@ -76,6 +76,8 @@ async def _change_stock(
                 idempotency_key=idempotency_key,
             )
     except DomainError as error:
+        if error.code is ErrorCode.INVALID_ID:
+            error.field = ["locationId"]
         return None, user_errors(error)
     await invalidate_availability(info.context, [sku])
     return level, []
@@ -122,7 +124,11 @@ class Query:
         if location_ids is not None:
             wanted = set()
             for i, gid in enumerate(location_ids):
-                wanted.add(local_id(gid, "Location", ["locationIds", str(i)]))
+                try:
+                    wanted.add(from_global_id(gid, "Location")[1])
+                except DomainError as error:
+                    error.field = ["locationIds", str(i)]
+                    raise
         locations = {loc.id: loc for loc in await inventory_db.active_locations(info.context.pool)}
         for location in locations.values():
             info.context.loaders.LocationByIdLoader.prime(location.id, location)
