@@ -35,6 +35,7 @@ from api.legacy_ws import LegacyGraphQLWSHandler
 from api.logging import request_id_var
 from domain.errors import DomainError
 from resolvers.context import Context
+from resolvers.field_paths import api_path
 from resolvers.trusted_documents import NOT_IN_LIST, TrustedDocuments, trusted_documents
 
 log = logging.getLogger("ucg.graphql")
@@ -61,7 +62,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(original, DomainError):
         formatted: dict[str, Any] = dict(error.formatted)
         formatted["message"] = original.message
-        formatted["extensions"] = {"code": original.code.value, "field": original.field}
+        formatted["extensions"] = {"code": original.code.value, "field": api_path(original.field)}
         return formatted
     if original is None or isinstance(original, GraphQLError) or error.path is None:
         formatted = dict(error.formatted)

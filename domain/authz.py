@@ -102,7 +102,7 @@ def check_at_own_store(principal: Principal | None, location_id: uuid.UUID) -> N
     """A key bound to a store (a till, a store app) works at that store only."""
     if principal is not None and principal.location_id not in (None, location_id):
         raise DomainError(
-            ErrorCode.FORBIDDEN, "This key works at its own store only.", ["locationId"]
+            ErrorCode.FORBIDDEN, "This key works at its own store only.", ["location_id"]
         )
 
 

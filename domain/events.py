@@ -263,7 +263,7 @@ def check_order_visible(principal: Principal | None, owner_id: uuid.UUID | None)
     """A customer sees only their own orders; an ORDERS scope sees any. Anyone else gets
     NOT_FOUND, exactly as for an order that does not exist."""
     if not may_follow_order(principal, owner_id):
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     assert principal is not None
     return principal
 

@@ -49,6 +49,6 @@ def check_address_country(address: Mapping[str, Any], field: list[str]) -> None:
         return
     if not isinstance(code, str):
         raise DomainError(
-            ErrorCode.INVALID, "countryCode must be a string (e.g. DE).", [*field, "countryCode"]
+            ErrorCode.INVALID, "countryCode must be a string (e.g. DE).", [*field, "country_code"]
         )
-    check_country_code(code, [*field, "countryCode"])
+    check_country_code(code, [*field, "country_code"])

@@ -8,6 +8,7 @@ import strawberry
 
 from domain.errors import DomainError, ErrorCode
 from resolvers.common import described_enum
+from resolvers.field_paths import api_path, operation_shape
 
 _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.INVALID: "An input value is malformed or out of range; fix it and retry.",
@@ -80,16 +81,26 @@ UserErrorCode = described_enum(
 )
 
 
+def _api_field(root: UserError, info: strawberry.Info) -> list[str] | None:
+    """The domain's path in the API's names, under the mutation's `input` if it is there."""
+    return api_path(root.field, *operation_shape(info))
+
+
 # Shareable: every subgraph with mutations returns UserError (Apollo composition).
 @strawberry.federation.type(
     shareable=True, description="A problem with the input of a mutation; nothing was changed."
 )
 class UserError:
     code: UserErrorCode = strawberry.field(description="Stable code of the problem.")  # type: ignore[valid-type]
-    field: list[str] | None = strawberry.field(
-        description='Path to the input field at fault, e.g. ["input", "sku"]; null if none.'
+    api_field: list[str] | None = strawberry.field(
+        name="field",
+        resolver=_api_field,
+        description='Path to the input field at fault, e.g. ["input", "sku"]; null if none.',
     )
     message: str = strawberry.field(description="Human-readable explanation, in English.")
+    # The path as the domain named it (snake_case); GraphQL's `field` is it in the API's
+    # names (resolvers/field_paths.py).
+    field: strawberry.Private[list[str] | None] = None
 
 
 def user_errors(error: DomainError) -> list[UserError]:

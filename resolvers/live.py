@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from datasources.kafka.fanout import EventHub
 from domain.errors import DomainError, ErrorCode
 from resolvers.context import Info
+from resolvers.field_paths import api_path
 
 T = TypeVar("T")
 log = logging.getLogger("ucg.subscriptions")
@@ -59,5 +60,5 @@ async def with_error_codes(open_stream: Callable[[], AsyncIterator[T]]) -> Async
             yield item
     except DomainError as error:
         raise GraphQLError(
-            error.message, extensions={"code": error.code.value, "field": error.field}
+            error.message, extensions={"code": error.code.value, "field": api_path(error.field)}
         ) from None

@@ -34,14 +34,18 @@ class NewDiscount:
     combinable: bool = False
 
 
+def _words(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
 def _minor(amount: Decimal, currency_code: str, name: str) -> int:
     scaled = amount.scaleb(exponent(currency_code))
     if amount < 0 or scaled != scaled.to_integral_value():
         raise DomainError(
             ErrorCode.INVALID,
-            f"{name} must be a non-negative amount with at most {exponent(currency_code)} "
+            f"{_words(name)} must be a non-negative amount with at most {exponent(currency_code)} "
             f"decimals in {currency_code}.",
-            ["input", name],
+            [name],
         )
     return int(scaled)
 
@@ -54,7 +58,7 @@ def _value(new: NewDiscount) -> int:
                 ErrorCode.INVALID,
                 "A percentage discount needs percentage above 0 and at most 100, "
                 "with at most 2 decimals.",
-                ["input", "percentage"],
+                ["percentage"],
             )
         return int(bp)
     if new.kind is DiscountKind.FIXED_AMOUNT:
@@ -62,7 +66,7 @@ def _value(new: NewDiscount) -> int:
             raise DomainError(
                 ErrorCode.INVALID,
                 "A fixed-amount discount needs amount and currencyCode.",
-                ["input", "amount"],
+                ["amount"],
             )
         return _minor(new.amount, new.currency_code, "amount")
     return 0
@@ -75,12 +79,10 @@ def validate(new: NewDiscount) -> tuple[str, int, int]:
         raise DomainError(
             ErrorCode.INVALID,
             "A code is 1-64 letters, digits, - or _.",
-            ["input", "code"],
+            ["code"],
         )
     if new.currency_code is not None and not is_currency_code(new.currency_code):
-        raise DomainError(
-            ErrorCode.INVALID, "Currency code must be ISO 4217.", ["input", "currencyCode"]
-        )
+        raise DomainError(ErrorCode.INVALID, "Currency code must be ISO 4217.", ["currency_code"])
     value = _value(new)
     minimum = 0
     if new.minimum_subtotal is not None:
@@ -88,17 +90,17 @@ def validate(new: NewDiscount) -> tuple[str, int, int]:
             raise DomainError(
                 ErrorCode.INVALID,
                 "A minimum subtotal needs currencyCode.",
-                ["input", "currencyCode"],
+                ["currency_code"],
             )
-        minimum = _minor(new.minimum_subtotal, new.currency_code, "minimumSubtotal")
+        minimum = _minor(new.minimum_subtotal, new.currency_code, "minimum_subtotal")
     if new.starts_at and new.ends_at and new.ends_at <= new.starts_at:
-        raise DomainError(ErrorCode.INVALID, "endsAt must be after startsAt.", ["input", "endsAt"])
+        raise DomainError(ErrorCode.INVALID, "endsAt must be after startsAt.", ["ends_at"])
     for name, limit in (
-        ("usageLimit", new.usage_limit),
-        ("usageLimitPerCustomer", new.usage_limit_per_customer),
+        ("usage_limit", new.usage_limit),
+        ("usage_limit_per_customer", new.usage_limit_per_customer),
     ):
         if limit is not None and limit < 1:
-            raise DomainError(ErrorCode.INVALID, f"{name} must be at least 1.", ["input", name])
+            raise DomainError(ErrorCode.INVALID, f"{_words(name)} must be at least 1.", [name])
     return code, value, minimum
 
 
@@ -108,11 +110,11 @@ async def create_discount(
     require_roles(principal, Role.MERCHANDISER)
     code, value, minimum = validate(new)
     if await uow.carts.discount_code_exists(code):
-        raise DomainError(ErrorCode.TAKEN, f"Code {code} already exists.", ["input", "code"])
+        raise DomainError(ErrorCode.TAKEN, f"Code {code} already exists.", ["code"])
     known = await uow.carts.existing_channel_ids(new.channel_ids)
     for i, channel_id in enumerate(new.channel_ids):
         if channel_id not in known:
-            raise NotFound("Channel", ["input", "channels", str(i)])
+            raise NotFound("Channel", ["channels", str(i)])
     definition = DiscountDefinition(
         code=code,
         kind=new.kind,

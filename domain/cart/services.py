@@ -50,7 +50,7 @@ async def _open_cart(
 ) -> Cart:
     cart = await uow.carts.cart_for_update(cart_id)
     if cart is None:
-        raise NotFound("Cart", ["cartId"])
+        raise NotFound("Cart", ["cart_id"])
     check_can_change(principal, cart, policy.now, policy.held_carts)
     return cart
 
@@ -68,7 +68,7 @@ async def _check_offers(
     offers = await uow.carts.offers(variant_ids, cart.channel_id, cart.currency_code)
     for i, variant_id in enumerate(variant_ids):
         offer = offers.get(variant_id)
-        path = [*field, str(i), "merchandiseId"]
+        path = [*field, str(i), "variant_id"]
         if offer is None:
             raise NotFound("Variant", path)
         if not offer.product_active:
@@ -206,20 +206,20 @@ async def create_cart(
     fulfillment_method: FulfillmentMethod = FulfillmentMethod.SHIP,
 ) -> Cart:
     buyer = buyer or BuyerIdentityInput()
-    check_buyer_identity(buyer, ["input", "buyerIdentity"])
-    check_note(note, ["input", "note"])
-    codes = normalize_codes(discount_codes, policy, ["input", "discountCodes"])
+    check_buyer_identity(buyer, ["buyer_identity"])
+    check_note(note, ["note"])
+    codes = normalize_codes(discount_codes, policy, ["discount_codes"])
     customer_id = _customer_to_attach(
-        principal, buyer.customer_id, ["input", "buyerIdentity", "customerId"]
+        principal, buyer.customer_id, ["buyer_identity", "customer_id"]
     )
     channel = await uow.carts.channel(channel_id)
     if channel is None:
-        raise NotFound("Channel", ["input", "channel"])
+        raise NotFound("Channel", ["channel"])
     if principal is not None and principal.channel and principal.channel != channel.code:
         raise DomainError(
             ErrorCode.FORBIDDEN,
             f"Your credentials are bound to channel {principal.channel}.",
-            ["input", "channel"],
+            ["channel"],
         )
     currency = currency_code or channel.currency_code
     if currency != channel.currency_code and not await uow.carts.currency_sold(
@@ -228,7 +228,7 @@ async def create_cart(
         raise DomainError(
             ErrorCode.CURRENCY_NOT_SUPPORTED,
             f"Channel {channel.code} does not sell in {currency}.",
-            ["input", "currency"],
+            ["currency"],
         )
     cart = await uow.carts.insert_cart(
         channel.id,
@@ -239,11 +239,11 @@ async def create_cart(
         fulfillment_method=fulfillment_method.value,
         **_buyer_fields(buyer),
     )
-    await _add_lines(uow, cart, lines, policy, ["input", "lines"])
+    await _add_lines(uow, cart, lines, policy, ["lines"])
     merged: list[uuid.UUID] = []
     if customer_id is not None:
         cart, merged = await _attach_customer(
-            uow, cart, customer_id, policy, ["input", "buyerIdentity", "customerId"]
+            uow, cart, customer_id, policy, ["buyer_identity", "customer_id"]
         )
     await _event(uow, cart, "CREATED", mergedCartIds=[str(m) for m in merged])
     return cart
@@ -310,7 +310,7 @@ async def remove_lines(
     current = {x.id for x in await uow.carts.lines(cart.id)}
     for i, line_id in enumerate(line_ids):
         if line_id not in current:
-            raise NotFound("Cart line", ["lineIds", str(i)])
+            raise NotFound("Cart line", ["line_ids", str(i)])
     await uow.carts.delete_lines(line_ids)
     cart = await _touch(uow, cart, policy)
     await _event(uow, cart, "LINES_REMOVED")
@@ -326,7 +326,7 @@ async def update_discount_codes(
 ) -> Cart:
     """Replace the codes. Codes that do not apply are kept, with their reason on the cart."""
     cart = await _open_cart(uow, principal, cart_id, policy)
-    normalized = normalize_codes(codes, policy, ["discountCodes"])
+    normalized = normalize_codes(codes, policy, ["discount_codes"])
     cart = await _touch(uow, cart, policy, discount_codes=normalized)
     await _event(uow, cart, "DISCOUNT_CODES_UPDATED")
     return cart
@@ -340,8 +340,8 @@ async def update_buyer_identity(
     buyer: BuyerIdentityInput,
 ) -> Cart:
     """Attaching a customer merges the customer's other active carts into this one."""
-    check_buyer_identity(buyer, ["buyerIdentity"])
-    field = ["buyerIdentity", "customerId"]
+    check_buyer_identity(buyer, ["buyer_identity"])
+    field = ["buyer_identity", "customer_id"]
     customer_id = None
     if buyer.customer_id is not None:
         customer_id = _customer_to_attach(principal, buyer.customer_id, field)

@@ -81,13 +81,13 @@ def check_buyer_identity(buyer: BuyerIdentityInput, field: list[str]) -> None:
         raise DomainError(
             ErrorCode.INVALID,
             "Country code must be an ISO 3166-1 alpha-2 code in upper case, e.g. NL.",
-            [*field, "countryCode"],
+            [*field, "country_code"],
         )
     if buyer.province_code is not None and not _PROVINCE.match(buyer.province_code):
         raise DomainError(
             ErrorCode.INVALID,
             "Province code must be 1-3 upper-case letters or digits, e.g. CA.",
-            [*field, "provinceCode"],
+            [*field, "province_code"],
         )
 
 
@@ -104,10 +104,10 @@ def check_can_read(
     never tells a caller that a cart id belongs to somebody.
     """
     if not may_use_cart(principal, cart.customer_id, cart.id in held):
-        raise NotFound("Cart", ["cartId"])
+        raise NotFound("Cart", ["cart_id"])
     if cart.status == "ACTIVE" and cart.expires_at is not None and cart.expires_at <= now:
         raise DomainError(
-            ErrorCode.CART_EXPIRED, "The cart has expired; create a new one.", ["cartId"]
+            ErrorCode.CART_EXPIRED, "The cart has expired; create a new one.", ["cart_id"]
         )
 
 
@@ -123,7 +123,7 @@ def check_can_change(
         raise DomainError(
             ErrorCode.CART_NOT_ACTIVE,
             f"The cart is {cart.status.lower()}{into}; it can no longer change.",
-            ["cartId"],
+            ["cart_id"],
         )
 
 

@@ -57,16 +57,16 @@ async def _apply_parent_and_channels(
     """Checks the parent (exists, no cycle) and resolves the channel codes to ids."""
     if draft.parent_id is not None and not draft.clear_parent:
         if await uow.collections.get(draft.parent_id) is None:
-            raise NotFound("Parent collection", ["input", "parentId"])
+            raise NotFound("Parent collection", ["parent_id"])
         chain = await uow.collections.ancestor_ids(draft.parent_id)
-        check_parent(collection_id, draft.parent_id, chain, ["input", "parentId"])
+        check_parent(collection_id, draft.parent_id, chain, ["parent_id"])
     if draft.channel_codes is None:
         return None
     codes = list(dict.fromkeys(draft.channel_codes))
     ids = await uow.collections.channel_ids(codes)
     for i, code in enumerate(codes):
         if code not in ids:
-            raise NotFound(f"Channel {code}", ["input", "channels", str(i)])
+            raise NotFound(f"Channel {code}", ["channels", str(i)])
     return [ids[c] for c in codes]
 
 
@@ -75,10 +75,10 @@ async def create_collection(
 ) -> Collection:
     require_catalog_scope(principal)
     if draft.handle is None or draft.title is None:
-        raise DomainError(ErrorCode.INVALID, "handle and title are required.", ["input"])
+        raise DomainError(ErrorCode.INVALID, "handle and title are required.", [])
     changes = clean_draft(draft)
     if await uow.collections.handle_exists(draft.handle):
-        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["input", "handle"])
+        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["handle"])
     channel_ids = await _apply_parent_and_channels(uow, None, draft)
     new_id = await uow.collections.add(changes)
     if channel_ids:
@@ -102,7 +102,7 @@ async def update_collection(
     if draft.handle is not None and await uow.collections.handle_exists(
         draft.handle, collection_id
     ):
-        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["input", "handle"])
+        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["handle"])
     channel_ids = await _apply_parent_and_channels(uow, collection_id, draft)
     await uow.collections.update(collection_id, changes)
     if channel_ids is not None:
@@ -141,7 +141,7 @@ async def change_products(
 ) -> Collection:
     """List (append, in order) or unlist products of a manual collection."""
     require_catalog_scope(principal)
-    wanted = check_product_ids(product_ids, ["productIds"])
+    wanted = check_product_ids(product_ids, ["product_ids"])
     collection = await uow.collections.get(collection_id)
     if collection is None:
         raise NotFound("Collection", ["id"])
@@ -155,7 +155,7 @@ async def change_products(
         found = await uow.collections.existing_product_ids(wanted)
         for i, product_id in enumerate(wanted):
             if product_id not in found:
-                raise NotFound("Product", ["productIds", str(i)])
+                raise NotFound("Product", ["product_ids", str(i)])
         changed = await uow.collections.add_products(collection_id, wanted)
     else:
         changed = await uow.collections.remove_products(collection_id, wanted)

@@ -162,36 +162,30 @@ def clean_draft(draft: CollectionDraft) -> dict[str, object]:
     """The column changes of a draft (channels and parent are checked by the use-case)."""
     changes: dict[str, object] = {}
     if draft.handle is not None:
-        input_rules.validate_handle(draft.handle, ["input", "handle"])
+        input_rules.validate_handle(draft.handle, ["handle"])
         changes["handle"] = draft.handle
     if draft.title is not None:
-        changes["title"] = input_rules.validate_title(draft.title, ["input", "title"])
+        changes["title"] = input_rules.validate_title(draft.title, ["title"])
     if draft.rules is not None:
-        changes["rules"] = validate_rules(draft.rules, ["input", "rules"])
+        changes["rules"] = validate_rules(draft.rules, ["rules"])
     if draft.sort_key is not None:
         if draft.sort_key is ProductSortKey.RELEVANCE:
-            raise DomainError(
-                ErrorCode.INVALID, "RELEVANCE needs a search query.", ["input", "sortKey"]
-            )
+            raise DomainError(ErrorCode.INVALID, "RELEVANCE needs a search query.", ["sort_key"])
         changes["sort_key"] = draft.sort_key.value
     if draft.sort_reverse is not None:
         changes["sort_reverse"] = draft.sort_reverse
     if draft.position is not None:
         if not 0 <= draft.position <= 10**6:
-            raise DomainError(
-                ErrorCode.INVALID, "Position must be 0-1,000,000.", ["input", "position"]
-            )
+            raise DomainError(ErrorCode.INVALID, "Position must be 0-1,000,000.", ["position"])
         changes["position"] = draft.position
     if draft.image_url is not None:
-        input_rules.validate_urls([draft.image_url], ["input", "imageUrl"])
+        input_rules.validate_urls([draft.image_url], ["image_url"])
         changes["image_url"] = draft.image_url
     for name in ("description", "image_alt_text", "seo_title", "seo_description"):
         value = getattr(draft, name)
         if value is not None:
             if len(value) > 5000:
-                raise DomainError(
-                    ErrorCode.INVALID, "At most 5,000 characters.", ["input", _camel(name)]
-                )
+                raise DomainError(ErrorCode.INVALID, "At most 5,000 characters.", [name])
             changes[name] = value.strip()
     if draft.clear_parent:
         changes["parent_id"] = None
@@ -205,8 +199,3 @@ def check_product_ids(product_ids: Sequence[uuid.UUID], path: list[str]) -> list
     if not unique or len(unique) > MAX_PRODUCTS_PER_CHANGE:
         raise DomainError(ErrorCode.INVALID, f"Give 1 to {MAX_PRODUCTS_PER_CHANGE} products.", path)
     return unique
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.capitalize() for w in rest)

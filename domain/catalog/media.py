@@ -21,18 +21,18 @@ MAX_SIDE = 20_000
 
 def validate_image(url: str, alt_text: str, width: int | None, height: int | None) -> str:
     """The cleaned alt text, or INVALID on the field at fault."""
-    rules.validate_urls([url], ["input", "url"])
+    rules.validate_urls([url], ["url"])
     cleaned = alt_text.strip()
     if len(cleaned) > MAX_ALT_TEXT:
         raise DomainError(
             ErrorCode.INVALID,
             f"Alt text is at most {MAX_ALT_TEXT} characters.",
-            ["input", "altText"],
+            ["alt_text"],
         )
     for value, name in ((width, "width"), (height, "height")):
         if value is not None and not 1 <= value <= MAX_SIDE:
             raise DomainError(
-                ErrorCode.INVALID, f"{name.capitalize()} must be 1-{MAX_SIDE} px.", ["input", name]
+                ErrorCode.INVALID, f"{name.capitalize()} must be 1-{MAX_SIDE} px.", [name]
             )
     return cleaned
 
@@ -52,14 +52,14 @@ async def add_image(
     cleaned = validate_image(url, alt_text, width, height)
     product = await uow.catalog.update_product(product_id, {})
     if product is None:
-        raise NotFound("Product", ["productId"])
+        raise NotFound("Product", ["product_id"])
     image = await uow.media.add_image(product_id, url, cleaned, width, height)
     skus = list(dict.fromkeys(variant_skus))
     if skus:
         changed = set(await uow.media.set_variant_image(product_id, skus, image.id))
         for i, sku in enumerate(skus):
             if sku not in changed:
-                raise NotFound(f"SKU {sku} of this product", ["input", "variantSkus", str(i)])
+                raise NotFound(f"SKU {sku} of this product", ["variant_skus", str(i)])
     await uow.add_event(
         OutboxEvent(
             topic=CATALOG_TOPIC,

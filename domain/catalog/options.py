@@ -58,13 +58,13 @@ def variant_by_selected_options(
                 ErrorCode.INVALID,
                 f"This product has no option {option.name!r}; it has "
                 f"{', '.join(repr(n) for n in options) or 'none'}.",
-                ["selectedOptions", str(index), "name"],
+                ["selected_options", str(index), "name"],
             )
         if option.name in wanted:
             raise DomainError(
                 ErrorCode.INVALID,
                 f"Option {option.name!r} is given twice.",
-                ["selectedOptions", str(index), "name"],
+                ["selected_options", str(index), "name"],
             )
         wanted[option.name] = option.value
     for variant in sorted(variants, key=lambda v: v.position):

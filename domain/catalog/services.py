@@ -30,15 +30,15 @@ def validate_channel(code: str, name: str, currency_code: str) -> None:
         raise DomainError(
             ErrorCode.INVALID,
             "Channel code must be 1-32 upper-case letters, digits or _, starting with a letter.",
-            ["input", "code"],
+            ["code"],
         )
     if not name.strip():
-        raise DomainError(ErrorCode.INVALID, "Channel name must not be blank.", ["input", "name"])
+        raise DomainError(ErrorCode.INVALID, "Channel name must not be blank.", ["name"])
     if not is_currency_code(currency_code):
         raise DomainError(
             ErrorCode.INVALID,
             "Currency code must be an ISO 4217 code such as EUR.",
-            ["input", "currencyCode"],
+            ["currency_code"],
         )
 
 
@@ -48,7 +48,7 @@ async def create_channel(
     require_roles(principal, Role.MERCHANDISER)
     validate_channel(code, name, currency_code)
     if await uow.catalog.channel_code_exists(code):
-        raise DomainError(ErrorCode.TAKEN, f"Channel {code} already exists.", ["input", "code"])
+        raise DomainError(ErrorCode.TAKEN, f"Channel {code} already exists.", ["code"])
     channel = await uow.catalog.add_channel(code, name.strip(), currency_code)
     await uow.add_event(
         OutboxEvent(
@@ -81,14 +81,14 @@ class ProductDraft:
 def _clean_draft(draft: ProductDraft) -> dict[str, object]:
     changes: dict[str, object] = {}
     if draft.handle is not None:
-        rules.validate_handle(draft.handle, ["input", "handle"])
+        rules.validate_handle(draft.handle, ["handle"])
         changes["handle"] = draft.handle
     if draft.title is not None:
-        changes["title"] = rules.validate_title(draft.title, ["input", "title"])
+        changes["title"] = rules.validate_title(draft.title, ["title"])
     if draft.tags is not None:
-        changes["tags"] = rules.clean_tags(draft.tags, ["input", "tags"])
+        changes["tags"] = rules.clean_tags(draft.tags, ["tags"])
     if draft.media_urls is not None:
-        rules.validate_urls(draft.media_urls, ["input", "mediaUrls"])
+        rules.validate_urls(draft.media_urls, ["media_urls"])
         changes["media_urls"] = draft.media_urls
     for name in ("description", "vendor", "product_type", "seo_title", "seo_description"):
         value = getattr(draft, name)
@@ -126,10 +126,10 @@ async def create_product(
 ) -> Product:
     require_roles(principal, Role.MERCHANDISER)
     if draft.handle is None or draft.title is None:
-        raise DomainError(ErrorCode.INVALID, "handle and title are required.", ["input"])
+        raise DomainError(ErrorCode.INVALID, "handle and title are required.", [])
     changes = _clean_draft(draft)
     if await uow.catalog.handle_exists(draft.handle):
-        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["input", "handle"])
+        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["handle"])
     product = await uow.catalog.add_product(changes)
     await _product_event(uow, "created", product)
     return product
@@ -141,7 +141,7 @@ async def update_product(
     require_roles(principal, Role.MERCHANDISER)
     changes = _clean_draft(draft)
     if draft.handle is not None and await uow.catalog.handle_exists(draft.handle, product_id):
-        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["input", "handle"])
+        raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["handle"])
     product = await uow.catalog.update_product(product_id, changes)
     if product is None:
         raise NotFound("Product", ["id"])
@@ -168,20 +168,18 @@ async def create_variant(
     weight_grams: int | None,
 ) -> ProductVariant:
     require_roles(principal, Role.MERCHANDISER)
-    rules.validate_sku(sku, ["input", "sku"])
+    rules.validate_sku(sku, ["sku"])
     if weight_grams is not None and not 0 <= weight_grams <= 10**7:
-        raise DomainError(
-            ErrorCode.INVALID, "Weight must be 0-10,000,000 g.", ["input", "weightGrams"]
-        )
+        raise DomainError(ErrorCode.INVALID, "Weight must be 0-10,000,000 g.", ["weight_grams"])
     names = [o.name.strip() for o in options]
     if any(not n for n in names) or len(set(names)) != len(names):
         raise DomainError(
-            ErrorCode.INVALID, "Option names must be unique and non-blank.", ["input", "options"]
+            ErrorCode.INVALID, "Option names must be unique and non-blank.", ["options"]
         )
     if not await uow.catalog.product_exists(product_id):
-        raise NotFound("Product", ["productId"])
+        raise NotFound("Product", ["product_id"])
     if await uow.catalog.sku_exists(sku):
-        raise DomainError(ErrorCode.TAKEN, f"SKU {sku} is taken.", ["input", "sku"])
+        raise DomainError(ErrorCode.TAKEN, f"SKU {sku} is taken.", ["sku"])
     variant = await uow.catalog.add_variant(
         product_id, sku, title.strip() or sku, options, barcode, weight_grams
     )
@@ -213,7 +211,7 @@ async def set_price(
     compare_minor = (
         None
         if compare_at is None
-        else rules.to_minor_units(compare_at, channel.currency_code, ["compareAt"])
+        else rules.to_minor_units(compare_at, channel.currency_code, ["compare_at"])
     )
     variant_id = await uow.catalog.variant_id_by_sku(sku)
     if variant_id is None:

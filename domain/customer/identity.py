@@ -74,7 +74,7 @@ def normalize_identity(
             raise DomainError(
                 ErrorCode.INVALID,
                 "An external identity needs a source system, e.g. shopify.",
-                ["sourceSystem"],
+                ["source_system"],
             )
         return f"{source}:{token}"
     return token

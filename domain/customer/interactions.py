@@ -129,35 +129,37 @@ def validate_interaction(interaction: Interaction, now: datetime, field: list[st
         )
     if interaction.occurred_at.tzinfo is None:
         raise DomainError(
-            ErrorCode.INVALID, "Give the time with its UTC offset.", field + ["occurredAt"]
+            ErrorCode.INVALID, "Give the time with its UTC offset.", field + ["occurred_at"]
         )
     if interaction.occurred_at > now + MAX_CLOCK_SKEW:
         raise DomainError(
-            ErrorCode.INVALID, "An interaction cannot happen in the future.", field + ["occurredAt"]
+            ErrorCode.INVALID,
+            "An interaction cannot happen in the future.",
+            field + ["occurred_at"],
         )
-    device = check_anonymous_id(interaction.device_id, field + ["deviceId"])
-    session = check_anonymous_id(interaction.session_id, field + ["sessionId"])
+    device = check_anonymous_id(interaction.device_id, field + ["device_id"])
+    session = check_anonymous_id(interaction.session_id, field + ["session_id"])
     if interaction.customer_id is None and device is None and session is None:
         raise DomainError(
             ErrorCode.INVALID,
             "An anonymous interaction needs a deviceId or a sessionId.",
-            field + ["deviceId"],
+            field + ["device_id"],
         )
     kind = interaction.type
     if kind in _NEEDS_PRODUCT and interaction.product_id is None:
         raise DomainError(
-            ErrorCode.INVALID, f"{kind.value} needs a productId.", field + ["productId"]
+            ErrorCode.INVALID, f"{kind.value} needs a productId.", field + ["product_id"]
         )
     if kind is InteractionType.STORE_VISITED and interaction.location_id is None:
         raise DomainError(
-            ErrorCode.INVALID, "STORE_VISITED needs a locationId.", field + ["locationId"]
+            ErrorCode.INVALID, "STORE_VISITED needs a locationId.", field + ["location_id"]
         )
     term = None
     if kind is InteractionType.SEARCHED:
-        term = clean_search_term(interaction.search_term, field + ["searchTerm"])
+        term = clean_search_term(interaction.search_term, field + ["search_term"])
         if term is None:
             raise DomainError(
-                ErrorCode.INVALID, "SEARCHED needs a searchTerm.", field + ["searchTerm"]
+                ErrorCode.INVALID, "SEARCHED needs a searchTerm.", field + ["search_term"]
             )
     return Interaction(
         id=interaction.id,
@@ -275,7 +277,7 @@ async def track_interactions(
     clean: list[Interaction] = []
     for i, event in enumerate(events):
         field = ["events", str(i)]
-        customer_id = check_subject(principal, event.customer_id, field + ["customerId"])
+        customer_id = check_subject(principal, event.customer_id, field + ["customer_id"])
         checked = validate_interaction(replace(event, customer_id=customer_id), now, field)
         clean.append(checked)
     store = uow.interactions
@@ -285,11 +287,10 @@ async def track_interactions(
             found = await store.existing(table, sorted(wanted))
             for i, e in enumerate(clean):
                 if getattr(e, attr) is not None and getattr(e, attr) not in found:
-                    name = "productId" if attr == "product_id" else "locationId"
                     raise DomainError(
                         ErrorCode.NOT_FOUND,
                         f"{table[:-1].capitalize()} does not exist.",
-                        ["events", str(i), name],
+                        ["events", str(i), attr],
                     )
     anonymous = sorted({k for e in clean if e.customer_id is None for k in e.anonymous_keys})
     owners = await store.owner_of(anonymous) if anonymous else {}

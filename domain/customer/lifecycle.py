@@ -28,7 +28,7 @@ async def merge_customers(
     require_roles(principal, *CUSTOMER_ADMIN_ROLES)
     if survivor_id == merged_id:
         raise DomainError(
-            ErrorCode.INVALID, "A customer cannot be merged into itself.", ["mergedId"]
+            ErrorCode.INVALID, "A customer cannot be merged into itself.", ["merged_id"]
         )
     # Lock in id order, so two merges of the same pair cannot deadlock.
     first, second = sorted((survivor_id, merged_id))
@@ -36,17 +36,19 @@ async def merge_customers(
     rows[second] = await uow.customers.get(second, lock=True)
     survivor, merged = rows[survivor_id], rows[merged_id]
     if survivor is None:
-        raise customer_not_found(["survivorId"])
+        raise customer_not_found(["survivor_id"])
     if merged is None:
-        raise customer_not_found(["mergedId"])
+        raise customer_not_found(["merged_id"])
     if merged.merged_into == survivor_id:
         return MergeResult(survivor_id, merged_id, changed=False, moved={})
     if merged.merged_into is not None:
-        raise DomainError(ErrorCode.INVALID, "That customer was merged into another.", ["mergedId"])
+        raise DomainError(
+            ErrorCode.INVALID, "That customer was merged into another.", ["merged_id"]
+        )
     if survivor.merged_into is not None or survivor.erased_at is not None:
-        raise DomainError(ErrorCode.INVALID, "The survivor was merged or erased.", ["survivorId"])
+        raise DomainError(ErrorCode.INVALID, "The survivor was merged or erased.", ["survivor_id"])
     if merged.erased_at is not None:
-        raise DomainError(ErrorCode.INVALID, "An erased customer cannot be merged.", ["mergedId"])
+        raise DomainError(ErrorCode.INVALID, "An erased customer cannot be merged.", ["merged_id"])
     moved = await uow.customers.merge(survivor_id, merged_id)
     await uow.add_event(
         customer_event("ucg.customer.merged.v1", merged_id, survivorId=str(survivor_id))
@@ -64,7 +66,7 @@ async def erase_customer(
         require_roles(caller, *CUSTOMER_ADMIN_ROLES)
     customer = await uow.customers.get(target, lock=True)
     if customer is None:
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     if customer.erased_at is not None:
         return EraseResult(target, changed=False, touched={})
     touched = await uow.customers.erase(target)
@@ -81,5 +83,5 @@ async def export_customer(
         require_roles(caller, *CUSTOMER_ADMIN_ROLES)
     customer = await uow.customers.get(target)
     if customer is None:
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     return await uow.customers.export(target)

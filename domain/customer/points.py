@@ -29,7 +29,7 @@ async def _survivor(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> Customer
         customer = await uow.customers.get(customer.merged_into, lock=True)
         seen += 1
     if customer is None:
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     return customer
 
 
@@ -94,7 +94,7 @@ async def expire_inactive_points(
     Safe to run again and again (a scheduler's job): an empty balance expires nothing."""
     customer = await uow.customers.get(customer_id, lock=True)
     if customer is None:
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     entries = await uow.customers.ledger(customer.id)
     status = loyalty.status_from_entries([(e.kind, e.points) for e in entries])
     active = [

@@ -61,10 +61,10 @@ def resolve_target(principal: Principal | None, customer_id: uuid.UUID | None) -
     caller = require_principal(principal)
     if customer_id is None:
         if caller.kind is not PrincipalKind.CUSTOMER:
-            raise DomainError(ErrorCode.INVALID, "Name the customer.", ["customerId"])
+            raise DomainError(ErrorCode.INVALID, "Name the customer.", ["customer_id"])
         return caller.id
     if not may_access_customer(caller, customer_id):
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     return customer_id
 
 
@@ -73,7 +73,7 @@ async def live_customer(
 ) -> Customer:
     customer = await uow.customers.get(customer_id, lock=lock)
     if customer is None or customer.merged_into is not None or customer.erased_at is not None:
-        raise customer_not_found(["customerId"])
+        raise customer_not_found(["customer_id"])
     return customer
 
 
@@ -106,18 +106,14 @@ def _display_name(first: str | None, last: str | None) -> str:
 
 async def register_customer(uow: CustomerUnitOfWork, reg: Registration) -> Customer:
     if not reg.email and not reg.phone:
-        raise DomainError(ErrorCode.INVALID, "Give an email or a phone number.", ["input", "email"])
+        raise DomainError(ErrorCode.INVALID, "Give an email or a phone number.", ["email"])
     identities: list[tuple[IdentityKind, str, list[str]]] = []
     if reg.email:
-        identities.append(
-            (IdentityKind.EMAIL, normalize_email(reg.email, ["input", "email"]), ["input", "email"])
-        )
+        identities.append((IdentityKind.EMAIL, normalize_email(reg.email, ["email"]), ["email"]))
     if reg.phone:
-        identities.append(
-            (IdentityKind.PHONE, normalize_phone(reg.phone, ["input", "phone"]), ["input", "phone"])
-        )
-    check_password_policy(reg.password, ["input", "password"])
-    check_channel_code(reg.channel, ["input", "channel"])
+        identities.append((IdentityKind.PHONE, normalize_phone(reg.phone, ["phone"]), ["phone"]))
+    check_password_policy(reg.password, ["password"])
+    check_channel_code(reg.channel, ["channel"])
     for kind, value, field in identities:
         if await uow.customers.identity_owner(kind.value, value) is not None:
             raise DomainError(
@@ -151,7 +147,7 @@ async def authenticate_customer(uow: CustomerUnitOfWork, login: str, password: s
         owner = await uow.customers.identity_owner(kind.value, normalized)
     password_hash = await uow.customers.password_hash(owner) if owner else None
     if not await asyncio.to_thread(verify_password, password_hash, password):
-        raise DomainError(ErrorCode.UNAUTHENTICATED, _BAD_LOGIN, ["input", "login"])
+        raise DomainError(ErrorCode.UNAUTHENTICATED, _BAD_LOGIN, ["login"])
     assert owner is not None
     return owner
 
@@ -185,16 +181,14 @@ async def update_profile(
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         if value is not None:
             if len(value) > 200:
-                raise DomainError(
-                    ErrorCode.INVALID, "Names have at most 200 characters.", ["input", name]
-                )
+                raise DomainError(ErrorCode.INVALID, "Names have at most 200 characters.", [name])
             fields[name] = value.strip() or None
     if display_name is not None:
         if not display_name.strip() or len(display_name) > 200:
             raise DomainError(
                 ErrorCode.INVALID,
                 "A display name has 1 to 200 characters.",
-                ["input", "displayName"],
+                ["display_name"],
             )
         fields["display_name"] = display_name.strip()
     elif fields and not customer.display_name:
@@ -208,7 +202,7 @@ async def update_profile(
             raise DomainError(
                 ErrorCode.INVALID,
                 "Say where the consent was given or withdrawn (e.g. web, pos, support).",
-                ["input", "marketingConsent", "source"],
+                ["marketing_consent", "source"],
             )
         fields["marketing_consent"] = marketing_consent
         fields["marketing_consent_at"] = now or datetime.now(UTC)
@@ -286,21 +280,21 @@ def validate_address(fields: AddressFields) -> AddressFields:
         if (required and not value) or len(value) > limit:
             raise DomainError(
                 ErrorCode.INVALID,
-                f"{name} is {'required and ' if required else ''}at most {limit} characters.",
-                ["input", name],
+                f"{name.replace('_', ' ').capitalize()} is {'required and ' if required else ''}at most {limit} characters.",
+                [name],
             )
         return value
 
-    country = check_country_code(fields.country_code, ["input", "countryCode"])
+    country = check_country_code(fields.country_code, ["country_code"])
     return AddressFields(
         name=text(fields.name, "name", False),
         line1=text(fields.line1, "line1", True),
         line2=text(fields.line2, "line2", False),
         city=text(fields.city, "city", True),
-        postal_code=text(fields.postal_code, "postalCode", False, 32),
+        postal_code=text(fields.postal_code, "postal_code", False, 32),
         region=text(fields.region, "region", False),
         country_code=country,
-        phone=normalize_phone(fields.phone, ["input", "phone"]) if fields.phone else None,
+        phone=normalize_phone(fields.phone, ["phone"]) if fields.phone else None,
     )
 
 

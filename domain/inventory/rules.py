@@ -91,7 +91,7 @@ def new_on_hand(on_hand: int, reserved: int, *, delta: int | None, set_to: int |
     if set_to is not None:
         if not 0 <= set_to <= MAX_QUANTITY:
             raise DomainError(
-                ErrorCode.INVALID, f"onHand must be between 0 and {MAX_QUANTITY}.", ["onHand"]
+                ErrorCode.INVALID, f"onHand must be between 0 and {MAX_QUANTITY}.", ["on_hand"]
             )
         result = set_to
     else:
@@ -107,7 +107,7 @@ def new_on_hand(on_hand: int, reserved: int, *, delta: int | None, set_to: int |
         raise DomainError(
             ErrorCode.INVALID,
             f"On-hand cannot go below the {reserved} units reserved for checkouts.",
-            ["onHand" if set_to is not None else "delta"],
+            ["on_hand" if set_to is not None else "delta"],
         )
     if result > MAX_QUANTITY:
         raise DomainError(ErrorCode.INVALID, f"On-hand cannot exceed {MAX_QUANTITY}.", ["delta"])
@@ -126,7 +126,7 @@ def validate_point(lat: float, lon: float, radius_km: float | None) -> None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise DomainError(ErrorCode.INVALID, "near must be a valid lat/lon.", ["near"])
     if radius_km is not None and not 0 < radius_km <= 20_000:
-        raise DomainError(ErrorCode.INVALID, "radiusKm must be between 0 and 20000.", ["radiusKm"])
+        raise DomainError(ErrorCode.INVALID, "radiusKm must be between 0 and 20000.", ["radius_km"])
 
 
 def sellable_total(availables: Iterable[int]) -> int:

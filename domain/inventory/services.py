@@ -109,7 +109,7 @@ async def apply_adjustment(
 ) -> StockLevel:
     """Change on-hand by `delta` or to `set_to`, with its ledger movement and event."""
     if not await uow.inventory.location_exists(location_id):
-        raise NotFound("Location", ["locationId"])
+        raise NotFound("Location", ["location_id"])
     level = await uow.inventory.lock_stock_level(sku, location_id)
     if level is None:
         raise NotFound(f"SKU {sku}", ["sku"])
@@ -146,7 +146,7 @@ async def adjust_stock(
         raise DomainError(
             ErrorCode.INVALID,
             f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters.",
-            ["idempotencyKey"],
+            ["idempotency_key"],
         )
     request_hash = _request_hash(
         sku=sku, location=location_id, delta=delta, set_to=set_to, reason=reason.value
@@ -159,7 +159,7 @@ async def adjust_stock(
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 "This idempotencyKey was used with different input.",
-                ["idempotencyKey"],
+                ["idempotency_key"],
             )
         stored = earlier[1]
         return StockLevel(
@@ -214,7 +214,7 @@ async def reserve(
         candidates = rank_locations(lines, snapshot)
     else:
         if not await uow.inventory.location_exists(location_id):
-            raise NotFound("Location", ["locationId"])
+            raise NotFound("Location", ["location_id"])
         candidates = [location_id]
     reservation = await uow.inventory.create_reservation(ttl_seconds, reference)
     # Lock rows in SKU order so two multi-line reservations can never deadlock.
@@ -283,12 +283,12 @@ async def release_reservation(
     """Give the held units back. Releasing a released or expired reservation changes nothing."""
     reservation = await uow.inventory.lock_reservation(reservation_id)
     if reservation is None:
-        raise NotFound("Reservation", ["reservationId"])
+        raise NotFound("Reservation", ["reservation_id"])
     if reservation.status in (ReservationStatus.RELEASED, ReservationStatus.EXPIRED):
         return reservation
     if reservation.status is ReservationStatus.COMMITTED:
         raise DomainError(
-            ErrorCode.INVALID, "The reservation is already committed.", ["reservationId"]
+            ErrorCode.INVALID, "The reservation is already committed.", ["reservation_id"]
         )
     for line in reservation.lines:
         level = await uow.inventory.return_reserved(line.sku, line.location_id, line.quantity)
@@ -317,12 +317,12 @@ async def commit_reservation(
     else:
         reservation = await uow.inventory.lock_reservation(reservation_id)
     if reservation is None:
-        raise NotFound("Reservation", ["reservationId"])
+        raise NotFound("Reservation", ["reservation_id"])
     if reservation.status is ReservationStatus.COMMITTED:
         return reservation
     if reservation.status is not ReservationStatus.ACTIVE or reservation.expired:
         raise DomainError(
-            ErrorCode.INVALID, "The reservation has expired or was released.", ["reservationId"]
+            ErrorCode.INVALID, "The reservation has expired or was released.", ["reservation_id"]
         )
     for index, line in enumerate(reservation.lines):
         level = await uow.inventory.sell_reserved(line.sku, line.location_id, line.quantity)

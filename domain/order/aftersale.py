@@ -126,9 +126,9 @@ def _requested(
         field = ["lines", str(index)]
         line = by_id.get(item.line_id)
         if line is None:
-            raise NotFound("Order line", [*field, "lineId"])
+            raise NotFound("Order line", [*field, "line_id"])
         if item.line_id in seen:
-            raise DomainError(ErrorCode.INVALID, "A line is listed twice.", [*field, "lineId"])
+            raise DomainError(ErrorCode.INVALID, "A line is listed twice.", [*field, "line_id"])
         seen.add(item.line_id)
         if item.quantity <= 0:
             raise DomainError(
@@ -236,7 +236,7 @@ def plan_return(
             raise DomainError(
                 ErrorCode.NOT_RETURNABLE,
                 f"Line {line.sku} is outside the {window.days}-day return window.",
-                [*field, "lineId"],
+                [*field, "line_id"],
             )
     restock = reason not in NOT_RESELLABLE
     return ReturnPlan(

@@ -116,7 +116,7 @@ async def cancel_order(
     check_reason(principal, reason)
     order = await uow.orders_for_update.get_for_update(order_id)
     if order is None:
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     check_may_cancel(principal, order, held_carts)
     if idempotency_key is not None:
         fingerprint = request_hash(order_id, lines, reason)
@@ -126,7 +126,7 @@ async def cancel_order(
                 raise DomainError(
                     ErrorCode.IDEMPOTENCY_CONFLICT,
                     "This idempotencyKey was used with different input.",
-                    ["idempotencyKey"],
+                    ["idempotency_key"],
                 )
             return CancelResult.from_dict(earlier[1])
     key = f"cancel:{idempotency_key or uuid.uuid4()}"
@@ -154,12 +154,12 @@ async def review_order(
         )
     order = await uow.orders_for_update.get_for_update(order_id)
     if order is None:
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     if not order.on_hold:
         raise DomainError(
             ErrorCode.INVALID_TRANSITION,
             f"Order {order.number} is not on hold for review.",
-            ["orderId"],
+            ["order_id"],
         )
     await uow.aftersale.record_review(order_id, decision.value, note, reviewer.id, now)
     if decision is ReviewDecision.REJECT:

@@ -65,7 +65,7 @@ def check_may_cancel(
         held = order.cart_id is not None and order.cart_id in held_carts
         if may_read_order(principal, None, held):
             return
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     if principal is not None:
         if principal.kind is PrincipalKind.CUSTOMER and principal.id == order.customer_id:
             return
@@ -79,8 +79,8 @@ def check_may_cancel(
         ):
             return
     if may_see_owned(principal, order.customer_id):
-        raise DomainError(ErrorCode.FORBIDDEN, "You may not cancel this order.", ["orderId"])
-    raise NotFound("Order", ["orderId"])
+        raise DomainError(ErrorCode.FORBIDDEN, "You may not cancel this order.", ["order_id"])
+    raise NotFound("Order", ["order_id"])
 
 
 def check_reason(principal: Principal | None, reason: CancelReason) -> None:

@@ -158,7 +158,7 @@ async def begin_checkout(
         await _release_if_active(uow, earlier)
     locations, stock = await routing_inputs(uow, drafts, location_id, None)
     if location_id is not None and location_id not in {loc.id for loc in locations}:
-        raise NotFound("Location", ["pickupLocationId"])
+        raise NotFound("Location", ["pickup_location_id"])
     merchandise = await price_for(uow, cart, drafts, Method.SHIP, address, now)
     options = fulfillment_options(
         routing_lines([(d.sku, d.quantity) for d in drafts]),
@@ -215,7 +215,7 @@ def _check_choice(choice: FulfillmentChoice, idempotency_key: str) -> None:
         )
     if choice.method is Method.PICKUP and choice.location_id is None:
         raise DomainError(
-            ErrorCode.INVALID, "A pickup needs the store.", ["fulfillment", "locationId"]
+            ErrorCode.INVALID, "A pickup needs the store.", ["fulfillment", "location_id"]
         )
 
 
@@ -250,7 +250,7 @@ async def complete_checkout(
         # guessed key answers NOT_FOUND like any cart of someone else.
         bound = await uow.carts.cart_for_update(cart_id)
         if bound is None or not may_use_cart(principal, bound.customer_id, cart_id in held_carts):
-            raise NotFound("Cart", ["cartId"])
+            raise NotFound("Cart", ["cart_id"])
         earlier = await replay_order(uow, idempotency_key, request)
         if earlier is not None:
             return earlier

@@ -45,17 +45,17 @@ async def open_cart(
     has just read it FOR UPDATE, not read again)."""
     cart = locked if locked is not None else await uow.carts.cart_for_update(cart_id)
     if cart is None:
-        raise NotFound("Cart", ["cartId"])
+        raise NotFound("Cart", ["cart_id"])
     check_can_read(principal, cart, now, held)
     if cart.status != CartStatus.ACTIVE:
-        raise DomainError(ErrorCode.INVALID, "The cart is not active.", ["cartId"])
+        raise DomainError(ErrorCode.INVALID, "The cart is not active.", ["cart_id"])
     return cart
 
 
 async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[NewLine]:
     lines = await uow.carts.lines(cart.id)
     if not lines:
-        raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cartId"])
+        raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cart_id"])
     offers: dict[uuid.UUID, VariantOffer] = await uow.carts.offers(
         [line.variant_id for line in lines], cart.channel_id, cart.currency_code
     )
@@ -78,7 +78,7 @@ async def replay_order(uow: CheckoutUnitOfWork, idempotency_key: str, request: s
         raise DomainError(
             ErrorCode.IDEMPOTENCY_CONFLICT,
             "This idempotencyKey was used with different input.",
-            ["idempotencyKey"],
+            ["idempotency_key"],
         )
     return earlier
 
@@ -148,7 +148,7 @@ async def place_order(
         raise DomainError(
             ErrorCode.INVALID,
             "The cart's total changed during checkout; retry with a new idempotencyKey.",
-            ["cartId"],
+            ["cart_id"],
         )
 
     shipping_to = None if choice.method is Method.PICKUP else choice.address

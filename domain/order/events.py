@@ -120,13 +120,17 @@ class FulfillmentUpdate:
 
 def _uuid_or_gid(value: object, type_name: str, field: str) -> uuid.UUID:
     if not isinstance(value, str):
-        raise DomainError(ErrorCode.INVALID, f"{field} must be a string id.", [field])
+        raise DomainError(
+            ErrorCode.INVALID, f"The {field.replace('_', ' ')} must be a string id.", [field]
+        )
     if value.startswith("gid://"):
         return from_global_id(value, type_name)[1]
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise DomainError(ErrorCode.INVALID_ID, f"{field} is not an id.", [field]) from None
+        raise DomainError(
+            ErrorCode.INVALID_ID, f"The {field.replace('_', ' ')} is not an id.", [field]
+        ) from None
 
 
 def _text(data: Mapping[str, object], key: str) -> str:
@@ -146,12 +150,12 @@ def parse_fulfillment_update(data: Mapping[str, object]) -> FulfillmentUpdate:
     event_id = _text(data, "eventId")
     fulfillment_id = order_id = None
     if data.get("fulfillmentId") is not None:
-        fulfillment_id = _uuid_or_gid(data["fulfillmentId"], "Fulfillment", "fulfillmentId")
+        fulfillment_id = _uuid_or_gid(data["fulfillmentId"], "Fulfillment", "fulfillment_id")
     if data.get("orderId") is not None:
-        order_id = _uuid_or_gid(data["orderId"], "Order", "orderId")
+        order_id = _uuid_or_gid(data["orderId"], "Order", "order_id")
     if fulfillment_id is None and order_id is None:
         raise DomainError(
-            ErrorCode.INVALID, "fulfillmentId or orderId is required.", ["fulfillmentId"]
+            ErrorCode.INVALID, "fulfillmentId or orderId is required.", ["fulfillment_id"]
         )
     raw_status = data.get("status")
     if not isinstance(raw_status, str) or raw_status not in FulfillmentStatus.__members__:

@@ -90,12 +90,12 @@ async def apply_fulfillment_update(
         if update.order_id is not None:
             found = await uow.orders.fulfillment(update.fulfillment_id)
             if found is None:
-                raise NotFound("Fulfillment", ["fulfillmentId"])
+                raise NotFound("Fulfillment", ["fulfillment_id"])
             if found.order_id != update.order_id:
                 raise DomainError(
                     ErrorCode.INVALID,
                     "fulfillmentId is not a fulfillment of orderId.",
-                    ["fulfillmentId"],
+                    ["fulfillment_id"],
                 )
         record = await update_fulfillment(
             uow, principal, payments, update.fulfillment_id, update.status, update.tracking, now
@@ -106,7 +106,7 @@ async def apply_fulfillment_update(
     # update_fulfillment takes the same lock again (same transaction).
     order = await uow.orders_for_update.get_for_update(update.order_id)
     if order is None:
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     check_not_held(order.on_hold)
     chosen = fulfillments_to_move(
         await uow.orders.fulfillments_of_order(update.order_id), update.status

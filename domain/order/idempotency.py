@@ -19,7 +19,7 @@ def check_key(key: str | None) -> None:
         raise DomainError(
             ErrorCode.INVALID,
             f"idempotencyKey must be 1-{MAX_KEY_LENGTH} characters.",
-            ["idempotencyKey"],
+            ["idempotency_key"],
         )
 
 

@@ -162,7 +162,7 @@ async def create_return(
     order = await uow.orders_for_update.get_for_update(order_id)
     # Someone else's order reads exactly like a missing one.
     if order is None or not may_handle_order(caller, order.customer_id):
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     request_hash = _request_hash(order_id, lines, reason, note)
     await uow.returns.lock_idempotency_key(idempotency_key)
     earlier = await uow.returns.return_by_idempotency_key(idempotency_key)
@@ -171,7 +171,7 @@ async def create_return(
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 "This idempotencyKey was used with different input.",
-                ["idempotencyKey"],
+                ["idempotency_key"],
             )
         return earlier
     plan = order.request_return(lines, reason, now)
@@ -203,7 +203,7 @@ async def receive_return(
     require_roles(principal, *RECEIVE_ROLES)
     found = await uow.returns.return_by_id(return_id)
     if found is None:
-        raise NotFound("Return", ["returnId"])
+        raise NotFound("Return", ["return_id"])
     order = await uow.orders_for_update.get_for_update(found.order_id)
     current = await uow.returns.return_by_id(return_id, for_update=True)
     # Returns are never deleted while their order exists.
@@ -211,7 +211,7 @@ async def receive_return(
     if current.status != ReturnStatus.REQUESTED:
         return current  # received already: a retry changes nothing
     if not await uow.inventory.location_exists(location_id):
-        raise NotFound("Location", ["locationId"])
+        raise NotFound("Location", ["location_id"])
     # Stock rows in SKU order, as every other multi-line stock change, so no deadlock.
     for line in sorted(current.lines, key=lambda item: item.sku):
         if line.resellable:

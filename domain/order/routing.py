@@ -331,7 +331,7 @@ def route(
 
 
 _ADDRESS = ["fulfillment", "address"]
-_LOCATION = ["fulfillment", "locationId"]
+_LOCATION = ["fulfillment", "location_id"]
 
 
 def _route_single(

@@ -114,13 +114,13 @@ async def return_at_store(
     caller = require_roles(principal, Role.POS, Role.STORE_ASSOCIATE)
     store = await uow.pos.store(location_id)
     if store is None or store[1] not in STORE_KINDS:
-        raise NotFound("Location", ["locationId"])
+        raise NotFound("Location", ["location_id"])
     sold_at = await uow.pos.pos_sale_locations(order_id, caller.channel or DEFAULT_CHANNEL)
     if sold_at and location_id not in sold_at:
         raise DomainError(
             ErrorCode.NOT_RETURNABLE,
             "A till sale goes back to the store that sold it.",
-            ["orderId"],
+            ["order_id"],
         )
     record = await create_return(
         uow, caller, order_id, lines, reason, note, f"boris:{idempotency_key}", now

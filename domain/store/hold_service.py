@@ -64,7 +64,7 @@ async def place_hold(
     customer = hold_customer(principal, customer_id)
     check_ttl(ttl_minutes)
     if not await uow.holds.customer_exists(customer):
-        raise NotFound("Customer", ["customerId"])
+        raise NotFound("Customer", ["customer_id"])
     check_hold_location(await uow.holds.location_kind(location_id))
     reservation = await reserve(
         uow,
@@ -95,7 +95,7 @@ async def cancel_hold(
     """The customer, or staff with the ORDERS scope; anyone else NOT_FOUND."""
     hold = await uow.holds.hold_for_update(hold_id)
     if hold is None or not may_manage_hold(principal, hold):
-        raise NotFound("StoreHold", ["holdId"])
+        raise NotFound("StoreHold", ["hold_id"])
     check_cancellable(hold, now)
     reservation = await release_reservation(uow, hold.reservation_id)
     await uow.holds.mark_cancelled(hold.id, now)

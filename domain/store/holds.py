@@ -68,7 +68,7 @@ def check_ttl(minutes: int) -> int:
         raise DomainError(
             ErrorCode.INVALID,
             f"ttlMinutes must be {MIN_TTL_MINUTES} to {MAX_TTL_MINUTES}.",
-            ["ttlMinutes"],
+            ["ttl_minutes"],
         )
     return minutes
 
@@ -80,12 +80,12 @@ def hold_customer(principal: Principal | None, customer_id: uuid.UUID | None) ->
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Sign in or send an API key.")
     if principal.kind is PrincipalKind.CUSTOMER:
         if customer_id is not None and customer_id != principal.id:
-            raise DomainError(ErrorCode.NOT_FOUND, "Customer does not exist.", ["customerId"])
+            raise DomainError(ErrorCode.NOT_FOUND, "Customer does not exist.", ["customer_id"])
         return principal.id
     if not has_scope(principal, Scope.ORDERS):
-        raise DomainError(ErrorCode.NOT_FOUND, "Customer does not exist.", ["customerId"])
+        raise DomainError(ErrorCode.NOT_FOUND, "Customer does not exist.", ["customer_id"])
     if customer_id is None:
-        raise DomainError(ErrorCode.INVALID, "Name the customer to hold for.", ["customerId"])
+        raise DomainError(ErrorCode.INVALID, "Name the customer to hold for.", ["customer_id"])
     return customer_id
 
 
@@ -99,12 +99,12 @@ def may_manage_hold(principal: Principal | None, hold: StoreHold) -> bool:
 
 def check_hold_location(kind: str | None) -> None:
     if kind is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "Location does not exist.", ["locationId"])
+        raise DomainError(ErrorCode.NOT_FOUND, "Location does not exist.", ["location_id"])
     if kind not in HOLD_LOCATION_KINDS:
         raise DomainError(
             ErrorCode.FULFILLMENT_UNAVAILABLE,
             "Items can be held only at a store.",
-            ["locationId"],
+            ["location_id"],
         )
 
 
@@ -112,7 +112,7 @@ def check_cancellable(hold: StoreHold, now: datetime) -> None:
     status = hold.status(now)
     if status is not HoldStatus.ACTIVE:
         raise DomainError(
-            ErrorCode.INVALID_TRANSITION, f"The hold is {status}; nothing to cancel.", ["holdId"]
+            ErrorCode.INVALID_TRANSITION, f"The hold is {status}; nothing to cancel.", ["hold_id"]
         )
 
 

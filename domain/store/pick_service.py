@@ -82,12 +82,12 @@ async def pick_line(
     now: datetime,
 ) -> PickResult:
     if not has_scope(principal, Scope.ORDERS):
-        raise NotFound("Fulfillment", ["fulfillmentId"])
+        raise NotFound("Fulfillment", ["fulfillment_id"])
     require_roles(principal, *FULFILLMENT_ROLES)
     order = await uow.orders_for_update.get_for_update_by_fulfillment(fulfillment_id)
     part = None if order is None else order.fulfillment(fulfillment_id)
     if order is None or part is None:
-        raise NotFound("Fulfillment", ["fulfillmentId"])
+        raise NotFound("Fulfillment", ["fulfillment_id"])
     check_in_pick_list(part.method, part.status, part.location_id == location_id)
     done = await uow.picks.picked_lines(fulfillment_id)
     line = next((s for s in order.lines if s.id == line_id), None)

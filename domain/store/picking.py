@@ -42,7 +42,7 @@ def check_in_pick_list(method: str, status: FulfillmentStatus, location_matches:
         raise DomainError(
             ErrorCode.NOT_IN_PICK_LIST,
             f"This fulfillment is not in the store's pick list ({method}, {status}).",
-            ["fulfillmentId"],
+            ["fulfillment_id"],
         )
 
 
@@ -53,12 +53,12 @@ def plan_pick(
     0 <= picked <= its units."""
     if units is None or already_picked:
         why = "was already picked" if already_picked else "is not in this fulfillment"
-        raise DomainError(ErrorCode.NOT_IN_PICK_LIST, f"This line {why}.", ["lineId"])
+        raise DomainError(ErrorCode.NOT_IN_PICK_LIST, f"This line {why}.", ["line_id"])
     if not 0 <= picked <= units:
         raise DomainError(
             ErrorCode.INVALID_QUANTITY,
             f"pickedQuantity must be 0 to {units} (the line's units to pick).",
-            ["pickedQuantity"],
+            ["picked_quantity"],
         )
     return LinePick(line_id, sku, units, picked)
 

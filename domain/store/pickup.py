@@ -93,9 +93,9 @@ def open_pickup(parts: Sequence[PickupPart]) -> PickupPart:
         raise DomainError(
             ErrorCode.INVALID_TRANSITION,
             "This order has nothing left to pick up (collected or cancelled).",
-            ["orderId"],
+            ["order_id"],
         )
-    raise DomainError(ErrorCode.INVALID_TRANSITION, "This order is not a pickup.", ["orderId"])
+    raise DomainError(ErrorCode.INVALID_TRANSITION, "This order is not a pickup.", ["order_id"])
 
 
 def ready_pickups(parts: Sequence[PickupPart]) -> list[PickupPart]:
@@ -106,7 +106,7 @@ def ready_pickups(parts: Sequence[PickupPart]) -> list[PickupPart]:
         raise DomainError(
             ErrorCode.INVALID_TRANSITION,
             f"Nothing of this order is READY_FOR_PICKUP ({states}).",
-            ["orderId"],
+            ["order_id"],
         )
     return ready
 

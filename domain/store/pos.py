@@ -105,7 +105,7 @@ def check_tenders(tenders: Sequence[Tender]) -> None:
             raise DomainError(ErrorCode.INVALID, "A tender amount is positive.", [*field, "amount"])
         if tender.kind is TenderKind.CARD and not tender.card_token:
             raise DomainError(
-                ErrorCode.INVALID, "A CARD tender needs a cardToken.", [*field, "cardToken"]
+                ErrorCode.INVALID, "A CARD tender needs a cardToken.", [*field, "card_token"]
             )
 
 

@@ -62,13 +62,13 @@ def check_destination(
     if method is FulfillmentMethod.PICKUP:
         if pickup_location_id is None:
             raise DomainError(
-                ErrorCode.INVALID, "Pickup needs the store to pick up at.", ["pickupLocationId"]
+                ErrorCode.INVALID, "Pickup needs the store to pick up at.", ["pickup_location_id"]
             )
         if pickup_location_id == till:
             raise DomainError(
                 ErrorCode.INVALID,
                 "Endless aisle is for another store; sell from this one with posSaleComplete.",
-                ["pickupLocationId"],
+                ["pickup_location_id"],
             )
     elif method is FulfillmentMethod.SHIP:
         if address is None:
@@ -96,7 +96,7 @@ async def endless_aisle_order(
 ) -> AisleOrder:
     caller = require_roles(principal, Role.POS, Role.STORE_ASSOCIATE)
     if not 1 <= len(idempotency_key) <= 200:
-        raise DomainError(ErrorCode.INVALID, "idempotencyKey is 1-200 chars.", ["idempotencyKey"])
+        raise DomainError(ErrorCode.INVALID, "idempotencyKey is 1-200 chars.", ["idempotency_key"])
     check_lines(lines)
     check_destination(location_id, method, pickup_location_id, address)
     key = f"aisle:{idempotency_key}"
@@ -104,14 +104,14 @@ async def endless_aisle_order(
         await uow.pos.lock_key(key)
         store = await uow.pos.store(location_id)
         if store is None or store[1] not in STORE_KINDS:
-            raise NotFound("Location", ["locationId"])
+            raise NotFound("Location", ["location_id"])
         customer = await resolve_customer(uow, caller, customer_id, customer_lookup)
         earlier = await uow.orders_for_update.get_by_idempotency_key(key)
         if earlier is not None:
             return AisleOrder(earlier, location_id, customer)
         channel = await uow.pos.channel(caller.channel or DEFAULT_CHANNEL)
         if channel is None:
-            raise DomainError(ErrorCode.INVALID, "There is no POS channel.", ["locationId"])
+            raise DomainError(ErrorCode.INVALID, "There is no POS channel.", ["location_id"])
         prices = await uow.pos.prices([line.sku for line in lines], channel[0], channel[1])
         wanted = []
         for index, line in enumerate(lines):

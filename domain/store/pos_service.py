@@ -146,7 +146,7 @@ async def _discount(
             raise DomainError(
                 ErrorCode.INVALID,
                 f"The code does not apply ({reason}).",
-                ["discountCodes", str(index)],
+                ["discount_codes", str(index)],
             )
         applied.append(evaluation.applied)
     cost = price_cart(
@@ -215,29 +215,29 @@ async def complete_sale(
     """In the caller's transaction. The caller refunds `captured` if it rolls back."""
     caller = require_roles(principal, Role.POS, Role.STORE_ASSOCIATE)
     if not 1 <= len(idempotency_key) <= 200:
-        raise DomainError(ErrorCode.INVALID, "idempotencyKey is 1-200 chars.", ["idempotencyKey"])
+        raise DomainError(ErrorCode.INVALID, "idempotencyKey is 1-200 chars.", ["idempotency_key"])
     check_lines(lines)
     check_tenders(tenders)
     codes = list(dict.fromkeys(normalize_code(code) for code in discount_codes))
     if len(codes) > MAX_CODES:
-        raise DomainError(ErrorCode.INVALID, f"At most {MAX_CODES} codes.", ["discountCodes"])
+        raise DomainError(ErrorCode.INVALID, f"At most {MAX_CODES} codes.", ["discount_codes"])
     key = f"pos:{idempotency_key}"
     await uow.pos.lock_key(key)
     store = await uow.pos.store(location_id)
     if store is None or store[1] not in STORE_KINDS:
-        raise NotFound("Location", ["locationId"])
+        raise NotFound("Location", ["location_id"])
     customer = await resolve_customer(uow, caller, customer_id, customer_lookup)
     request = pos_request_hash(location_id, lines, tenders, customer, codes)
     earlier = await uow.pos.order_by_key(key)
     channel = await uow.pos.channel(caller.channel or DEFAULT_CHANNEL)
     if channel is None:
-        raise DomainError(ErrorCode.INVALID, "There is no POS channel.", ["locationId"])
+        raise DomainError(ErrorCode.INVALID, "There is no POS channel.", ["location_id"])
     if earlier is not None:
         if earlier[2] != request:
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 "This idempotencyKey was used with different input.",
-                ["idempotencyKey"],
+                ["idempotency_key"],
             )
         applied, change = settle_tenders(earlier[3], tenders)
         return PosSale(

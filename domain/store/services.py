@@ -80,7 +80,7 @@ async def record_arrival(
     note = clean_text(note, MAX_NOTE_LENGTH, "note")
     order = await uow.orders_for_update.get_for_update(order_id)
     if order is None:  # pragma: no cover - the caller read it; an order is never deleted
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     part = open_pickup(pickup_parts(order))
     arrival = await uow.store.add_arrival(order.id, part.id, part.location_id, bay, note, now)
     await uow.add_event(pickup_arrived(arrival, order.number))
@@ -100,11 +100,11 @@ async def hand_over_pickup(
     buyer's code and mark every ready pickup of the order PICKED_UP. Anyone without the
     scope is answered as for an order that does not exist."""
     if not has_scope(principal, Scope.ORDERS):
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     require_roles(principal, *FULFILLMENT_ROLES)
     order = await uow.orders_for_update.get_for_update(order_id)
     if order is None:
-        raise NotFound("Order", ["orderId"])
+        raise NotFound("Order", ["order_id"])
     ready = ready_pickups(pickup_parts(order))
     for part in ready:  # a key bound to a store hands over that store's pickups only
         check_at_own_store(principal, part.location_id)

@@ -56,10 +56,10 @@ def test_selecting_options_finds_the_variant_or_none() -> None:
 @pytest.mark.parametrize(
     ("selected", "field"),
     [
-        ([SelectedOption("Material", "Linen")], ["selectedOptions", "0", "name"]),
+        ([SelectedOption("Material", "Linen")], ["selected_options", "0", "name"]),
         (
             [SelectedOption("Size", "M"), SelectedOption("Size", "S")],
-            ["selectedOptions", "1", "name"],
+            ["selected_options", "1", "name"],
         ),
     ],
 )

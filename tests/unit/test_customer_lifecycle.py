@@ -46,12 +46,12 @@ async def test_merge_refusals_name_the_id_at_fault_and_change_nothing() -> None:
     erased = uow.customers.add(erased_at=NOW)
     merged_survivor = uow.customers.add(merged_into=other.id)
     cases = [
-        (GONE, live.id, ["survivorId"], ErrorCode.NOT_FOUND),
-        (live.id, GONE, ["mergedId"], ErrorCode.NOT_FOUND),
-        (live.id, elsewhere.id, ["mergedId"], ErrorCode.INVALID),  # merged into another
-        (merged_survivor.id, live.id, ["survivorId"], ErrorCode.INVALID),
-        (erased.id, live.id, ["survivorId"], ErrorCode.INVALID),
-        (live.id, erased.id, ["mergedId"], ErrorCode.INVALID),
+        (GONE, live.id, ["survivor_id"], ErrorCode.NOT_FOUND),
+        (live.id, GONE, ["merged_id"], ErrorCode.NOT_FOUND),
+        (live.id, elsewhere.id, ["merged_id"], ErrorCode.INVALID),  # merged into another
+        (merged_survivor.id, live.id, ["survivor_id"], ErrorCode.INVALID),
+        (erased.id, live.id, ["survivor_id"], ErrorCode.INVALID),
+        (live.id, erased.id, ["merged_id"], ErrorCode.INVALID),
     ]
     for survivor, merged, field, code in cases:
         assert await refused(merge_customers(uow, SUPPORT, survivor, merged)) == (code, field)
@@ -75,7 +75,7 @@ async def test_erasing_an_unknown_customer_is_not_found() -> None:
     uow = FakeUow()
     assert await refused(erase_customer(uow, SUPPORT, GONE)) == (
         ErrorCode.NOT_FOUND,
-        ["customerId"],
+        ["customer_id"],
     )
     assert uow.customers.calls == []
 
@@ -88,7 +88,7 @@ async def test_export_of_someone_else_needs_an_admin_role() -> None:
     assert code is ErrorCode.FORBIDDEN
     assert await refused(export_customer(uow, SUPPORT, GONE)) == (
         ErrorCode.NOT_FOUND,
-        ["customerId"],
+        ["customer_id"],
     )
     assert uow.customers.calls == []
     assert await export_customer(uow, SUPPORT, customer.id) == {"id": str(customer.id)}

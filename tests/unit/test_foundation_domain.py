@@ -94,12 +94,12 @@ def test_channel_validation() -> None:
         ("web", "Web", "EUR", "code"),
         ("1WEB", "Web", "EUR", "code"),
         ("WEB", "  ", "EUR", "name"),
-        ("WEB", "Web", "EURO", "currencyCode"),
+        ("WEB", "Web", "EURO", "currency_code"),
     ]:
         with pytest.raises(DomainError) as caught:
             validate_channel(code, name, currency)
         assert caught.value.code is ErrorCode.INVALID
-        assert caught.value.field == ["input", field]
+        assert caught.value.field == [field]
 
 
 def test_roles_and_ownership() -> None:

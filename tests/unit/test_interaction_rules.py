@@ -51,17 +51,17 @@ def test_validation_names_the_field_at_fault() -> None:
     f = ["events", "0"]
     cases = [
         (view(channel="web"), "channel"),
-        (view(occurred_at=datetime(2026, 12, 1, 12)), "occurredAt"),
-        (view(occurred_at=NOW + timedelta(minutes=5)), "occurredAt"),
-        (view(device_id=None), "deviceId"),
-        (view(device_id=" no spaces "), "deviceId"),
-        (view(session_id="x" * 200), "sessionId"),
-        (view(product_id=None), "productId"),
-        (view(type=InteractionType.STORE_VISITED), "locationId"),
-        (view(type=InteractionType.SEARCHED), "searchTerm"),
-        (view(type=InteractionType.SEARCHED, search_term="call 0044 20 7946 0958"), "searchTerm"),
-        (view(type=InteractionType.SEARCHED, search_term="x" * 101), "searchTerm"),
-        (view(type=InteractionType.SEARCHED, search_term="   "), "searchTerm"),
+        (view(occurred_at=datetime(2026, 12, 1, 12)), "occurred_at"),
+        (view(occurred_at=NOW + timedelta(minutes=5)), "occurred_at"),
+        (view(device_id=None), "device_id"),
+        (view(device_id=" no spaces "), "device_id"),
+        (view(session_id="x" * 200), "session_id"),
+        (view(product_id=None), "product_id"),
+        (view(type=InteractionType.STORE_VISITED), "location_id"),
+        (view(type=InteractionType.SEARCHED), "search_term"),
+        (view(type=InteractionType.SEARCHED, search_term="call 0044 20 7946 0958"), "search_term"),
+        (view(type=InteractionType.SEARCHED, search_term="x" * 101), "search_term"),
+        (view(type=InteractionType.SEARCHED, search_term="   "), "search_term"),
     ]
     for interaction, name in cases:
         assert code_and_field(validate_interaction, interaction, NOW, f) == (
@@ -194,14 +194,14 @@ async def test_track_keeps_what_was_consented_and_refuses_bad_batches_whole() ->
         )
     assert (info.value.code, info.value.field) == (
         ErrorCode.NOT_FOUND,
-        ["events", "1", "productId"],
+        ["events", "1", "product_id"],
     )
     visit = view(type=InteractionType.STORE_VISITED, location_id=uuid.uuid4(), product_id=None)
     with pytest.raises(DomainError) as info:
         await track_interactions(
             unit, None, [visit], anonymous_consent=True, now=NOW, retention=timedelta(days=1)
         )
-    assert info.value.field == ["events", "0", "locationId"]
+    assert info.value.field == ["events", "0", "location_id"]
     assert len(store.rows) == 2
     me = Principal(PrincipalKind.CUSTOMER, silent)
     mine = await track_interactions(

@@ -55,7 +55,7 @@ def test_count_sets_exactly_or_refuses(on_hand: int, reserved: int, counted: int
     try:
         assert new_on_hand(on_hand, reserved, delta=None, set_to=counted) == counted
     except DomainError as error:
-        assert counted < reserved and error.field == ["onHand"]
+        assert counted < reserved and error.field == ["on_hand"]
 
 
 def test_adjustment_needs_exactly_one_of_delta_and_count() -> None:

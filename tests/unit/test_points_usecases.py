@@ -99,7 +99,7 @@ async def test_adjust_needs_a_staff_role_and_a_live_customer() -> None:
     erased = uow.customers.add(erased_at=NOW)
     with pytest.raises(DomainError) as caught:
         await points.adjust_points(uow, SUPPORT, erased.id, LedgerKind.ADJUST, 1, "x")
-    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["customerId"])
+    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["customer_id"])
 
 
 async def test_earning_follows_merges_and_skips_erased_and_unknown_customers() -> None:
@@ -117,13 +117,13 @@ async def test_earning_follows_merges_and_skips_erased_and_unknown_customers() -
 
     with pytest.raises(DomainError) as caught:
         await points.earn_points(uow, uuid.uuid4(), uuid.uuid4(), 5000, "EUR")
-    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["customerId"])
+    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["customer_id"])
 
 
 async def test_expiry_of_an_unknown_customer_is_not_found() -> None:
     with pytest.raises(DomainError) as caught:
         await points.expire_inactive_points(FakeUow(), uuid.uuid4(), NOW)
-    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["customerId"])
+    assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["customer_id"])
 
 
 async def test_expiry_takes_a_lapsed_balance_once() -> None:

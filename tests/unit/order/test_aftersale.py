@@ -95,8 +95,8 @@ def test_per_line_cancel_validation() -> None:
     assert [(x.line_id, x.quantity, x.amount_minor) for x in plan.lines] == [(B, 2, 2_000)]
     cases: list[tuple[list[LineQuantity], ErrorCode, list[str]]] = [
         ([LineQuantity(A, 2)], ErrorCode.NOT_CANCELLABLE, ["lines", "0", "quantity"]),
-        ([LineQuantity(uuid.UUID(int=9), 1)], ErrorCode.NOT_FOUND, ["lines", "0", "lineId"]),
-        ([LineQuantity(B, 1), LineQuantity(B, 1)], ErrorCode.INVALID, ["lines", "1", "lineId"]),
+        ([LineQuantity(uuid.UUID(int=9), 1)], ErrorCode.NOT_FOUND, ["lines", "0", "line_id"]),
+        ([LineQuantity(B, 1), LineQuantity(B, 1)], ErrorCode.INVALID, ["lines", "1", "line_id"]),
         ([LineQuantity(B, 0)], ErrorCode.INVALID, ["lines", "0", "quantity"]),
         ([], ErrorCode.INVALID, ["lines"]),
     ]
@@ -135,7 +135,7 @@ def test_return_validation() -> None:
     )
     for lines, requested, field in [
         ([shipped], [LineQuantity(A, 1)], ["lines", "0", "quantity"]),
-        ([late], [LineQuantity(B, 1)], ["lines", "0", "lineId"]),
+        ([late], [LineQuantity(B, 1)], ["lines", "0", "line_id"]),
         (
             [replace(late, delivered_at=NOW, returned_quantity=1)],
             [LineQuantity(B, 1)],

@@ -154,7 +154,7 @@ def test_who_may_cancel() -> None:
     for principal in hidden:
         with pytest.raises(DomainError) as caught:
             check_may_cancel(principal, owned)
-        assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["orderId"])
+        assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["order_id"])
     with pytest.raises(DomainError) as forbidden:
         check_may_cancel(_who(PrincipalKind.API_KEY, Role.POS), owned)
     assert forbidden.value.code is ErrorCode.FORBIDDEN

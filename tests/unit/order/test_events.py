@@ -120,12 +120,12 @@ def test_parse_fulfillment_update_accepts_global_ids_and_uuids() -> None:
             ErrorCode.INVALID,
             ["eventId"],
         ),
-        ({"eventId": "e", "status": "SHIPPED"}, ErrorCode.INVALID, ["fulfillmentId"]),
-        ({"eventId": "e", "orderId": 5, "status": "SHIPPED"}, ErrorCode.INVALID, ["orderId"]),
+        ({"eventId": "e", "status": "SHIPPED"}, ErrorCode.INVALID, ["fulfillment_id"]),
+        ({"eventId": "e", "orderId": 5, "status": "SHIPPED"}, ErrorCode.INVALID, ["order_id"]),
         (
             {"eventId": "e", "orderId": "nope", "status": "SHIPPED"},
             ErrorCode.INVALID_ID,
-            ["orderId"],
+            ["order_id"],
         ),
         (
             {"eventId": "e", "orderId": f"gid://ucg/Product/{ORDER}", "status": "SHIPPED"},

@@ -167,9 +167,9 @@ async def inbound(
 @pytest.mark.parametrize(
     ("fulfillment_id", "order_id", "code", "field"),
     [
-        (uuid.UUID(int=404), ORDER, ErrorCode.NOT_FOUND, ["fulfillmentId"]),
-        (FULFILLMENT, uuid.UUID(int=9), ErrorCode.INVALID, ["fulfillmentId"]),
-        (None, uuid.UUID(int=9), ErrorCode.NOT_FOUND, ["orderId"]),
+        (uuid.UUID(int=404), ORDER, ErrorCode.NOT_FOUND, ["fulfillment_id"]),
+        (FULFILLMENT, uuid.UUID(int=9), ErrorCode.INVALID, ["fulfillment_id"]),
+        (None, uuid.UUID(int=9), ErrorCode.NOT_FOUND, ["order_id"]),
     ],
 )
 async def test_inbound_updates_naming_the_wrong_ids_are_refused_and_write_nothing(

@@ -36,7 +36,7 @@ def test_only_open_work_of_a_store_method_at_this_store_is_on_the_list() -> None
             check_in_pick_list(method, status, here)
         assert (caught.value.code, caught.value.field) == (
             ErrorCode.NOT_IN_PICK_LIST,
-            ["fulfillmentId"],
+            ["fulfillment_id"],
         )
 
 
@@ -44,10 +44,10 @@ def test_a_line_is_picked_once_within_its_units() -> None:
     assert plan_pick(LINE, "A", 3, False, 3) == LinePick(LINE, "A", 3, 3)
     assert plan_pick(LINE, "A", 3, False, 0).short == 3
     for units, already, picked, code, field in (
-        (None, False, 1, ErrorCode.NOT_IN_PICK_LIST, ["lineId"]),
-        (3, True, 1, ErrorCode.NOT_IN_PICK_LIST, ["lineId"]),
-        (3, False, 4, ErrorCode.INVALID_QUANTITY, ["pickedQuantity"]),
-        (3, False, -1, ErrorCode.INVALID_QUANTITY, ["pickedQuantity"]),
+        (None, False, 1, ErrorCode.NOT_IN_PICK_LIST, ["line_id"]),
+        (3, True, 1, ErrorCode.NOT_IN_PICK_LIST, ["line_id"]),
+        (3, False, 4, ErrorCode.INVALID_QUANTITY, ["picked_quantity"]),
+        (3, False, -1, ErrorCode.INVALID_QUANTITY, ["picked_quantity"]),
     ):
         with pytest.raises(DomainError) as caught:
             plan_pick(LINE, "A", units, already, picked)

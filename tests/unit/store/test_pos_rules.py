@@ -55,7 +55,7 @@ def test_tenders_that_do_not_fit_are_tender_short(tenders: list[Tender]) -> None
 def test_bad_tenders_and_lines_name_the_field() -> None:
     with pytest.raises(DomainError) as caught:
         settle_tenders(100, [Tender(CARD, 100)])
-    assert caught.value.field == ["tenders", "0", "cardToken"]
+    assert caught.value.field == ["tenders", "0", "card_token"]
     with pytest.raises(DomainError) as caught:
         settle_tenders(100, [Tender(CASH, 0)])
     assert caught.value.field == ["tenders", "0", "amount"]
