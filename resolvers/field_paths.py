@@ -30,7 +30,9 @@ from graphql import (
 )
 
 # Domain terms the API spells differently, wherever they appear in a path.
-RENAMES: dict[str, str] = {}
+RENAMES: dict[str, str] = {
+    "price_channel_code": "priceChannel",  # MarketInput.priceChannel: a channel code
+}
 
 # Domain terms the API spells differently inside one container: (container, term),
 # where the container is the nearest segment before the term that is not an index.

@@ -133,7 +133,7 @@ def group_filters(filters: Sequence[ProductFilter], path: list[str]) -> FilterSe
 def _near(point: NearPoint, before: NearPoint | None, where: list[str]) -> NearPoint:
     if before is not None:
         raise DomainError(ErrorCode.INVALID, "Give at most one availableNear filter.", where)
-    field_at = [*where, "availableNear"]
+    field_at = [*where, "available_near"]
     if not (math.isfinite(point.lat) and -90 <= point.lat <= 90):
         raise DomainError(ErrorCode.INVALID, "lat is -90 to 90.", [*field_at, "lat"])
     if not (math.isfinite(point.lon) and -180 <= point.lon <= 180):
@@ -142,7 +142,7 @@ def _near(point: NearPoint, before: NearPoint | None, where: list[str]) -> NearP
         raise DomainError(
             ErrorCode.INVALID,
             f"radiusKm is above 0 and at most {MAX_RADIUS_KM:g}.",
-            [*field_at, "radiusKm"],
+            [*field_at, "radius_km"],
         )
     return point
 

@@ -89,7 +89,7 @@ def check_language(code: str, field: list[str]) -> str:
 
 def _required(value: object, name: str) -> None:
     if value is None:
-        raise DomainError(ErrorCode.INVALID, f"`{name}` is required.", ["input", name])
+        raise DomainError(ErrorCode.INVALID, f"`{name}` is required.", [name])
 
 
 def clean_market(draft: MarketDraft, current: Market | None) -> MarketDraft:
@@ -105,24 +105,24 @@ def clean_market(draft: MarketDraft, current: Market | None) -> MarketDraft:
         raise DomainError(
             ErrorCode.INVALID,
             "A handle is lower-case letters, digits and dashes (up to 63).",
-            ["input", "handle"],
+            ["handle"],
         )
     name = (draft.name if draft.name is not None else _current(current).name).strip()
     if not 1 <= len(name) <= 120:
-        raise DomainError(ErrorCode.INVALID, "A name is 1 to 120 characters.", ["input", "name"])
+        raise DomainError(ErrorCode.INVALID, "A name is 1 to 120 characters.", ["name"])
     countries = _countries(draft.countries) if draft.countries is not None else None
     currency = draft.currency_code if draft.currency_code is not None else None
     if currency is not None and not is_currency_code(currency):
         raise DomainError(
             ErrorCode.INVALID,
             "A currency is an ISO 4217 code (e.g. EUR).",
-            ["input", "currencyCode"],
+            ["currency_code"],
         )
     languages = _languages(draft.languages) if draft.languages is not None else None
     all_languages = languages or (current.languages if current else ())
     default = draft.default_language
     if default is not None:
-        default = check_language(default, ["input", "defaultLanguage"])
+        default = check_language(default, ["default_language"])
     elif languages is not None:
         keep = current is not None and current.default_language in languages
         default = _current(current).default_language if keep else languages[0]
@@ -130,7 +130,7 @@ def clean_market(draft: MarketDraft, current: Market | None) -> MarketDraft:
         raise DomainError(
             ErrorCode.INVALID,
             "The default language must be one of the market's languages.",
-            ["input", "defaultLanguage"],
+            ["default_language"],
         )
     return MarketDraft(
         handle=handle,
@@ -158,13 +158,13 @@ def _countries(codes: Sequence[str]) -> list[str]:
             raise DomainError(
                 ErrorCode.INVALID,
                 f"{code[:8]!r} is not an ISO 3166-1 alpha-2 country code.",
-                ["input", "countries", str(index)],
+                ["countries", str(index)],
             )
         if value not in seen:
             seen.append(value)
     if not seen:
         raise DomainError(
-            ErrorCode.INVALID, "A market sells to a country at least.", ["input", "countries"]
+            ErrorCode.INVALID, "A market sells to a country at least.", ["countries"]
         )
     return seen
 
@@ -172,12 +172,12 @@ def _countries(codes: Sequence[str]) -> list[str]:
 def _languages(codes: Sequence[str]) -> list[str]:
     seen: list[str] = []
     for index, code in enumerate(codes):
-        value = check_language(code, ["input", "languages", str(index)])
+        value = check_language(code, ["languages", str(index)])
         if value not in seen:
             seen.append(value)
     if not seen:
         raise DomainError(
-            ErrorCode.INVALID, "A market has a language at least.", ["input", "languages"]
+            ErrorCode.INVALID, "A market has a language at least.", ["languages"]
         )
     return seen
 
@@ -198,7 +198,7 @@ def buyer_context(
         raise DomainError(
             ErrorCode.MARKET_NOT_FOUND,
             f"No market sells to {normalized[:8]!r}; see `markets` for the countries sold to.",
-            ["inContext", "country"],
+            ["in_context", "country"],
         )
     if language is not None:
         offered = market.languages if market is not None else tuple(offered_languages)
@@ -206,7 +206,7 @@ def buyer_context(
             raise DomainError(
                 ErrorCode.LANGUAGE_NOT_SUPPORTED,
                 f"{language[:12]!r} is not offered here; languages: {', '.join(offered) or 'none'}.",
-                ["inContext", "language"],
+                ["in_context", "language"],
             )
     return BuyerContext(market=market, country=normalized, language=language)
 
@@ -221,7 +221,7 @@ def cart_currency(context: BuyerContext, requested: str | None) -> str | None:
         raise DomainError(
             ErrorCode.CURRENCY_NOT_SUPPORTED,
             f"The {market.handle} market sells in {market.currency_code}.",
-            ["input", "currency"],
+            ["currency"],
         )
     return market.currency_code
 
@@ -321,18 +321,18 @@ async def save_market(
     if (current is None or clean.handle != current.handle) and await repo.market_by_handle(
         clean.handle
     ):
-        raise DomainError(ErrorCode.TAKEN, "That handle is taken.", ["input", "handle"])
+        raise DomainError(ErrorCode.TAKEN, "That handle is taken.", ["handle"])
     if clean.price_channel_code is not None and not await repo.channel_exists(
         clean.price_channel_code
     ):
-        raise NotFound(f"Channel {clean.price_channel_code[:32]!r}", ["input", "priceChannel"])
+        raise NotFound(f"Channel {clean.price_channel_code[:32]!r}", ["price_channel_code"])
     if clean.countries is not None:
         taken = await repo.countries_taken(clean.countries, current.id if current else None)
         if taken:
             raise DomainError(
                 ErrorCode.TAKEN,
                 f"Already in another market: {', '.join(taken)} (a country is in one market).",
-                ["input", "countries"],
+                ["countries"],
             )
     if current is None and clean.tax_inclusive is None:
         clean.tax_inclusive = False
@@ -368,7 +368,7 @@ async def set_translations(
     require_catalog_scope(principal)
     code, values = clean_translations(language, items, await repo.offered_languages())
     if not await repo.resource_exists(kind, resource_id):
-        raise NotFound(kind.capitalize(), ["resourceId"])
+        raise NotFound(kind.capitalize(), ["resource_id"])
     await repo.set_translations(kind, resource_id, code, values)
     await repo.add_event(
         OutboxEvent(

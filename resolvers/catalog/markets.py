@@ -37,6 +37,7 @@ from domain.catalog.markets import NO_CONTEXT, BuyerContext
 from domain.errors import DomainError, ErrorCode
 from resolvers.common import Money, money
 from resolvers.context import Info
+from resolvers.field_paths import api_path
 
 IN_CONTEXT = GraphQLDirective(
     name="inContext",
@@ -79,7 +80,8 @@ class InContext(SchemaExtension):
         except DomainError as error:
             context.pre_execution_errors = [
                 GraphQLError(
-                    error.message, extensions={"code": error.code.value, "field": error.field}
+                    error.message,
+                    extensions={"code": error.code.value, "field": api_path(error.field)},
                 )
             ]
         yield
@@ -106,7 +108,9 @@ def _directive_values(context: Any) -> dict[str, Any] | None:
         else:  # null (validation refuses any other literal)
             found = None
         if found is not None and not isinstance(found, str):
-            raise DomainError(ErrorCode.INVALID, "@inContext arguments are strings.", ["inContext"])
+            raise DomainError(
+                ErrorCode.INVALID, "@inContext arguments are strings.", ["in_context"]
+            )
         values[argument.name.value] = found
     return values
 

@@ -11,7 +11,7 @@ import strawberry
 from datasources.postgres import inventory as inventory_db
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError, ErrorCode
-from domain.ids import from_global_id, local_id
+from domain.ids import local_id
 from domain.inventory import rules, services
 from domain.models import StockLevel as StockLevelRecord
 from resolvers.common import MAX_PAGE
@@ -64,7 +64,7 @@ async def _change_stock(
     idempotency_key: str,
 ) -> P:
     async def use_case(uow: UnitOfWork) -> StockLevelRecord:
-        _, local = from_global_id(location_id, "Location")
+        local = local_id(location_id, "Location", ["locationId"])
         return await services.adjust_stock(
             uow,
             info.context.principal,
@@ -76,16 +76,10 @@ async def _change_stock(
             idempotency_key=idempotency_key,
         )
 
-    async def name_the_location(error: DomainError) -> None:
-        if error.code is ErrorCode.INVALID_ID:
-            error.field = ["locationId"]
-
     async def forget_availability(_: StockLevelRecord) -> None:
         await invalidate_availability(info.context, [sku])
 
-    return await run_mutation(
-        info, payload, use_case, after_commit=forget_availability, on_error=name_the_location
-    )
+    return await run_mutation(info, payload, use_case, after_commit=forget_availability)
 
 
 @strawberry.type

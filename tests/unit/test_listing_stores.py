@@ -40,15 +40,15 @@ def test_store_filters_are_one_kind_of_several_locations_and_one_point() -> None
         (NearPoint(91, 0, 1), "lat"),
         (NearPoint(float("nan"), 0, 1), "lat"),
         (NearPoint(0, -181, 1), "lon"),
-        (NearPoint(0, 0, 0), "radiusKm"),
-        (NearPoint(0, 0, 501), "radiusKm"),
+        (NearPoint(0, 0, 0), "radius_km"),
+        (NearPoint(0, 0, 501), "radius_km"),
     ],
 )
 def test_a_bad_point_is_invalid_on_its_field(near: NearPoint, field: str) -> None:
     with pytest.raises(DomainError) as caught:
         group_filters([ProductFilter(available_near=near)], ["filters"])
     assert caught.value.code is ErrorCode.INVALID
-    assert caught.value.field == ["filters", "0", "availableNear", field]
+    assert caught.value.field == ["filters", "0", "available_near", field]
 
 
 def test_two_points_or_two_fields_in_one_filter_are_refused() -> None:

@@ -197,7 +197,7 @@ def test_the_window_runs_from_the_last_delivery_of_the_line() -> None:
         order.request_return([LineQuantity(second.id, 1)], ReturnReason.OTHER, NOW)
     assert (late.value.code, late.value.field) == (
         ErrorCode.NOT_RETURNABLE,
-        ["lines", "0", "lineId"],
+        ["lines", "0", "line_id"],
     )
 
 
