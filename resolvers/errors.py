@@ -63,6 +63,10 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
         "The tenders do not cover the sale (or a card pays more than the sale); nothing was "
         "charged or written. Take another tender for the rest."
     ),
+    ErrorCode.DISCOUNT_NOT_ELIGIBLE: (
+        "The discount code named by `field` is limited to customer segments the cart's "
+        "customer is not in (or the cart has no customer); nothing was changed."
+    ),
 }
 
 UserErrorCode = described_enum(

@@ -32,6 +32,7 @@ class NewDiscount:
     usage_limit_per_customer: int | None = None
     channel_ids: list[uuid.UUID] = field(default_factory=list)
     combinable: bool = False
+    segment_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def _minor(amount: Decimal, currency_code: str, name: str) -> int:
@@ -113,6 +114,10 @@ async def create_discount(
     for i, channel_id in enumerate(new.channel_ids):
         if channel_id not in known:
             raise NotFound("Channel", ["input", "channels", str(i)])
+    segments = await uow.carts.existing_segment_ids(new.segment_ids) if new.segment_ids else set()
+    for i, segment_id in enumerate(new.segment_ids):
+        if segment_id not in segments:
+            raise NotFound("Segment", ["input", "segments", str(i)])
     definition = DiscountDefinition(
         code=code,
         kind=new.kind,
@@ -125,6 +130,7 @@ async def create_discount(
         usage_limit_per_customer=new.usage_limit_per_customer,
         channel_ids=frozenset(new.channel_ids),
         combinable=new.combinable,
+        segment_ids=frozenset(new.segment_ids),
     )
     discount_id = await uow.carts.insert_discount(definition)
     await uow.add_event(

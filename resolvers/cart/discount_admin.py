@@ -12,7 +12,7 @@ from datasources.postgres.uow import UnitOfWork
 from domain.cart import discount_admin
 from domain.cart.pricing import DiscountKind as DiscountKindEnum
 from domain.errors import DomainError, InvalidId
-from domain.ids import from_global_id
+from domain.ids import from_global_id, local_id
 from resolvers.common import Money, described_enum, money
 from resolvers.context import Info
 from resolvers.errors import UserError, user_errors, user_errors_field
@@ -59,6 +59,11 @@ class DiscountCodeCreateInput:
     combinable: bool = strawberry.field(
         default=False, description="Whether the code applies together with other combinable codes."
     )
+    segments: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Customer segments (Segment ids) whose members alone may use the code "
+        "(a targeted offer); none means anyone.",
+    )
 
 
 @strawberry.type(description="A discount code as configured.")
@@ -101,6 +106,10 @@ class DiscountMutations:
                     channel_ids.append(from_global_id(channel, "Channel")[1])
                 except InvalidId:
                     raise InvalidId(channel, ["input", "channels", str(i)]) from None
+            segment_ids = [
+                local_id(s, "Segment", ["input", "segments", str(i)])
+                for i, s in enumerate(input.segments or [])
+            ]
             new = discount_admin.NewDiscount(
                 code=input.code,
                 kind=DiscountKindEnum(input.kind),
@@ -114,6 +123,7 @@ class DiscountMutations:
                 usage_limit_per_customer=input.usage_limit_per_customer,
                 channel_ids=channel_ids,
                 combinable=input.combinable,
+                segment_ids=segment_ids,
             )
             async with UnitOfWork(info.context.pool) as uow:
                 d = await discount_admin.create_discount(uow, info.context.principal, new)
