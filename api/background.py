@@ -29,6 +29,7 @@ from datasources.kafka.interactions import interactions_consumer
 from datasources.postgres.authorization_sweeper import AuthorizationSweeper
 from datasources.postgres.interactions import InteractionRetentionSweeper
 from datasources.postgres.pickup_sweeper import PickupSweeper
+from datasources.postgres.segments import SegmentSweeper
 from datasources.postgres.sweeper import ReservationSweeper
 from datasources.redis.cache import ReadThroughCache
 from domain.order.payments import PaymentGateway
@@ -117,6 +118,9 @@ class BackgroundTasks:
                     settings.interaction_sweep_interval_seconds,
                 )
                 self._spawn(expired.run(), expired.stop)
+            if settings.segment_sweep_interval_seconds > 0:
+                segments = SegmentSweeper(pool, settings.segment_sweep_interval_seconds)
+                self._spawn(segments.run(), segments.stop)
         if settings.gc_freeze_seconds > 0:
             freezer = GcFreezer(settings.gc_freeze_seconds, settings.gc_full_collect_seconds)
             self._spawn(freezer.run(), freezer.stop)

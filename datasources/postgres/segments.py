@@ -12,10 +12,12 @@ the two never announce one entry twice:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -45,6 +47,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.events import CUSTOMERS_TOPIC
 from domain.models import OutboxEvent
 
+log = logging.getLogger("ucg.segments")
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
 AddEvent: TypeAlias = Callable[[OutboxEvent], Awaitable[int]]
 CHUNK = 500
@@ -318,6 +321,54 @@ async def evaluate_segment(
                 changed += len(await _apply(conn, uow.add_event, customer_id, changes, trigger))
             evaluated += len(ids)
             after = ids[-1]
+
+
+# One sweep at a time across API instances (the writes are idempotent; this saves the work).
+_SWEEP_LOCK = 0x5E6_0023
+
+
+async def sweep_segments(pool: asyncpg.Pool[Any], now: datetime) -> tuple[int, int] | None:
+    """Every segment against every customer, for what time alone changes (RFM and churn
+    move without an interaction) and for orders placed since. None when another instance
+    is sweeping. Returns (segments, memberships changed)."""
+    async with pool.acquire() as lock:
+        if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK):
+            return None
+        try:
+            segments = await all_segments(pool)
+            changed = 0
+            for segment in segments:
+                changed += (await evaluate_segment(pool, segment, now))[1]
+            return len(segments), changed
+        finally:
+            await lock.execute("SELECT pg_advisory_unlock($1)", _SWEEP_LOCK)
+
+
+class SegmentSweeper:
+    """Runs `sweep_segments` every `UCG_SEGMENT_SWEEP_INTERVAL_SECONDS`."""
+
+    def __init__(self, pool: asyncpg.Pool[Any], interval_seconds: float = 3600) -> None:
+        self._pool = pool
+        self._interval = interval_seconds
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                await asyncio.wait_for(self._stopped.wait(), self._interval)
+            except TimeoutError:
+                pass
+            if self._stopped.is_set():
+                return
+            try:
+                swept = await sweep_segments(self._pool, datetime.now(UTC))
+                if swept and swept[1]:
+                    log.info("segments re-evaluated", extra={"changes": swept[1]})
+            except (OSError, asyncpg.PostgresError):
+                log.warning("segment sweep failed", exc_info=True)
 
 
 async def export_memberships(

@@ -13,7 +13,12 @@ import orjson
 
 from datasources.postgres.interactions import apply_to_profile
 from datasources.postgres.pool import create_pool
-from datasources.postgres.segments import reevaluate_customer, trigger_of
+from datasources.postgres.segments import (
+    _SWEEP_LOCK,
+    reevaluate_customer,
+    sweep_segments,
+    trigger_of,
+)
 from datasources.postgres.uow import UnitOfWork
 from domain.auth import Role
 from domain.customer.interactions import Interaction, InteractionType
@@ -278,3 +283,30 @@ async def test_a_segment_limited_code_is_for_members_only_in_cart_and_checkout(
     assert float(full) - float(discounted) == 2.0  # 10% of 20.00 no longer taken off
     redeemed = await db.fetchval("SELECT count(*) FROM discount_redemptions")
     assert redeemed == 1
+
+
+async def test_the_sweep_follows_what_time_and_new_orders_change(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any], env: TestEnv
+) -> None:
+    support = staff_token(env.settings(), Role.SUPPORT)
+    lapsing_rule = {"conditions": [{"field": "CHURN_RISK", "operator": "GTE", "values": ["0.6"]}]}
+    customer = await _customer(db)
+    created = await _create(client, support, "Lapsing", lapsing_rule)
+    assert created["membershipChanges"] == 0
+    # No interaction: an order long ago (seen by nobody until the sweep) makes them lapsing.
+    await db.execute(
+        """INSERT INTO orders (customer_id, currency_code, total_minor, created_at)
+           VALUES ($1, 'EUR', 2000, now() - interval '300 days')""",
+        customer,
+    )
+    pool = await create_pool(env.database_url, min_size=1, max_size=3)
+    try:
+        async with pool.acquire() as other:  # another instance is sweeping
+            assert await other.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK)
+            assert await sweep_segments(pool, datetime.now(UTC)) is None
+            await other.execute("SELECT pg_advisory_unlock($1)", _SWEEP_LOCK)
+        assert await sweep_segments(pool, datetime.now(UTC)) == (1, 1)
+        assert await _events(db) == [(str(customer), "ENTERED", None)]
+        assert await sweep_segments(pool, datetime.now(UTC)) == (1, 0)  # nothing twice
+    finally:
+        await pool.close()
