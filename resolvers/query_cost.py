@@ -72,6 +72,7 @@ LIST_BOUNDS: dict[str, int] = {
     "Customer.segments": 100,
     "SegmentRule.conditions": 20,  # MAX_CONDITIONS in the whole rule
     "SegmentRule.groups": 20,
+    "SegmentRuleGroup.conditions": 20,
     # Declared pricing lengths.
     "Collection.breadcrumbs": 5,
     "Collection.children": 20,

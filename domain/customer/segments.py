@@ -35,7 +35,7 @@ from domain.ids import PREFIX, from_global_id
 
 SEGMENT_CHANGED = "ucg.customer.segment_changed.v1"
 MAX_SEGMENTS = 100
-MAX_DEPTH = 3
+MAX_DEPTH = 2  # a rule and one level of groups: (A OR B) AND (C OR D)
 MAX_CONDITIONS = 20
 MAX_VALUES = 50
 MAX_NAME = 80

@@ -76,26 +76,41 @@ class SegmentCondition:
     )
 
 
-@strawberry.type(description="A segment rule: conditions and nested groups, ALL or ANY.")
+def _conditions(docs: list[dict[str, Any]]) -> list[SegmentCondition]:
+    return [
+        SegmentCondition(
+            field=rules.SegmentField(c["field"]),
+            operator=rules.Operator(c["operator"]),
+            values=list(c["values"]),
+        )
+        for c in docs
+    ]
+
+
+@strawberry.type(description="A group of conditions inside a rule, combined ALL or ANY.")
+class SegmentRuleGroup:
+    match: SegmentMatchEnum = strawberry.field(description="AND (ALL) or OR (ANY).")  # type: ignore[valid-type]
+    conditions: list[SegmentCondition] = strawberry.field(description="The conditions.")
+
+
+@strawberry.type(description="A segment rule: conditions and groups of them, ALL or ANY.")
 class SegmentRule:
     match: SegmentMatchEnum = strawberry.field(description="AND (ALL) or OR (ANY).")  # type: ignore[valid-type]
     conditions: list[SegmentCondition] = strawberry.field(description="The conditions.")
-    groups: list[SegmentRule] = strawberry.field(description="Nested rules (at most 3 deep).")
+    groups: list[SegmentRuleGroup] = strawberry.field(
+        description="Groups, each one more condition of this rule (one level deep)."
+    )
 
 
 def rule_view(doc: dict[str, Any]) -> SegmentRule:
     """The stored JSON form, as GraphQL shows it."""
     return SegmentRule(
         match=rules.Match(doc["match"]),
-        conditions=[
-            SegmentCondition(
-                field=rules.SegmentField(c["field"]),
-                operator=rules.Operator(c["operator"]),
-                values=list(c["values"]),
-            )
-            for c in doc["conditions"]
+        conditions=_conditions(doc["conditions"]),
+        groups=[
+            SegmentRuleGroup(match=rules.Match(g["match"]), conditions=_conditions(g["conditions"]))
+            for g in doc["groups"]
         ],
-        groups=[rule_view(g) for g in doc["groups"]],
     )
 
 
@@ -111,6 +126,23 @@ class SegmentConditionInput:
     )
 
 
+def _conditions_json(conditions: list[SegmentConditionInput]) -> list[dict[str, Any]]:
+    return [
+        {"field": c.field.value, "operator": c.operator.value, "values": list(c.values)}
+        for c in conditions
+    ]
+
+
+@strawberry.input(description="A group of conditions inside a rule, combined ALL or ANY.")
+class SegmentRuleGroupInput:
+    match: SegmentMatchEnum = strawberry.field(  # type: ignore[valid-type]
+        default=rules.Match.ALL, description="AND (ALL, the default) or OR (ANY)."
+    )
+    conditions: list[SegmentConditionInput] = strawberry.field(
+        description="At least one condition."
+    )
+
+
 @strawberry.input(description="A rule: at least one condition or group, combined ALL or ANY.")
 class SegmentRuleInput:
     match: SegmentMatchEnum = strawberry.field(  # type: ignore[valid-type]
@@ -119,18 +151,19 @@ class SegmentRuleInput:
     conditions: list[SegmentConditionInput] = strawberry.field(
         default_factory=list, description="Conditions (at most 20 in the whole rule)."
     )
-    groups: list[SegmentRuleInput] = strawberry.field(
-        default_factory=list, description="Nested rules (at most 3 levels)."
+    groups: list[SegmentRuleGroupInput] = strawberry.field(
+        default_factory=list,
+        description="Groups, e.g. (A OR B) as one condition of an ALL rule (one level deep).",
     )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "match": rules.Match(self.match).value,
-            "conditions": [
-                {"field": c.field.value, "operator": c.operator.value, "values": list(c.values)}
-                for c in self.conditions
+            "conditions": _conditions_json(self.conditions),
+            "groups": [
+                {"match": rules.Match(g.match).value, "conditions": _conditions_json(g.conditions)}
+                for g in self.groups
             ],
-            "groups": [g.to_json() for g in self.groups],
         }
 
 

@@ -238,6 +238,7 @@ class _Watch:
 def _watch(info: Info, segment_ids: list[strawberry.ID] | None, store: strawberry.ID | None) -> Any:
     if segment_ids is not None and not 1 <= len(segment_ids) <= MAX_WATCHED:
         raise DomainError(ErrorCode.INVALID, f"1 to {MAX_WATCHED} segmentIds.", ["segmentIds"])
+    rules.check_may_watch_segments(info.context.principal, None)  # who, before what
     store_id = None
     if store is not None:
         try:

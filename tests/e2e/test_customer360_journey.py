@@ -62,8 +62,22 @@ async def test_anonymous_web_then_app_sign_in_then_store_visit(
             body = await gql(client, SEGMENT_CREATE, {"input": spec}, token=support)
             assert body["data"]["segmentCreate"]["userErrors"] == [], body
             segment_ids[spec["name"]] = body["data"]["segmentCreate"]["segment"]["id"]
+        # Bad subscriptions get a coded error, never a stream: a shopper may not watch
+        # segments (whatever they name), and a store must be a Location id.
+        shopper_socket = await GraphQLSocket.open(
+            server.url, token=(await register(client))["accessToken"]
+        )
+        for variables in ({}, {"store": "gid://ucg/Product/x"}):
+            await shopper_socket.subscribe(CHANGES, variables)
+            refused = await shopper_socket.receive()
+            assert refused["type"] == "error", refused
+            assert refused["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+        await shopper_socket.close()
         # The till at the store, and marketing following VIPs anywhere.
         till = await GraphQLSocket.open(server.url, token=pos)
+        await till.subscribe(CHANGES, {"store": "gid://ucg/Product/x"})
+        bad = await till.receive()
+        assert bad["payload"][0]["extensions"]["code"] == "INVALID_ID", bad
         await till.subscribe(CHANGES, {"store": f"gid://ucg/Location/{store}"})
         marketing = await GraphQLSocket.open(server.url, token=support)
         await marketing.subscribe(CHANGES, {"segments": [segment_ids["VIP"]]})

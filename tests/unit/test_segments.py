@@ -265,10 +265,10 @@ def test_bad_rules_are_refused_naming_the_input(doc: Any, path: list[str], words
 
 def test_rules_are_bounded_in_depth_and_size() -> None:
     leaf = {"conditions": [cond("ORDER_COUNT", "GT", 1)]}
-    deep = {"groups": [{"groups": [{"groups": [leaf]}]}]}
-    with pytest.raises(DomainError, match="3 deep"):
+    deep = {"groups": [{"groups": [leaf]}]}
+    with pytest.raises(DomainError, match="2 deep"):
         s.parse_rule(deep)
-    s.parse_rule({"groups": [{"groups": [leaf]}]})  # three levels are fine
+    s.parse_rule({"groups": [leaf]})  # two levels are fine
     wide = {"conditions": [cond("ORDER_COUNT", "GT", i) for i in range(21)]}
     with pytest.raises(DomainError, match="at most 20"):
         s.parse_rule(wide)
