@@ -10,12 +10,12 @@ import strawberry
 
 from datasources.postgres.uow import UnitOfWork
 from domain.cart import discount_admin
+from domain.cart.discounts import DiscountDefinition
 from domain.cart.pricing import DiscountKind as DiscountKindEnum
-from domain.errors import DomainError, InvalidId
-from domain.ids import from_global_id, local_id
+from domain.ids import local_id
 from resolvers.common import Money, described_enum, money
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.mutation import entity_payload, run_mutation
 
 DiscountKind = described_enum(
     DiscountKindEnum,
@@ -79,13 +79,32 @@ class DiscountCode:
     usage_limit_per_customer: int | None = strawberry.field(description="Most uses per customer.")
     combinable: bool = strawberry.field(description="Applies together with other codes.")
 
+    @classmethod
+    def from_record(cls, d: DiscountDefinition) -> DiscountCode:
+        currency = d.currency_code
+        return cls(
+            code=d.code,
+            kind=d.kind,
+            percentage=Decimal(d.value).scaleb(-2)
+            if d.kind is DiscountKindEnum.PERCENTAGE
+            else None,
+            amount=money(d.value, currency)
+            if d.kind is DiscountKindEnum.FIXED_AMOUNT and currency
+            else None,
+            minimum_subtotal=money(d.min_subtotal_minor, currency)
+            if currency and d.min_subtotal_minor
+            else None,
+            starts_at=d.starts_at,
+            ends_at=d.ends_at,
+            usage_limit=d.usage_limit,
+            usage_limit_per_customer=d.usage_limit_per_customer,
+            combinable=d.combinable,
+        )
 
-@strawberry.type(description="Result of discountCodeCreate.")
+
+@entity_payload("Result of discountCodeCreate.", discount_code="The new code; null on error.")
 class DiscountCodeCreatePayload:
-    discount_code: DiscountCode | None = strawberry.field(
-        description="The new code; null on error."
-    )
-    user_errors: list[UserError] = user_errors_field()
+    discount_code: DiscountCode | None
 
 
 @strawberry.type
@@ -99,16 +118,15 @@ class DiscountMutations:
             strawberry.argument(description="The discount code to create and its rules."),
         ],
     ) -> DiscountCodeCreatePayload:
-        try:
-            channel_ids = []
-            for i, channel in enumerate(input.channels or []):
-                try:
-                    channel_ids.append(from_global_id(channel, "Channel")[1])
-                except InvalidId:
-                    raise InvalidId(channel, ["input", "channels", str(i)]) from None
+
+        async def use_case(uow: UnitOfWork) -> DiscountCode:
+            channel_ids = [
+                local_id(channel, "Channel", ["input", "channels", str(i)])
+                for i, channel in enumerate(input.channels or [])
+            ]
             segment_ids = [
-                local_id(s, "Segment", ["input", "segments", str(i)])
-                for i, s in enumerate(input.segments or [])
+                local_id(segment, "Segment", ["input", "segments", str(i)])
+                for i, segment in enumerate(input.segments or [])
             ]
             new = discount_admin.NewDiscount(
                 code=input.code,
@@ -125,29 +143,7 @@ class DiscountMutations:
                 combinable=input.combinable,
                 segment_ids=segment_ids,
             )
-            async with UnitOfWork(info.context.pool) as uow:
-                d = await discount_admin.create_discount(uow, info.context.principal, new)
-        except DomainError as error:
-            return DiscountCodeCreatePayload(discount_code=None, user_errors=user_errors(error))
-        currency = d.currency_code
-        return DiscountCodeCreatePayload(
-            discount_code=DiscountCode(
-                code=d.code,
-                kind=d.kind,
-                percentage=Decimal(d.value).scaleb(-2)
-                if d.kind is DiscountKindEnum.PERCENTAGE
-                else None,
-                amount=money(d.value, currency)
-                if d.kind is DiscountKindEnum.FIXED_AMOUNT and currency
-                else None,
-                minimum_subtotal=money(d.min_subtotal_minor, currency)
-                if currency and d.min_subtotal_minor
-                else None,
-                starts_at=d.starts_at,
-                ends_at=d.ends_at,
-                usage_limit=d.usage_limit,
-                usage_limit_per_customer=d.usage_limit_per_customer,
-                combinable=d.combinable,
-            ),
-            user_errors=[],
-        )
+            d = await discount_admin.create_discount(uow, info.context.principal, new)
+            return DiscountCode.from_record(d)
+
+        return await run_mutation(info, DiscountCodeCreatePayload, use_case)

@@ -22,8 +22,9 @@ from resolvers.context import Info
 from resolvers.customer.access import visible_customer
 from resolvers.customer.segment_types import Segment, SegmentChangeKind, SegmentRuleInput
 from resolvers.customer.types import Customer
-from resolvers.errors import UserError, user_errors, user_errors_field
+from resolvers.errors import UserError, user_errors_field
 from resolvers.live import event_hub, overflow_closer, with_error_codes
+from resolvers.mutation import entity_payload, run_mutation, run_use_case
 
 MAX_WATCHED = 50
 
@@ -48,28 +49,37 @@ class SegmentUpdateInput:
 class SegmentPayload:
     segment: Segment | None = strawberry.field(description="The segment; null on error.")
     evaluated_customers: int = strawberry.field(
-        description="Customers evaluated against a new rule (0 when the rule did not change)."
+        default=0,
+        description="Customers evaluated against a new rule (0 when the rule did not change).",
     )
     membership_changes: int = strawberry.field(
-        description="Entries and exits that evaluation made (each also an event)."
+        default=0, description="Entries and exits that evaluation made (each also an event)."
     )
     user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type(description="Result of segmentDelete.")
+@entity_payload(
+    "Result of segmentDelete.",
+    deleted_segment_id="Global id of the deleted segment; null on error.",
+)
 class SegmentDeletePayload:
-    deleted_segment_id: strawberry.ID | None = strawberry.field(
-        description="Global id of the deleted segment; null on error."
-    )
-    user_errors: list[UserError] = user_errors_field()
+    deleted_segment_id: strawberry.ID | None
 
 
 def _segment_id(raw: strawberry.ID, field: list[str]) -> uuid.UUID:
     return local_id(raw, "Segment", field)
 
 
-async def _evaluated(info: Info, segment: rules.Segment) -> tuple[int, int]:
-    return await store.evaluate_segment(info.context.pool, segment, datetime.now(UTC))
+async def _evaluated(info: Info, segment: rules.Segment) -> SegmentPayload:
+    """The payload of a segment whose rule is new: every customer evaluated against it
+    (a chunk per transaction, after the definition committed)."""
+    evaluated, changed = await store.evaluate_segment(info.context.pool, segment, datetime.now(UTC))
+    return SegmentPayload(
+        segment=segment,  # type: ignore[arg-type]
+        evaluated_customers=evaluated,
+        membership_changes=changed,
+        user_errors=[],
+    )
 
 
 @strawberry.type
@@ -83,26 +93,15 @@ class SegmentsMutation:
         info: Info,
         input: Annotated[SegmentCreateInput, strawberry.argument(description="The segment.")],
     ) -> SegmentPayload:
-        try:
+        async def create() -> SegmentPayload:
             rules.check_may_define_segments(info.context.principal)
             name, description = rules.check_name(input.name, input.description)
             rule = rules.parse_rule(input.rule.to_json(), ["input", "rule"])
             async with UnitOfWork(info.context.pool) as uow:
                 segment = await store.insert_segment(uow.conn, name, description, rule)  # type: ignore[arg-type]
-        except DomainError as error:
-            return SegmentPayload(
-                segment=None,
-                evaluated_customers=0,
-                membership_changes=0,
-                user_errors=user_errors(error),
-            )
-        evaluated, changed = await _evaluated(info, segment)
-        return SegmentPayload(
-            segment=segment,  # type: ignore[arg-type]
-            evaluated_customers=evaluated,
-            membership_changes=changed,
-            user_errors=[],
-        )
+            return await _evaluated(info, segment)
+
+        return await run_use_case(SegmentPayload, create)
 
     @strawberry.mutation(
         description="Change a segment's name, description or rule (staff: ADMIN or SUPPORT). "
@@ -114,16 +113,12 @@ class SegmentsMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="Segment global id.")],
         input: Annotated[SegmentUpdateInput, strawberry.argument(description="The changes.")],
     ) -> SegmentPayload:
-        try:
+        async def update() -> SegmentPayload:
             rules.check_may_define_segments(info.context.principal)
             segment_id = _segment_id(id, ["id"])
-            name = description = None
-            if input.name is not None or input.description is not None:
-                name, description = rules.check_name(
-                    input.name if input.name is not None else "-", input.description or ""
-                )
-                name = name if input.name is not None else None
-                description = description if input.description is not None else None
+            name, description = rules.check_name(
+                input.name if input.name is not None else "-", input.description or ""
+            )
             rule = (
                 rules.parse_rule(input.rule.to_json(), ["input", "rule"])
                 if input.rule is not None
@@ -133,26 +128,17 @@ class SegmentsMutation:
                 segment = await store.update_segment(
                     uow.conn,  # type: ignore[arg-type]
                     segment_id,
-                    name,
-                    description,
+                    name if input.name is not None else None,
+                    description if input.description is not None else None,
                     rule,
                 )
             if segment is None:
                 raise DomainError(ErrorCode.NOT_FOUND, "Segment does not exist.", ["id"])
-        except DomainError as error:
-            return SegmentPayload(
-                segment=None,
-                evaluated_customers=0,
-                membership_changes=0,
-                user_errors=user_errors(error),
-            )
-        evaluated, changed = (0, 0) if rule is None else await _evaluated(info, segment)
-        return SegmentPayload(
-            segment=segment,  # type: ignore[arg-type]
-            evaluated_customers=evaluated,
-            membership_changes=changed,
-            user_errors=[],
-        )
+            if rule is None:
+                return SegmentPayload(segment=segment, user_errors=[])  # type: ignore[arg-type]
+            return await _evaluated(info, segment)
+
+        return await run_use_case(SegmentPayload, update)
 
     @strawberry.mutation(
         description="Delete a segment and its memberships (staff: ADMIN or SUPPORT); refused "
@@ -163,16 +149,14 @@ class SegmentsMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Segment global id.")],
     ) -> SegmentDeletePayload:
-        try:
+        async def delete(uow: UnitOfWork) -> strawberry.ID:
             rules.check_may_define_segments(info.context.principal)
             segment_id = _segment_id(id, ["id"])
-            async with UnitOfWork(info.context.pool) as uow:
-                deleted = await store.delete_segment(uow.conn, segment_id)  # type: ignore[arg-type]
-            if not deleted:
+            if not await store.delete_segment(uow.conn, segment_id):  # type: ignore[arg-type]
                 raise DomainError(ErrorCode.NOT_FOUND, "Segment does not exist.", ["id"])
-        except DomainError as error:
-            return SegmentDeletePayload(deleted_segment_id=None, user_errors=user_errors(error))
-        return SegmentDeletePayload(deleted_segment_id=id, user_errors=[])
+            return id
+
+        return await run_mutation(info, SegmentDeletePayload, delete)
 
 
 @strawberry.type
