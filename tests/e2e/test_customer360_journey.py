@@ -128,11 +128,13 @@ async def test_anonymous_web_then_app_sign_in_then_store_visit(
         )
         assert on_app["accepted"] == 1
 
-        # The app interaction re-evaluates the profile: they enter VIP (real time).
+        # Their next profile change re-evaluates them: they enter VIP (real time). Which
+        # interaction that is depends on the consumer's pace: the app's, or a web one still
+        # queued when the link made browser-1 theirs.
         entered = (await marketing.next_data(within=20))["customerSegmentChanged"]
         assert entered["change"] == "ENTERED" and entered["segment"] == {"name": "VIP"}
         assert entered["customerId"] == shopper["customer"]["id"]
-        assert (entered["channel"], entered["storeId"]) == ("APP", None)
+        assert entered["channel"] in ("APP", "WEB") and entered["storeId"] is None
 
         # 3. The shopper walks into the store; the POS records the visit.
         visit = event("STORE_VISITED", channel="POS", ago=1, locationId=store, customerId=cid)
