@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     interaction_sweep_interval_seconds: float = Field(
         3600, ge=0, description="How often expired interactions are deleted; 0 turns it off"
     )
+    segment_sweep_interval_seconds: float = Field(
+        3600,
+        ge=0,
+        description="How often every segment is re-evaluated for time-driven changes; 0: off",
+    )
     kafka_consumer_session_timeout_ms: int = Field(
         6000, ge=1000, description="Consumer group session timeout (failover time of a dead member)"
     )

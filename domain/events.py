@@ -139,6 +139,12 @@ EVENT_TYPES: dict[str, EventType] = {
             "A customer's personal data was erased (GDPR)",
         ),
         EventType(
+            "ucg.customer.segment_changed.v1",
+            CUSTOMERS_TOPIC,
+            "Customer",
+            "A customer entered or left a segment, or a member of one visited a store.",
+        ),
+        EventType(
             "ucg.customer.points_earned.v1",
             CUSTOMERS_TOPIC,
             "Customer",

@@ -230,6 +230,16 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
         personal="subject state",
         why="the live profile; an anonymous one is folded into the customer's at stitching",
     ),
+    "segments": _policy(
+        _N,
+        Link.NONE,
+        not_personal="name description rule",
+        why="staff-defined rules, no one's data",
+    ),
+    "segment_memberships": _policy(
+        _D, Link.CUSTOMER, why="which segments the customer is in (exported with the names)"
+    ),
+    "discount_segments": _policy(_N, Link.NONE, why="which segments may use a discount code"),
 }
 
 

@@ -16,6 +16,7 @@ from api.gc_pauses import GcFreezer
 from datasources.postgres.authorization_sweeper import AuthorizationSweeper
 from datasources.postgres.interactions import InteractionRetentionSweeper
 from datasources.postgres.pickup_sweeper import PickupSweeper
+from datasources.postgres.segments import SegmentSweeper
 from datasources.postgres.sweeper import ReservationSweeper
 from entrypoints.consumers import build_consumers, supervised
 
@@ -62,6 +63,9 @@ class BackgroundTasks:
                     settings.interaction_sweep_interval_seconds,
                 )
                 self._spawn(expired, expired.run(), expired.stop)
+            if settings.segment_sweep_interval_seconds > 0:
+                segments = SegmentSweeper(pool, settings.segment_sweep_interval_seconds)
+                self._spawn(segments, segments.run(), segments.stop)
         if settings.gc_freeze_seconds > 0:
             freezer = GcFreezer(settings.gc_freeze_seconds, settings.gc_full_collect_seconds)
             self._spawn(freezer, freezer.run(), freezer.stop)

@@ -27,6 +27,7 @@ from datasources.postgres import (
     order_listing,
     order_repository,
     return_repository,
+    segments,
 )
 from datasources.postgres.uow import UnitOfWork
 from datasources.redis.cache import ReadThroughCache
@@ -212,6 +213,18 @@ class Loaders:
     @cached_property
     def ChannelOrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(customer_profiles.channel_orders_by_customer_ids)
+
+    @cached_property
+    def SegmentByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(segments.segments_by_ids)
+
+    @cached_property
+    def SegmentIdsByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(segments.segment_ids_by_customer_ids)
+
+    @cached_property
+    def MemberCountBySegmentIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
+        return self._make(segments.member_counts_by_segment_ids)
 
 
 @dataclass

@@ -71,6 +71,10 @@ _DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.LANGUAGE_NOT_SUPPORTED: (
         "The language is not one the market (or, without a country, any market) offers."
     ),
+    ErrorCode.DISCOUNT_NOT_ELIGIBLE: (
+        "The discount code named by `field` is limited to customer segments the cart's "
+        "customer is not in (or the cart has no customer); nothing was changed."
+    ),
 }
 
 UserErrorCode = described_enum(

@@ -68,6 +68,11 @@ LIST_BOUNDS: dict[str, int] = {
     "ProductOption.values": 100,
     "PredictiveSearchResult.collections": 10,
     "InteractionsTrackPayload.dropped": 100,  # interactionsTrack takes at most 100 events
+    "Query.segments": 100,  # domain/customer/segments.py MAX_SEGMENTS
+    "Customer.segments": 100,
+    "SegmentRule.conditions": 20,  # MAX_CONDITIONS in the whole rule
+    "SegmentRule.groups": 20,
+    "SegmentRuleGroup.conditions": 20,
     # Declared pricing lengths.
     "Collection.breadcrumbs": 5,
     "Collection.children": 20,

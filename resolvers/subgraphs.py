@@ -32,6 +32,7 @@ from resolvers.catalog.types import Channel, Product, ProductVariant
 from resolvers.compiled.execution import CompiledExecutionContext
 from resolvers.customer import interactions as customer_interactions
 from resolvers.customer import schema as customer
+from resolvers.customer import segments as customer_segments
 from resolvers.customer.types import Customer
 from resolvers.introspection import IntrospectionSwitch
 from resolvers.inventory import schema as inventory
@@ -183,11 +184,24 @@ _DEFINITIONS: dict[str, dict[str, Any]] = {
         "types": [Product, ProductVariant, Channel],
     },
     "customer": {
-        "query": merge_types("Query", (customer.Query, customer_interactions.InteractionsQuery)),
+        "query": merge_types(
+            "Query",
+            (
+                customer.Query,
+                customer_interactions.InteractionsQuery,
+                customer_segments.SegmentsQuery,
+            ),
+        ),
         "mutation": merge_types(
-            "Mutation", (customer.Mutation, customer_interactions.InteractionsMutation)
+            "Mutation",
+            (
+                customer.Mutation,
+                customer_interactions.InteractionsMutation,
+                customer_segments.SegmentsMutation,
+            ),
         ),
         "types": [Customer],
+        "subscription": customer_segments.Subscription,
     },
     "inventory": {
         "query": inventory.Query,

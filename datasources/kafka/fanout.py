@@ -52,6 +52,8 @@ def event_keys(event: CloudEvent) -> list[Key]:
         keys.append(("order", str(event.data["orderId"])))
     elif event.type == "ucg.inventory.stock_changed.v1":
         keys += [("sku", str(event.data["sku"])), ANY_SKU]
+    elif event.type == "ucg.customer.segment_changed.v1":
+        keys.append(("segment", str(event.data["segmentId"])))
     return keys
 
 

@@ -37,6 +37,7 @@ from datasources.postgres.interactions import (
     insert_interactions,
     stored_interaction,
 )
+from datasources.postgres.segments import reevaluate_customer, trigger_of
 from datasources.postgres.uow import UnitOfWork
 from domain.customer.interactions import (
     INBOUND_EVENT,
@@ -134,6 +135,7 @@ class ProfileCounters:
     not_consented: int = 0
     expired: int = 0
     stitched: int = 0
+    segment_changes: int = 0
 
 
 def interactions_consumer(
@@ -163,6 +165,12 @@ def interactions_consumer(
                 return
         effect = await apply_to_profile(conn, interaction)
         counters.stitched += effect.stitched
+        if effect.customer_id is not None:
+            # Same transaction as the profile change: entries, exits and visits exactly once.
+            changes = await reevaluate_customer(
+                conn, uow.add_event, effect.customer_id, trigger_of(interaction), datetime.now(UTC)
+            )
+            counters.segment_changes += len(changes)
 
     config = ConsumerConfig(
         bootstrap_servers=bootstrap_servers,

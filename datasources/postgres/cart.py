@@ -125,6 +125,8 @@ def _definition(r: asyncpg.Record) -> DiscountDefinition:
         combinable=r["combinable"],
         times_used=r["times_used"],
         times_used_by_customer=r["times_used_by_customer"],
+        segment_ids=frozenset(r["segment_ids"]),
+        customer_segment_ids=frozenset(r["customer_segment_ids"]),
     )
 
 
@@ -140,7 +142,13 @@ async def discounts_by_code_and_customer(
                     WHERE r.discount_id = d.id) AS times_used,
                   (SELECT count(*) FROM discount_redemptions r
                     WHERE r.discount_id = d.id AND r.customer_id = k.customer_id)
-                    AS times_used_by_customer
+                    AS times_used_by_customer,
+                  ARRAY(SELECT ds.segment_id FROM discount_segments ds
+                         WHERE ds.discount_id = d.id) AS segment_ids,
+                  ARRAY(SELECT ds.segment_id FROM discount_segments ds
+                         JOIN segment_memberships m ON m.segment_id = ds.segment_id
+                         WHERE ds.discount_id = d.id AND m.customer_id = k.customer_id)
+                    AS customer_segment_ids
            FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS k(code, customer_id, ord)
            JOIN discounts d ON d.code = k.code""",
         [k[0] for k in keys],

@@ -9,7 +9,13 @@ from typing import Any
 
 import asyncpg
 
-from datasources.postgres.cart import _COLUMNS, _cart, _line, attributes_to_json
+from datasources.postgres.cart import (
+    _COLUMNS,
+    _cart,
+    _line,
+    attributes_to_json,
+    discounts_by_code_and_customer,
+)
 from domain.cart.discounts import DiscountDefinition
 from domain.cart.models import Attribute, CartLine, VariantOffer
 from domain.models import Channel
@@ -168,6 +174,17 @@ class PostgresCartRepository:
     async def discount_code_exists(self, code: str) -> bool:
         return bool(await self._conn.fetchval("SELECT 1 FROM discounts WHERE code = $1", code))
 
+    async def segment_codes_not_eligible(
+        self, codes: Sequence[str], customer_id: uuid.UUID | None
+    ) -> set[str]:
+        """The codes limited to segments that this customer (None: a guest) is in none of."""
+        found = await discounts_by_code_and_customer(self._conn, [(c, customer_id) for c in codes])
+        return {d.code for d in found if d is not None and not d.segment_eligible}
+
+    async def existing_segment_ids(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self._conn.fetch("SELECT id FROM segments WHERE id = ANY($1)", list(ids))
+        return {r["id"] for r in rows}
+
     async def existing_channel_ids(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         rows = await self._conn.fetch("SELECT id FROM channels WHERE id = ANY($1)", list(ids))
         return {r["id"] for r in rows}
@@ -190,4 +207,11 @@ class PostgresCartRepository:
             sorted(d.channel_ids),
             d.combinable,
         )
+        if d.segment_ids:
+            await self._conn.execute(
+                """INSERT INTO discount_segments (discount_id, segment_id)
+                   SELECT $1, unnest($2::uuid[])""",
+                discount_id,
+                sorted(d.segment_ids),
+            )
         return discount_id

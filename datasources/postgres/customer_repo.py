@@ -19,6 +19,7 @@ from datasources.postgres.customer import (
     ledger_record,
 )
 from datasources.postgres.interactions import export_activity, merge_activity, stitch
+from datasources.postgres.segments import export_memberships
 from domain.customer.records import AddressFields, CustomerAddress, CustomerIdentity, LedgerEntry
 from domain.errors import DomainError, ErrorCode
 from domain.models import Customer
@@ -243,6 +244,12 @@ class PostgresCustomerRepository:
         )
         moved["refresh_tokens"] = await _revoke_refresh_tokens(self.conn, merged_id)
         moved.update(await merge_activity(self.conn, survivor_id, merged_id))
+        # The survivor's memberships are re-evaluated at its next profile change.
+        moved["segment_memberships"] = _count(
+            await self.conn.execute(
+                "DELETE FROM segment_memberships WHERE customer_id = $1", merged_id
+            )
+        )
         return moved
 
     async def erase(self, customer_id: uuid.UUID) -> dict[str, int]:
@@ -341,6 +348,7 @@ class PostgresCustomerRepository:
                 f"SELECT to_jsonb(x) FROM {table} x WHERE {_linked(Link.ORDER)}"
             )
         document.update(await export_activity(self.conn, record_ids))
+        document["segments"] = await export_memberships(self.conn, record_ids)
         return document
 
 

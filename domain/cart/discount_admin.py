@@ -32,6 +32,7 @@ class NewDiscount:
     usage_limit_per_customer: int | None = None
     channel_ids: list[uuid.UUID] = field(default_factory=list)
     combinable: bool = False
+    segment_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def _words(name: str) -> str:
@@ -115,6 +116,10 @@ async def create_discount(
     for i, channel_id in enumerate(new.channel_ids):
         if channel_id not in known:
             raise NotFound("Channel", ["channels", str(i)])
+    segments = await uow.carts.existing_segment_ids(new.segment_ids) if new.segment_ids else set()
+    for i, segment_id in enumerate(new.segment_ids):
+        if segment_id not in segments:
+            raise NotFound("Segment", ["segments", str(i)])
     definition = DiscountDefinition(
         code=code,
         kind=new.kind,
@@ -127,6 +132,7 @@ async def create_discount(
         usage_limit_per_customer=new.usage_limit_per_customer,
         channel_ids=frozenset(new.channel_ids),
         combinable=new.combinable,
+        segment_ids=frozenset(new.segment_ids),
     )
     discount_id = await uow.carts.insert_discount(definition)
     await uow.add_event(

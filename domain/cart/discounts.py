@@ -21,6 +21,7 @@ class DiscountRejection(StrEnum):
     USAGE_LIMIT_REACHED = "USAGE_LIMIT_REACHED"
     CUSTOMER_USAGE_LIMIT_REACHED = "CUSTOMER_USAGE_LIMIT_REACHED"
     NOT_COMBINABLE = "NOT_COMBINABLE"
+    SEGMENT_NOT_ELIGIBLE = "SEGMENT_NOT_ELIGIBLE"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class DiscountDefinition:
     combinable: bool = False
     times_used: int = 0
     times_used_by_customer: int = 0
+    # A code limited to segments: only their members may use it. `customer_segment_ids` are
+    # the ones of those the cart's customer is in now (read with the definition).
+    segment_ids: frozenset[uuid.UUID] = frozenset()
+    customer_segment_ids: frozenset[uuid.UUID] = frozenset()
+
+    @property
+    def segment_eligible(self) -> bool:
+        return not self.segment_ids or bool(self.segment_ids & self.customer_segment_ids)
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ def _rejection(
         return DiscountRejection.EXPIRED
     if d.channel_ids and channel_id not in d.channel_ids:
         return DiscountRejection.CHANNEL_NOT_ELIGIBLE
+    if not d.segment_eligible:
+        return DiscountRejection.SEGMENT_NOT_ELIGIBLE
     if d.currency_code is not None and d.currency_code != currency_code:
         return DiscountRejection.CURRENCY_NOT_ELIGIBLE
     if subtotal_minor < d.min_subtotal_minor:

@@ -230,6 +230,7 @@ async def create_cart(
             f"Channel {channel.code} does not sell in {currency}.",
             ["currency"],
         )
+    await check_segment_codes(uow, codes, customer_id, ["discount_codes"])
     cart = await uow.carts.insert_cart(
         channel.id,
         currency,
@@ -317,6 +318,28 @@ async def remove_lines(
     return cart
 
 
+async def check_segment_codes(
+    uow: CartUnitOfWork,
+    codes: Sequence[str],
+    customer_id: uuid.UUID | None,
+    field: list[str],
+) -> None:
+    """A code limited to customer segments is refused outright for a cart whose customer is
+    in none of them (or a guest cart), rather than kept as a code that does not apply.
+    Checkout and the cart's cost re-check it (SEGMENT_NOT_ELIGIBLE) in case they leave."""
+    if not codes:
+        return
+    refused = await uow.carts.segment_codes_not_eligible(codes, customer_id)
+    for i, code in enumerate(codes):
+        if code in refused:
+            raise DomainError(
+                ErrorCode.DISCOUNT_NOT_ELIGIBLE,
+                f"Code {code} is for members of a customer segment; this cart's customer "
+                "is not one.",
+                [*field, str(i)],
+            )
+
+
 async def update_discount_codes(
     uow: CartUnitOfWork,
     principal: Principal | None,
@@ -327,6 +350,7 @@ async def update_discount_codes(
     """Replace the codes. Codes that do not apply are kept, with their reason on the cart."""
     cart = await _open_cart(uow, principal, cart_id, policy)
     normalized = normalize_codes(codes, policy, ["discount_codes"])
+    await check_segment_codes(uow, normalized, cart.customer_id, ["discount_codes"])
     cart = await _touch(uow, cart, policy, discount_codes=normalized)
     await _event(uow, cart, "DISCOUNT_CODES_UPDATED")
     return cart

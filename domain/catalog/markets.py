@@ -163,9 +163,7 @@ def _countries(codes: Sequence[str]) -> list[str]:
         if value not in seen:
             seen.append(value)
     if not seen:
-        raise DomainError(
-            ErrorCode.INVALID, "A market sells to a country at least.", ["countries"]
-        )
+        raise DomainError(ErrorCode.INVALID, "A market sells to a country at least.", ["countries"])
     return seen
 
 
@@ -176,9 +174,7 @@ def _languages(codes: Sequence[str]) -> list[str]:
         if value not in seen:
             seen.append(value)
     if not seen:
-        raise DomainError(
-            ErrorCode.INVALID, "A market has a language at least.", ["languages"]
-        )
+        raise DomainError(ErrorCode.INVALID, "A market has a language at least.", ["languages"])
     return seen
 
 

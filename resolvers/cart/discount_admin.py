@@ -59,6 +59,11 @@ class DiscountCodeCreateInput:
     combinable: bool = strawberry.field(
         default=False, description="Whether the code applies together with other combinable codes."
     )
+    segments: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Customer segments (Segment ids) whose members alone may use the code "
+        "(a targeted offer); none means anyone.",
+    )
 
 
 @strawberry.type(description="A discount code as configured.")
@@ -119,6 +124,10 @@ class DiscountMutations:
                 local_id(channel, "Channel", ["input", "channels", str(i)])
                 for i, channel in enumerate(input.channels or [])
             ]
+            segment_ids = [
+                local_id(segment, "Segment", ["input", "segments", str(i)])
+                for i, segment in enumerate(input.segments or [])
+            ]
             new = discount_admin.NewDiscount(
                 code=input.code,
                 kind=DiscountKindEnum(input.kind),
@@ -132,6 +141,7 @@ class DiscountMutations:
                 usage_limit_per_customer=input.usage_limit_per_customer,
                 channel_ids=channel_ids,
                 combinable=input.combinable,
+                segment_ids=segment_ids,
             )
             d = await discount_admin.create_discount(uow, info.context.principal, new)
             return DiscountCode.from_record(d)

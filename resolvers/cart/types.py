@@ -76,6 +76,8 @@ DiscountCodeRejection = described_enum(
         "USAGE_LIMIT_REACHED": "The code has been used as often as it may be.",
         "CUSTOMER_USAGE_LIMIT_REACHED": "This customer has used the code as often as allowed.",
         "NOT_COMBINABLE": "Another code that cannot be combined with this one already applies.",
+        "SEGMENT_NOT_ELIGIBLE": "The code is limited to customer segments the cart's customer "
+        "is not in (now).",
     },
 )
 

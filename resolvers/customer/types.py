@@ -17,6 +17,7 @@ from resolvers.common import CUSTOMER_DESCRIPTION, Node, record_type_check
 from resolvers.context import Info
 from resolvers.customer.enums import IdentityKind, LedgerKind, LoyaltyTier
 from resolvers.customer.profile_types import CustomerProfile, load_profile
+from resolvers.customer.segment_types import Segment, segments_of
 
 
 @strawberry.type(description="An identifier the customer is known by (email, phone, card...).")
@@ -180,6 +181,13 @@ class Customer(Node):
     )
     async def profile(self, info: Info) -> CustomerProfile:
         return await load_profile(info, self.id)  # type: ignore[arg-type,return-value]
+
+    @strawberry.field(
+        description="The segments the customer is in now (the customer themself and staff), "
+        "by name; kept up to date by the profile consumer."
+    )
+    async def segments(self, info: Info) -> list[Segment]:
+        return await segments_of(info, self.id)  # type: ignore[arg-type]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Customer | None:

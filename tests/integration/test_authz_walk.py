@@ -102,6 +102,14 @@ PUBLIC_ARGS: dict[tuple[str, str], str] = {
     ("collectionDelete", "id"): "Collection",
     ("collectionAddProducts", "id"): "Collection",
     ("collectionRemoveProducts", "id"): "Collection",
+    # Segments are staff definitions, not a customer's objects.
+    ("segmentUpdate", "id"): "Segment",
+    ("segmentDelete", "id"): "Segment",
+    ("*", "segmentIds"): "Segment",
+    ("*", "input.segments"): "Segment",
+    ("*", "storeId"): "Location",
+    ("*", "filters.availableAt"): "Location",
+    ("translationsRegister", "resourceId"): "Product",
 }
 # MCP tool parameters naming owned objects.
 MCP_OWNED = {"cart_id": "Cart", "order_id": "Order"}
@@ -267,6 +275,11 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any]) -> AsyncIterator[Any]
             ann,
         )
         product = await db.fetchval("SELECT product_id FROM variants WHERE id = $1", sale.variant)
+        segment = await db.fetchval(
+            """INSERT INTO segments (name, rule) VALUES ('Walk', '{"match": "ALL",
+                 "conditions": [{"field": "ORDER_COUNT", "operator": "GTE", "values": ["1"]}],
+                 "groups": []}') RETURNING id"""
+        )
         victim = Victim(
             {
                 "Cart": f"gid://ucg/Cart/{cart}",
@@ -284,6 +297,7 @@ async def store(env: TestEnv, db: asyncpg.Connection[Any]) -> AsyncIterator[Any]
                 "ProductVariant": f"gid://ucg/ProductVariant/{sale.variant}",
                 "Channel": f"gid://ucg/Channel/{sale.channel}",
                 "Product": f"gid://ucg/Product/{product}",
+                "Segment": f"gid://ucg/Segment/{segment}",
             },
         )
         key, prefix, secret_hash = new_api_key()
