@@ -23,6 +23,7 @@ from api.settings import Settings, payment_gateway
 from datasources.kafka import topics
 from datasources.kafka.adjustments import adjustments_consumer
 from datasources.kafka.client import ensure_topics
+from datasources.kafka.co_purchases import co_purchases_consumer
 from datasources.kafka.consumer import Inbound, InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
 from datasources.kafka.interactions import interactions_consumer
@@ -42,6 +43,7 @@ CONSUMER_TOPICS = {
     "inventory": topics.INVENTORY_ADJUSTMENTS,
     "fulfillment": topics.FULFILLMENT_UPDATES,
     "interactions": topics.INTERACTIONS,
+    "co-purchases": topics.ORDERS,
 }
 
 
@@ -75,6 +77,8 @@ def build_consumers(
     if "interactions" in wanted:
         retention = timedelta(days=settings.interaction_retention_days)
         consumers.append(interactions_consumer(pool, retention=retention, **common))
+    if "co-purchases" in wanted:
+        consumers.append(co_purchases_consumer(pool, **common))
     return consumers
 
 

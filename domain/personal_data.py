@@ -192,6 +192,8 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "collection_products": _policy(_N, Link.NONE),
     "collection_channels": _policy(_N, Link.NONE),
     "product_images": _policy(_N, Link.NONE, not_personal="alt_text url"),
+    "product_co_purchases": _policy(_N, Link.NONE, why="counts of orders per product pair"),
+    "product_recommendation_overrides": _policy(_N, Link.NONE, not_personal="intent"),
     "reservations": _policy(_N, Link.NONE, not_personal="reference status"),
     "reservation_lines": _policy(_N, Link.NONE, not_personal="sku"),
     "return_lines": _policy(_N, Link.NONE, not_personal="sku"),

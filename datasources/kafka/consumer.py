@@ -47,6 +47,11 @@ class Inbound:
     payload: Any
 
 
+# The payload of a message this consumer has nothing to do with (another event type on a
+# shared topic): committed past without a transaction or a processed_events row.
+IGNORED: Any = object()
+
+
 Parse = Callable[[ConsumerRecord[bytes, bytes]], Inbound]
 Apply = Callable[[UnitOfWork, Inbound], Awaitable[None]]
 AfterCommit = Callable[[Inbound], Awaitable[None]]
@@ -100,6 +105,7 @@ class InboundConsumer:
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.ignored = 0
         self._lag_partitions: set[int] = set()
 
     @property
@@ -181,6 +187,9 @@ class InboundConsumer:
             inbound = self._parse(record)
         except (PoisonMessage, DomainError) as exc:  # a domain parser may refuse with a code
             await self._dead_letter(record, f"unparseable: {_reason(exc)}")
+            return True
+        if inbound.payload is IGNORED:
+            self.ignored += 1
             return True
         delay = self.config.backoff_initial
         unexpected = 0
