@@ -95,7 +95,10 @@ async def related(
         f"+ {sql(rec.OPTION_WEIGHT, 'float8')} * cardinality(q.shared_options)"
     )
     picks_sql = _picks_part(
-        sql, picks, seen, "false AS same_type, '{}'::text[] AS shared_tags, '{}'::text[]"
+        sql,
+        picks,
+        seen,
+        "false AS same_type, '{}'::text[] AS shared_tags, '{}'::text[] AS shared_options",
     )
     statement = f"""
         WITH src AS (

@@ -44,7 +44,9 @@ def test_staff_picks_are_checked_and_deduplicated() -> None:
 
 def test_similarity_scores_type_tags_and_options() -> None:
     full = rec.Similarity("Jacket", ("navy", "rain"), ("Size: M", "Size: L"))
-    assert rec.similarity_score(full) == rec.TYPE_WEIGHT + 2 * rec.TAG_WEIGHT + 2 * rec.OPTION_WEIGHT
+    assert (
+        rec.similarity_score(full) == rec.TYPE_WEIGHT + 2 * rec.TAG_WEIGHT + 2 * rec.OPTION_WEIGHT
+    )
     assert (
         rec.similarity_text(full) == "Also a Jacket; tagged navy, rain; comes in Size: M, Size: L"
     )
