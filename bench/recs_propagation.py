@@ -98,10 +98,13 @@ class Load:
         start = time.monotonic()
         n = 0
         while not self._stop.is_set():
+            # One shopper's batch, as a storefront sends it (a batch of several shoppers'
+            # events takes their event sequences in random order: deadlocks at this rate).
+            device = f"load-{rng.randrange(500)}"
             events = [
                 view(
                     rng.choice(self.products),
-                    f"load-{rng.randrange(500)}",
+                    device,
                     rng.choice(["PRODUCT_VIEWED"] * 4 + ["ADDED_TO_CART"]),
                 )
                 for _ in range(self.batch)
@@ -127,8 +130,15 @@ class Load:
 
 
 async def probe(
-    http: httpx.AsyncClient, url: str, pool: asyncpg.Pool[Any], product: str, poll: float
-) -> tuple[float, float]:
+    http: httpx.AsyncClient,
+    url: str,
+    pool: asyncpg.Pool[Any],
+    product: str,
+    poll: float,
+    limit_s: float,
+) -> tuple[float | None, float | None]:
+    """Seconds until the profile row exists and until FOR_YOU reflects the view (None: not
+    within `limit_s`)."""
     device = f"probe-{uuid.uuid4()}"
     r = await http.post(
         f"{url}/graphql", json={"query": TRACK, "variables": {"e": [view(product, device)]}}
@@ -146,17 +156,21 @@ async def probe(
 
     async def for_you() -> float:
         while True:
-            body = (
-                await http.post(
+            try:
+                r = await http.post(
                     f"{url}/graphql", json={"query": FOR_YOU, "variables": {"d": device}}
                 )
-            ).json()
-            items = body["data"]["productRecommendations"]
+                items = r.json()["data"]["productRecommendations"]
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                items = None  # a dropped keep-alive connection or an overloaded server: again
             if items and items[0]["reason"] != "BEST_SELLER":
                 return time.monotonic() - t0
             await asyncio.sleep(poll)
 
-    db, api = await asyncio.wait_for(asyncio.gather(row(), for_you()), 30)
+    try:
+        db, api = await asyncio.wait_for(asyncio.gather(row(), for_you()), limit_s)
+    except TimeoutError:
+        return None, None
     return db, api
 
 
@@ -169,6 +183,7 @@ async def main() -> None:
     parser.add_argument("--probes", type=int, default=60)
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between probes")
     parser.add_argument("--poll", type=float, default=0.01, help="poll interval, seconds")
+    parser.add_argument("--timeout", type=float, default=20.0, help="a probe's limit, s")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load first")
     args = parser.parse_args()
 
@@ -225,15 +240,23 @@ async def main() -> None:
                 load_task = asyncio.create_task(load.run(http))
                 await asyncio.sleep(args.warmup)
                 sent_before, started = load.sent, time.monotonic()
-                db_times, api_times = [], []
+                folded_before = await folded(pool)
+                db_times: list[float] = []
+                api_times: list[float] = []
+                missed = 0
                 rng = random.Random(2)
                 for _ in range(args.probes):
-                    db, api = await probe(http, url, pool, rng.choice(products), args.poll)
-                    db_times.append(db)
-                    api_times.append(api)
+                    product = rng.choice(products)
+                    db, api = await probe(http, url, pool, product, args.poll, args.timeout)
+                    if db is None or api is None:
+                        missed += 1
+                    else:
+                        db_times.append(db)
+                        api_times.append(api)
                     await asyncio.sleep(args.gap)
                 elapsed = time.monotonic() - started
                 achieved = (load.sent - sent_before) / elapsed
+                folded_rate = (await folded(pool) - folded_before) / elapsed
                 load.stop()
                 await load_task
             results = {
@@ -243,6 +266,13 @@ async def main() -> None:
                 "interactions_per_s_target": args.rate,
                 "interactions_per_s_achieved": round(achieved, 1),
                 "load_failures": load.failed,
+                "profile_updates_per_s": round(folded_rate, 1),
+                "probes_missed": f"{missed} of {args.probes} (not within {args.timeout} s)",
+                "profile_consumer_backlog_at_end": await pool.fetchval(
+                    "SELECT count(*) FROM interactions i WHERE NOT EXISTS (SELECT 1 FROM "
+                    "processed_events p WHERE p.consumer = 'customer-profiles' "
+                    "AND p.event_id = 'tracked:' || i.id)"
+                ),
                 "for_you_reflects_it": summary(api_times),
                 "baseline_profile_row_in_postgres": summary(db_times),
                 "poll_interval_ms": args.poll * 1000,
@@ -251,10 +281,22 @@ async def main() -> None:
         finally:
             await pool.close()
             server.terminate()
-            server.wait(15)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
             admin = await asyncpg.connect(urls.database_url)
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
+
+
+async def folded(pool: asyncpg.Pool[Any]) -> int:
+    """Interactions the profile consumer group has applied so far."""
+    n: int = await pool.fetchval(
+        "SELECT count(*) FROM processed_events WHERE consumer = 'customer-profiles'"
+    )
+    return n
 
 
 async def create_pool(dsn: str) -> asyncpg.Pool[Any]:

@@ -135,13 +135,18 @@ class InboundConsumer:
             while not self._stopped.is_set():
                 batch = await consumer.getmany(timeout_ms=200)
                 for partition, records in batch.items():
+                    handled = None
                     for record in records:
                         if self._stopped.is_set():
                             break
                         if not await self._handle(record):
                             break  # stopping mid-retry: leave the offset for the next run
-                        # Committed after the database commit of this very message.
-                        await consumer.commit({partition: record.offset + 1})
+                        handled = record.offset + 1
+                    if handled is not None:
+                        # Once per partition and poll, after the database commits of every
+                        # message up to it: a crash before this line redelivers them, and
+                        # their event ids (processed_events) make that a no-op.
+                        await consumer.commit({partition: handled})
                 await self._export_lag(consumer)
         finally:
             self._forget_lag(set())
