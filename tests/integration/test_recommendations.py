@@ -256,11 +256,22 @@ async def test_for_you_follows_an_interaction_on_another_channel(
     page = await graphql(
         client,
         """query($s: ShopperInput) { products(first: 5, channel: "APP", sortKey: PERSONAL,
-             shopper: $s) { edges { node { productType } } pageInfo { endCursor } } }""",
+             shopper: $s) { edges { node { handle productType } } pageInfo { endCursor } } }""",
         {"s": device},
     )
     assert "errors" not in page, page
     assert [e["node"]["productType"] for e in page["data"]["products"]["edges"]] == ["Jacket"] * 5
+    after = page["data"]["products"]["pageInfo"]["endCursor"]
+    more = await graphql(
+        client,
+        """query($s: ShopperInput, $a: String) { products(first: 5, after: $a, channel: "APP",
+             sortKey: PERSONAL, shopper: $s) { edges { node { handle productType } } } }""",
+        {"s": device, "a": after},
+    )
+    assert "errors" not in more, more
+    assert [e["node"]["productType"] for e in more["data"]["products"]["edges"]] == ["Jacket"] * 5
+    first_handles = {e["node"]["handle"] for e in page["data"]["products"]["edges"]}
+    assert not first_handles & {e["node"]["handle"] for e in more["data"]["products"]["edges"]}
     nobody = await graphql(
         client, "{ products(first: 2, sortKey: PERSONAL) { edges { node { title } } } }"
     )
