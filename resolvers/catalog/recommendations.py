@@ -4,17 +4,18 @@ productRecommendationsSet. Only products the caller may see on their channel."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 import strawberry
 
 from datasources.postgres import recommendations as recs_db
 from datasources.postgres.uow import UnitOfWork
 from domain.catalog import recommendations as rec
 from domain.catalog.collection_services import require_catalog_scope
-from domain.errors import DomainError, ErrorCode, InvalidId
+from domain.errors import DomainError, ErrorCode
 from domain.events import CATALOG_TOPIC
-from domain.ids import from_global_id, to_global_id
+from domain.ids import local_id, to_global_id
 from domain.models import OutboxEvent
 from resolvers.catalog.collections import _channel as shopper_channel
 from resolvers.catalog.cursors import sees_unpublished
@@ -22,7 +23,7 @@ from resolvers.catalog.shopper import ShopperInput, load_signals
 from resolvers.catalog.types import Product
 from resolvers.common import described_enum
 from resolvers.context import Info
-from resolvers.errors import UserError, user_errors
+from resolvers.mutation import entity_payload, run_mutation
 
 RecommendationIntentEnum = described_enum(
     rec.RecommendationIntent,
@@ -70,21 +71,12 @@ class ProductRecommendation:
     )
 
 
-@strawberry.type(description="Result of productRecommendationsSet.")
+@entity_payload(
+    "Result of productRecommendationsSet.",
+    product_ids="The staff picks now in place, in order; null on error.",
+)
 class ProductRecommendationsSetPayload:
-    product_ids: list[strawberry.ID] | None = strawberry.field(
-        description="The staff picks now in place, in order; null on error."
-    )
-    user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input; empty on success, and then nothing changed."
-    )
-
-
-def _product_id(value: str, field: list[str]) -> uuid.UUID:
-    try:
-        return from_global_id(value, "Product")[1]
-    except InvalidId:
-        raise InvalidId(value[:80], field) from None
+    product_ids: list[strawberry.ID] | None
 
 
 def _item(product: object, r: rec.Recommendation) -> ProductRecommendation:
@@ -138,7 +130,7 @@ class RecommendationsQuery:
         )
         local: uuid.UUID | None = None
         if product_id is not None:
-            local = _product_id(product_id, ["productId"])
+            local = local_id(product_id, "Product", ["productId"])
         pool = info.context.pool
         if intent is rec.RecommendationIntent.FOR_YOU:
             signals = await load_signals(info, shopper)
@@ -184,42 +176,36 @@ class RecommendationsMutation:
             strawberry.argument(description=f"The picks, at most {rec.MAX_STAFF_PICKS}."),
         ],
     ) -> ProductRecommendationsSetPayload:
-        try:
+        async def use_case(uow: UnitOfWork) -> list[strawberry.ID]:
             require_catalog_scope(info.context.principal)
-            local = _product_id(product_id, ["productId"])
-            given = [_product_id(p, ["productIds", str(i)]) for i, p in enumerate(product_ids)]
-            picks = rec.check_staff_picks(local, rec.RecommendationIntent(intent), given)
-            async with UnitOfWork(info.context.pool) as uow:
-                product, missing = await recs_db.set_staff_picks(
-                    uow.conn,  # type: ignore[arg-type]
-                    local,
-                    rec.RecommendationIntent(intent),
-                    picks,
+            local = local_id(product_id, "Product", ["productId"])
+            given = [
+                local_id(p, "Product", ["productIds", str(i)]) for i, p in enumerate(product_ids)
+            ]
+            chosen = rec.RecommendationIntent(intent)
+            picks = rec.check_staff_picks(local, chosen, given)
+            conn: asyncpg.Connection[Any] = uow.conn  # type: ignore[assignment]
+            product, missing = await recs_db.set_staff_picks(conn, local, chosen, picks)
+            if product is None:
+                raise DomainError(ErrorCode.NOT_FOUND, "Product does not exist.", ["productId"])
+            if missing:
+                at = given.index(missing[0])
+                raise DomainError(
+                    ErrorCode.NOT_FOUND, "Product does not exist.", ["productIds", str(at)]
                 )
-                if product is None:
-                    raise DomainError(ErrorCode.NOT_FOUND, "Product does not exist.", ["productId"])
-                if missing:
-                    i = given.index(missing[0])
-                    raise DomainError(
-                        ErrorCode.NOT_FOUND, "Product does not exist.", ["productIds", str(i)]
-                    )
-                await uow.add_event(
-                    OutboxEvent(
-                        topic=CATALOG_TOPIC,
-                        type="ucg.catalog.product_updated.v1",
-                        aggregate_type="Product",
-                        aggregate_id=str(product.id),
-                        data={
-                            "productId": str(product.id),
-                            "handle": product.handle,
-                            "status": product.status.value,
-                        },
-                    )
+            await uow.add_event(
+                OutboxEvent(
+                    topic=CATALOG_TOPIC,
+                    type="ucg.catalog.product_updated.v1",
+                    aggregate_type="Product",
+                    aggregate_id=str(product.id),
+                    data={
+                        "productId": str(product.id),
+                        "handle": product.handle,
+                        "status": product.status.value,
+                    },
                 )
-        except DomainError as error:
-            return ProductRecommendationsSetPayload(
-                product_ids=None, user_errors=user_errors(error)
             )
-        return ProductRecommendationsSetPayload(
-            product_ids=[strawberry.ID(to_global_id("Product", p)) for p in picks], user_errors=[]
-        )
+            return [strawberry.ID(to_global_id("Product", p)) for p in picks]
+
+        return await run_mutation(info, ProductRecommendationsSetPayload, use_case)
