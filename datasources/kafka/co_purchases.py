@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from datasources.events.schemas import InvalidEvent, validate_event
 from datasources.kafka import topics
@@ -61,6 +61,8 @@ def co_purchases_consumer(
     group_id: str = topics.CO_PURCHASES_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
+    # The process's producer for dead letters; None: one of its own.
+    producer: AIOKafkaProducer | None = None,
 ) -> InboundConsumer:
     async def apply(uow: UnitOfWork, inbound: Inbound) -> None:
         conn: asyncpg.Connection[Any] = uow.conn  # type: ignore[assignment]
@@ -76,4 +78,4 @@ def co_purchases_consumer(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
     )
-    return InboundConsumer(config, pool, parse_order_event, apply)
+    return InboundConsumer(config, pool, parse_order_event, apply, producer=producer)
