@@ -192,10 +192,17 @@ async def test_complementary_follows_a_real_order_event_once(
             )
             other = b'{"id": "e-1", "type": "ucg.order.status_changed.v1", "data": {}}'
             await producer.send_and_wait(settings.topic(topics.ORDERS), other)
+            off_schema = b'{"id": "e-2", "type": "ucg.order.created.v1", "data": {}}'
+            for poison in (b"{not json", off_schema):
+                await producer.send_and_wait(settings.topic(topics.ORDERS), poison)
             await producer.send_and_wait(settings.topic(topics.ORDERS), created)
 
             async def seen_twice() -> bool:
-                return consumer.duplicates >= 1 and consumer.ignored >= 1
+                return (
+                    consumer.duplicates >= 1
+                    and consumer.ignored >= 1
+                    and (consumer.dead_lettered >= 2)
+                )
 
             await wait_for(seen_twice)
         orders = await db.fetchval(
