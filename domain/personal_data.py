@@ -197,6 +197,8 @@ PERSONAL_DATA: Mapping[str, TablePolicy] = {
     "translations": _policy(_N, Link.NONE, not_personal="key language resource_kind value"),
     "collection_channels": _policy(_N, Link.NONE),
     "product_images": _policy(_N, Link.NONE, not_personal="alt_text url"),
+    "product_co_purchases": _policy(_N, Link.NONE, why="counts of orders per product pair"),
+    "product_recommendation_overrides": _policy(_N, Link.NONE, not_personal="intent"),
     "reservations": _policy(_N, Link.NONE, not_personal="reference status"),
     "reservation_lines": _policy(_N, Link.NONE, not_personal="sku"),
     "return_lines": _policy(_N, Link.NONE, not_personal="sku"),

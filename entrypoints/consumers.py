@@ -17,6 +17,7 @@ from api.bootstrap import Services
 from api.settings import Settings
 from datasources.kafka import topics
 from datasources.kafka.adjustments import adjustments_consumer
+from datasources.kafka.co_purchases import co_purchases_consumer
 from datasources.kafka.consumer import Inbound, InboundConsumer
 from datasources.kafka.fulfillment_updates import fulfillment_updates_consumer
 from datasources.kafka.interactions import interactions_consumer
@@ -29,6 +30,7 @@ CONSUMER_TOPICS = {
     "inventory": topics.INVENTORY_ADJUSTMENTS,
     "fulfillment": topics.FULFILLMENT_UPDATES,
     "interactions": topics.INTERACTIONS,
+    "co-purchases": topics.ORDERS,
 }
 
 
@@ -59,6 +61,8 @@ def build_consumers(
     if "interactions" in wanted:
         retention = timedelta(days=settings.interaction_retention_days)
         consumers.append(interactions_consumer(services.pool, retention=retention, **common))
+    if "co-purchases" in wanted:
+        consumers.append(co_purchases_consumer(services.pool, **common))
     return consumers
 
 

@@ -26,6 +26,7 @@ from strawberry.types import Info
 from resolvers.bounded_decimal import BOUNDED_DECIMAL
 from resolvers.cart import schema as cart
 from resolvers.cart.types import Customer as CartCustomer
+from resolvers.catalog import recommendations as catalog_recommendations
 from resolvers.catalog import schema as catalog
 from resolvers.catalog.markets import IN_CONTEXT, InContext
 from resolvers.catalog.types import Channel, Product, ProductVariant
@@ -179,8 +180,12 @@ def schema_extensions() -> list[Any]:
 
 _DEFINITIONS: dict[str, dict[str, Any]] = {
     "catalog": {
-        "query": catalog.Query,
-        "mutation": catalog.Mutation,
+        "query": merge_types(
+            "Query", (catalog.Query, catalog_recommendations.RecommendationsQuery)
+        ),
+        "mutation": merge_types(
+            "Mutation", (catalog.Mutation, catalog_recommendations.RecommendationsMutation)
+        ),
         "types": [Product, ProductVariant, Channel],
     },
     "customer": {

@@ -47,6 +47,11 @@ class Inbound:
     payload: Any
 
 
+# The payload of a message this consumer has nothing to do with (another event type on a
+# shared topic): committed past without a transaction or a processed_events row.
+IGNORED: Any = object()
+
+
 Parse = Callable[[ConsumerRecord[bytes, bytes]], Inbound]
 Apply = Callable[[UnitOfWork, Inbound], Awaitable[None]]
 AfterCommit = Callable[[Inbound], Awaitable[None]]
@@ -100,6 +105,7 @@ class InboundConsumer:
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.ignored = 0
         self._lag_partitions: set[int] = set()
 
     @property
@@ -129,13 +135,18 @@ class InboundConsumer:
             while not self._stopped.is_set():
                 batch = await consumer.getmany(timeout_ms=200)
                 for partition, records in batch.items():
+                    handled = None
                     for record in records:
                         if self._stopped.is_set():
                             break
                         if not await self._handle(record):
                             break  # stopping mid-retry: leave the offset for the next run
-                        # Committed after the database commit of this very message.
-                        await consumer.commit({partition: record.offset + 1})
+                        handled = record.offset + 1
+                    if handled is not None:
+                        # Once per partition and poll, after the database commits of every
+                        # message up to it: a crash before this line redelivers them, and
+                        # their event ids (processed_events) make that a no-op.
+                        await consumer.commit({partition: handled})
                 await self._export_lag(consumer)
         finally:
             self._forget_lag(set())
@@ -181,6 +192,9 @@ class InboundConsumer:
             inbound = self._parse(record)
         except (PoisonMessage, DomainError) as exc:  # a domain parser may refuse with a code
             await self._dead_letter(record, f"unparseable: {_reason(exc)}")
+            return True
+        if inbound.payload is IGNORED:
+            self.ignored += 1
             return True
         delay = self.config.backoff_initial
         unexpected = 0

@@ -22,9 +22,12 @@ INBOUND = (INVENTORY_ADJUSTMENTS, FULFILLMENT_UPDATES)
 INVENTORY_ADJUSTMENTS_GROUP = "ucg-inventory-adjustments"
 FULFILLMENT_UPDATES_GROUP = "ucg-fulfillment-updates"
 INTERACTIONS_GROUP = "ucg-customer-profiles"
+# Reads ucg.order.created.v1 off the orders topic into product_co_purchases.
+CO_PURCHASES_GROUP = "ucg-co-purchases"
 CONSUMER_GROUPS = (
     (INVENTORY_ADJUSTMENTS_GROUP, INVENTORY_ADJUSTMENTS),
     (FULFILLMENT_UPDATES_GROUP, FULFILLMENT_UPDATES),
     (INTERACTIONS_GROUP, INTERACTIONS),
+    (CO_PURCHASES_GROUP, ORDERS),
 )
-ALL = OUTBOUND + INBOUND + tuple(f"{name}.dlq" for name in (*INBOUND, INTERACTIONS))
+ALL = OUTBOUND + INBOUND + tuple(f"{name}.dlq" for name in (*INBOUND, INTERACTIONS, ORDERS))

@@ -13,10 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from datasources.postgres.catalog import _PRODUCT_COLUMNS, Executor, _product, translation_match
+from datasources.postgres.personal_score import personal_sql
 from domain.catalog import facets
 from domain.catalog.collections import CollectionRule, RuleField, RuleRelation
 from domain.catalog.facets import FacetCount, FilterSet
 from domain.catalog.models import ProductSortKey
+from domain.catalog.recommendations import PersonalSignals
 from domain.models import Product
 from domain.money import _EXPONENTS
 
@@ -46,6 +48,8 @@ class Listing:
     filters: FilterSet = field(default_factory=FilterSet)
     # A market's price list is its channel's prices in its currency (domain/catalog/markets).
     currency_code: str | None = None
+    # The shopper's profile signals: what the PERSONAL sort ranks by.
+    personal: PersonalSignals | None = None
 
 
 class _Sql:
@@ -213,8 +217,17 @@ class _Order:
 
 
 def _order(
-    sql: _Sql, sort_key: ProductSortKey, scope: CollectionScope | None, price: _Price, rank: str
+    sql: _Sql,
+    sort_key: ProductSortKey,
+    scope: CollectionScope | None,
+    price: _Price,
+    rank: str,
+    personal: PersonalSignals | None = None,
 ) -> _Order:
+    if sort_key is ProductSortKey.PERSONAL and personal is not None and not personal.empty:
+        return _Order(
+            f"round(({personal_sql(sql, personal).score})::numeric, 6)::float8", "float8", True
+        )
     if sort_key is ProductSortKey.RELEVANCE:
         return _Order(rank, "real", True)
     if sort_key is ProductSortKey.CREATED_AT:
@@ -254,7 +267,7 @@ async def listing_page(
     price = _Price(sql, listing.channel_code, listing.currency_code)
     where, rank = _base_where(sql, listing, price)
     where.extend(_filter_groups(sql, listing.filters, price).values())
-    order = _order(sql, sort_key, listing.scope, price, rank)
+    order = _order(sql, sort_key, listing.scope, price, rank, listing.personal)
     descending = order.descending != reverse
     id_descending = reverse
     outer = ""

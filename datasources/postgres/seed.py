@@ -6,6 +6,7 @@ import json
 import random
 import uuid
 import zlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -205,11 +206,13 @@ async def seed_demo(dsn: str) -> dict[str, int]:
             )
             await _seed_discovery(conn, products, channel_ids)
             translations = await seed_markets(conn, products, variants, channel_ids, _id)
+            orders = await _seed_orders(conn, variants, channel_ids, rng)
         # Fresh rows have no planner statistics until autovacuum gets to them: without these
         # a listing's per-product price lookups scan every price (measured 40 ms vs 5 ms).
         await conn.execute(
             "ANALYZE products, variants, prices, stock_levels, collections, "
-            "collection_products, product_images, translations"
+            "collection_products, product_images, translations, orders, order_lines, "
+            "product_co_purchases"
         )
     finally:
         await conn.close()
@@ -220,6 +223,7 @@ async def seed_demo(dsn: str) -> dict[str, int]:
         "images": 2 * len(products),
         "channels": len(CHANNELS),
         "locations": len(LOCATIONS),
+        "orders": orders,
         "products": len(products),
         "variants": len(variants),
     }
@@ -288,3 +292,74 @@ async def _seed_discovery(
         "UPDATE variants v SET image_id = i.id FROM product_images i "
         "WHERE i.product_id = v.product_id AND i.position = 0 AND v.image_id IS NULL"
     )
+
+
+# Demo orders (issue 15 item 8): looks that sell together, so COMPLEMENTARY has something
+# to show: (category, style) pairs bought in one colour, sometimes with a mug.
+LOOKS = [
+    (("shirt", "Linen"), ("trousers", "Linen")),
+    (("shirt", "Oxford"), ("trousers", "Chino")),
+    (("shirt", "Flannel"), ("trousers", "Corduroy")),
+    (("jacket", "Rain"), ("sneaker", "Trail")),
+    (("jacket", "Bomber"), ("sneaker", "Leather")),
+    (("jacket", "Denim"), ("shirt", "Denim")),
+    (("mug", "Stoneware"), ("mug", "Enamel")),
+]
+DEMO_ORDERS = 240
+
+
+async def _seed_orders(
+    conn: asyncpg.Connection[Any],
+    variants: list[tuple[Any, ...]],
+    channel_ids: dict[str, Any],
+    rng: random.Random,
+) -> int:
+    """Guest orders over the last 90 days (FULFILLED), and the co-purchase counts they make
+    (seeded orders write no events, so the counts are computed here once)."""
+    first_variant: dict[str, tuple[Any, ...]] = {}
+    for v in variants:
+        handle = v[2].rsplit("-", 1)[0]
+        first_variant.setdefault(handle, v)
+    now = datetime.now(UTC)
+    orders: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    for n in range(DEMO_ORDERS):
+        colour = rng.choice(COLOURS)
+        look = list(rng.choice(LOOKS))
+        if rng.random() < 0.3:
+            look.append(("mug", rng.choice(CATEGORIES["mug"][0])))
+        picked = []
+        for category, style in look:
+            sku_stem = f"{category[:3]}-{style[:3]}-{colour[:3]}".upper()
+            if sku_stem in first_variant and first_variant[sku_stem] not in picked:
+                picked.append(first_variant[sku_stem])
+        order_id = _id("order", str(n))
+        total = sum(v[5] for v in picked)
+        created = now - timedelta(days=rng.uniform(1, 90))
+        channel = rng.choice([c for c, _, _ in CHANNELS])
+        orders.append((order_id, channel_ids[channel], total, created))
+        lines.extend((order_id, i, v[0], v[2], v[5]) for i, v in enumerate(picked))
+    await conn.executemany(
+        "INSERT INTO orders (id, channel_id, status, currency_code, total_minor, subtotal_minor, "
+        "created_at, updated_at) VALUES ($1, $2, 'FULFILLED', 'EUR', $3, $3, $4, $4) "
+        "ON CONFLICT DO NOTHING",
+        orders,
+    )
+    await conn.executemany(
+        "INSERT INTO order_lines (order_id, position, variant_id, sku, quantity, "
+        "unit_price_minor, total_minor) VALUES ($1, $2, $3, $4, 1, $5, $5) "
+        "ON CONFLICT DO NOTHING",
+        lines,
+    )
+    await conn.execute(
+        """INSERT INTO product_co_purchases (product_id, other_id, orders, last_order_at)
+           SELECT va.product_id, vb.product_id, count(DISTINCT o.id), max(o.created_at)
+           FROM orders o
+           JOIN order_lines a ON a.order_id = o.id JOIN variants va ON va.id = a.variant_id
+           JOIN order_lines b ON b.order_id = o.id JOIN variants vb ON vb.id = b.variant_id
+           WHERE o.id = ANY($1) AND va.product_id <> vb.product_id
+           GROUP BY 1, 2
+           ON CONFLICT DO NOTHING""",
+        [o[0] for o in orders],
+    )
+    return len(orders)

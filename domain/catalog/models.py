@@ -25,6 +25,7 @@ class ProductSortKey(StrEnum):
     PRICE = "PRICE"
     BEST_SELLING = "BEST_SELLING"
     MANUAL = "MANUAL"
+    PERSONAL = "PERSONAL"
 
 
 @dataclass(frozen=True)

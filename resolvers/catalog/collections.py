@@ -16,6 +16,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id, to_global_id
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
 from resolvers.catalog.markets import translated_text
+from resolvers.catalog.shopper import ShopperInput, load_signals
 from resolvers.catalog.types import ProductSortKey, Seo, seo
 from resolvers.common import (
     Connection,
@@ -202,6 +203,10 @@ class Collection(Node):
             str | None,
             strawberry.argument(description="Only products priced on this channel; prices there."),
         ] = None,
+        shopper: Annotated[
+            ShopperInput | None,
+            strawberry.argument(description="sortKey PERSONAL: the anonymous shopper."),
+        ] = None,
     ) -> ProductConnection:
         listing = Listing(
             channel_code=channel,
@@ -214,6 +219,8 @@ class Collection(Node):
             backwards = self.sort_reverse if reverse is None else reverse  # type: ignore[attr-defined]
         else:
             key, backwards = ProductSortKey_(sort_key.value), bool(reverse)
+        if key is ProductSortKey_.PERSONAL:
+            listing.personal = await load_signals(info, shopper)
         return await product_page(
             info, listing, first=first, after=after, sort_key=key, reverse=backwards
         )

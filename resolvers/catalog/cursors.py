@@ -45,7 +45,7 @@ def decode_product_cursor(
     try:
         if key is ProductSortKey.CREATED_AT:
             value = datetime.fromisoformat(text)
-        elif key is ProductSortKey.RELEVANCE:
+        elif key in (ProductSortKey.RELEVANCE, ProductSortKey.PERSONAL):
             value = float(text)
         elif key is ProductSortKey.PRICE:
             value = Decimal(text)

@@ -192,6 +192,8 @@ async def product_page(
     key = catalog_listing.effective_sort_key(sort_key, listing.scope)
     if key is ProductSortKey.RELEVANCE and listing.tsquery is None:
         key = ProductSortKey.TITLE
+    if key is ProductSortKey.PERSONAL and (listing.personal is None or listing.personal.empty):
+        key = ProductSortKey.TITLE  # a shopper nobody knows
     position = decode_product_cursor(after, key, reverse) if after is not None else None
     rows = await catalog_listing.listing_page(
         info.context.pool, listing, limit=first + 1, sort_key=key, reverse=reverse, after=position

@@ -24,6 +24,7 @@ from resolvers.catalog.cursors import sees_unpublished
 from resolvers.catalog.listing import ProductConnection, ProductFilter, filter_set, product_page
 from resolvers.catalog.market_admin import MarketAdminMutation, MarketQuery
 from resolvers.catalog.media import MediaAdminMutation
+from resolvers.catalog.shopper import ShopperInput, load_signals
 from resolvers.catalog.types import Channel, Product, ProductSortKey, ProductVariant
 from resolvers.catalog.visibility import published_variant
 from resolvers.context import Info
@@ -150,6 +151,10 @@ class Query(CollectionQuery, MarketQuery):
             bool,
             strawberry.argument(description="Reverse the order (e.g. PRICE high to low)."),
         ] = False,
+        shopper: Annotated[
+            ShopperInput | None,
+            strawberry.argument(description="sortKey PERSONAL: the anonymous shopper."),
+        ] = None,
     ) -> ProductConnection:
         grouped = filter_set(filters)
         tsquery = await _search_query(info, query) if query else None
@@ -163,6 +168,8 @@ class Query(CollectionQuery, MarketQuery):
             active_only=not sees_unpublished(info.context.principal),
             filters=grouped,
         )
+        if key is ProductSortKey_.PERSONAL:
+            listing.personal = await load_signals(info, shopper)
         return await product_page(
             info, listing, first=first, after=after, sort_key=key, reverse=reverse
         )

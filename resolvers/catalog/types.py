@@ -50,6 +50,10 @@ ProductSortKey = described_enum(
         "PRICE": "Lowest variant price first (on `channel` when given); `reverse` for highest.",
         "BEST_SELLING": "Most units sold first, from the order lines of orders not cancelled.",
         "MANUAL": "A manual collection's own order (elsewhere like TITLE).",
+        "PERSONAL": (
+            "Best for this shopper first (the signed-in customer, else `shopper`), by the "
+            "FOR_YOU score of productRecommendations; like TITLE for a shopper nobody knows."
+        ),
     },
 )
 

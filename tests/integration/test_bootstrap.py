@@ -46,7 +46,7 @@ async def test_serve_builds_one_pool_producer_and_gateway_for_everything(
 
         workers = app.state.background.workers
         consumers = [w for w in workers if isinstance(w, InboundConsumer)]
-        assert len(consumers) == 3
+        assert len(consumers) == 4  # inventory, fulfillment, interactions, co-purchases
         assert all(c._pool is services.pool for c in consumers)
         assert all(c._producer is services.producer for c in consumers)
         sweepers = [w for w in workers if hasattr(w, "sweep_once")]

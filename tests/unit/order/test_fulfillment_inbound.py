@@ -155,6 +155,8 @@ def test_ucg_consume_runs_every_inbound_topic_or_the_ones_named() -> None:
         "p.ucg.inventory.adjustments.v1",
         "p.ucg.fulfillment.updates.v1",
         "p.ucg.interactions.v1",
+        "p.ucg.orders.v1",  # the co-purchase consumer group
     ]
+    assert topics_of({"co-purchases"}) == ["p.ucg.orders.v1"]
     assert topics_of({"fulfillment"}) == ["p.ucg.fulfillment.updates.v1"]
     assert main(["consume", "--topics", "fulfillment,nope"]) == 2
