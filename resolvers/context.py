@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import redis.asyncio as redis
@@ -28,6 +28,9 @@ from datasources.postgres import (
 )
 from domain.auth import Principal
 from domain.authz import held_carts
+
+if TYPE_CHECKING:
+    from resolvers.store.loaders import ArrivalByIdLoader
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -200,6 +203,12 @@ class Loaders:
     @cached_property
     def ChannelOrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(customer_profiles.channel_orders_by_customer_ids)
+
+    @cached_property
+    def ArrivalByIdLoader(self) -> ArrivalByIdLoader:  # noqa: N802
+        from resolvers.store.loaders import ArrivalByIdLoader  # the area imports this module
+
+        return ArrivalByIdLoader(self._pool)
 
 
 @dataclass
