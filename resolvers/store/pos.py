@@ -14,15 +14,14 @@ from datasources.postgres.store_pos import PosUnitOfWork
 from domain.customer.identity import IdentityKind as DomainIdentityKind
 from domain.errors import DomainError, ErrorCode
 from domain.geography import check_address_country
-from domain.ids import local_id, to_global_id
+from domain.ids import local_id
 from domain.order import aftersale
 from domain.order.payments import Captured
 from domain.order.returns import ReturnRecord
 from domain.order.routing import FulfillmentMethod
 from domain.store import pos as domain_pos
-from domain.store.boris import StoreReturnShare as StoreReturnShareRecord
 from domain.store.boris import return_at_store, store_return_share
-from domain.store.pos_aisle import AisleOrder, endless_aisle_order
+from domain.store.pos_aisle import endless_aisle_order
 from domain.store.pos_service import complete_sale, refund_captured
 from resolvers.cart.schema import _policy as cart_policy
 from resolvers.context import Info
@@ -32,14 +31,7 @@ from resolvers.order.return_types import ReturnReason
 from resolvers.order.returns import OrderReturnPayload, ReturnLineInput
 from resolvers.order.returns import _payload as return_payload
 from resolvers.store.access import store_location
-
-
-@strawberry.enum(description="How the customer pays at the till.")
-class PosTenderKind(Enum):
-    CASH = strawberry.enum_value("CASH", description="Cash; what is over the sale is change.")
-    CARD = strawberry.enum_value(
-        "CARD", description="A card, authorized and captured through the payment provider."
-    )
+from resolvers.store.pos_types import PosAisleOrder, PosSale, PosTenderKind, StoreReturnShare
 
 
 @strawberry.input(description="Units of one SKU carried out of the store.")
@@ -81,55 +73,6 @@ def _customer(
     if customer is not None and customer.kind is not None and customer.value:
         return None, (DomainIdentityKind(customer.kind.value), customer.value)
     return None, None
-
-
-@strawberry.type(description="A tender as it paid the sale.")
-class PosTender:
-    tendered_minor: int = strawberry.field(description="What the customer handed over.")
-    applied_minor: int = strawberry.field(description="What of it pays the sale.")
-    kind: PosTenderKind = strawberry.field(description="Cash or card.")
-
-    @classmethod
-    def from_record(cls, tender: domain_pos.AppliedTender) -> PosTender:
-        return cls(
-            tendered_minor=tender.tendered_minor,
-            applied_minor=tender.applied_minor,
-            kind=PosTenderKind(tender.kind.value),
-        )
-
-
-@strawberry.type(description="A completed till sale: an ordinary order, already picked up.")
-class PosSale:
-    order_number: int = strawberry.field(description="The order's number.")
-    receipt_number: str = strawberry.field(description="Receipt number: store code and order.")
-    currency_code: str = strawberry.field(description="ISO 4217 currency of the sale.")
-    total_minor: int = strawberry.field(description="What the sale cost, in minor units.")
-    change_minor: int = strawberry.field(description="Cash given back, in minor units.")
-    points_earned: int = strawberry.field(description="Loyalty points the sale earned.")
-    tenders: list[PosTender] = strawberry.field(description="How it was paid.")
-    order_id: strawberry.ID = strawberry.field(description="Global id of the Order.")
-    location_id: strawberry.ID = strawberry.field(description="Global id of the store.")
-    customer_id: strawberry.ID | None = strawberry.field(
-        description="Global id of the customer; null for an anonymous sale."
-    )
-
-    @classmethod
-    def from_record(cls, sale: domain_pos.PosSale) -> PosSale:
-        customer = sale.customer_id
-        return cls(
-            order_number=sale.order_number,
-            receipt_number=sale.receipt_number,
-            currency_code=sale.currency_code,
-            total_minor=sale.total_minor,
-            change_minor=sale.change_minor,
-            points_earned=sale.points_earned,
-            tenders=[PosTender.from_record(t) for t in sale.tenders],
-            order_id=strawberry.ID(to_global_id("Order", sale.order_id)),
-            location_id=strawberry.ID(to_global_id("Location", sale.location_id)),
-            customer_id=None
-            if customer is None
-            else strawberry.ID(to_global_id("Customer", customer)),
-        )
 
 
 @entity_payload("Result of posSaleComplete.", sale="The sale; null on error.")
@@ -212,27 +155,6 @@ class PosAisleMethod(Enum):
     PICKUP = strawberry.enum_value("PICKUP", description="Picked up at another store.")
 
 
-@strawberry.type(description="An endless-aisle order taken at a till.")
-class PosAisleOrder:
-    order_id: strawberry.ID = strawberry.field(description="Global id of the Order.")
-    order_number: int = strawberry.field(description="The order's number.")
-    total_minor: int = strawberry.field(description="What the card was charged, in minor units.")
-    currency_code: str = strawberry.field(description="ISO 4217 currency of the order.")
-    sold_at: strawberry.ID = strawberry.field(
-        description="Global id of the store whose till took the order."
-    )
-
-    @classmethod
-    def from_record(cls, aisle: AisleOrder) -> PosAisleOrder:
-        return cls(
-            order_id=strawberry.ID(to_global_id("Order", aisle.order.id)),
-            order_number=aisle.order.number,
-            total_minor=aisle.order.total_minor,
-            currency_code=aisle.order.currency_code,
-            sold_at=strawberry.ID(to_global_id("Location", aisle.sold_at)),
-        )
-
-
 @entity_payload("Result of posEndlessAisleOrder.", order="The order; null on error.")
 class PosAisleOrderPayload:
     order: PosAisleOrder | None
@@ -303,25 +225,6 @@ class AisleMutation:
             return PosAisleOrder.from_record(aisle)
 
         return await run_use_case(PosAisleOrderPayload, order)
-
-
-@strawberry.type(
-    description="Returns taken back at a store, and how many came from other channels."
-)
-class StoreReturnShare:
-    received: int = strawberry.field(description="Returns received at this store.")
-    cross_channel: int = strawberry.field(
-        description="Of them, orders not sold at a till (online, app): return-anywhere."
-    )
-    location_id: strawberry.ID = strawberry.field(description="Global id of the store.")
-
-    @classmethod
-    def from_record(cls, share: StoreReturnShareRecord) -> StoreReturnShare:
-        return cls(
-            location_id=strawberry.ID(to_global_id("Location", share.location_id)),
-            received=share.received,
-            cross_channel=share.cross_channel,
-        )
 
 
 @strawberry.type
