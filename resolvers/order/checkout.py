@@ -194,7 +194,7 @@ class Mutation:
                 fulfillment.location_id, "Location", ["fulfillment", "locationId"]
             )
             choice = checkout.FulfillmentChoice(
-                Method(fulfillment.method.value), location, _address(fulfillment.address)
+                Method(fulfillment.method.name), location, _address(fulfillment.address)
             )
             billing = _address(payment.billing_address, ["payment", "billingAddress"])
             try:
@@ -263,7 +263,7 @@ class Mutation:
                 info.context.principal,
                 info.context.payments,
                 local,
-                lifecycle.FulfillmentStatus(status.value),
+                lifecycle.FulfillmentStatus(status.name),
                 parsed,
                 datetime.now(UTC),
             )
