@@ -223,7 +223,7 @@ class Mutation:
             if placed.record is not None:  # as inserted (or replayed): no read after the commit
                 loader.prime(placed.id, placed.record)
             order = await loader.load(placed.id)
-            return CheckoutCompletePayload(order=order, user_errors=[])
+            return CheckoutCompletePayload(order=order, user_errors=[])  # type: ignore[arg-type]  # a record
 
         return await run_use_case(CheckoutCompletePayload, place, present=placed_order)
 

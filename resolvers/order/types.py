@@ -108,11 +108,11 @@ class Order(Node):
 
     @strawberry.field(description="The order's fulfillments (shipments and pickups), oldest first.")
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
-        return await info.context.loaders.FulfillmentsByOrderIdLoader.load(self.id)  # type: ignore[no-any-return]
+        return await info.context.loaders.FulfillmentsByOrderIdLoader.load(self.id)  # type: ignore[return-value]  # records
 
     @strawberry.field(description="Returns asked for on this order, oldest first.")
     async def returns(self, info: Info) -> list[Return]:
-        return await info.context.loaders.ReturnsByOrderIdLoader.load(self.id)  # type: ignore[no-any-return]
+        return await info.context.loaders.ReturnsByOrderIdLoader.load(self.id)  # type: ignore[return-value]  # records
 
     @strawberry.field(
         description="The code the buyer shows at the store to collect a pickup order "

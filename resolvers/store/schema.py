@@ -244,8 +244,10 @@ class Mutation:
 
         async def picked(result: PickResult) -> StoreWorkLinePickPayload:
             order = await info.context.loaders.OrderByIdLoader.load(result.order_id)
+            if order is None:  # the order the pick just changed
+                raise NotFound("Order", ["fulfillmentId"])
             return StoreWorkLinePickPayload(
-                order=order,
+                order=order,  # type: ignore[arg-type]  # a record
                 fulfillment_status=FulfillmentStatus(result.status.value),
                 picked_quantity=result.pick.picked,
                 short_quantity=result.pick.short,
