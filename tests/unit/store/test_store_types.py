@@ -92,16 +92,24 @@ def test_a_hold_reads_its_status_when_asked_and_its_ids_as_global_ids() -> None:
     assert _run(released, "status", StoreHold) == {"status": "CANCELLED"}
 
 
-def test_store_activity_keeps_what_only_some_kinds_carry() -> None:
-    line, event = uuid.uuid4(), uuid.uuid4()
-    picked = StoreActivityRecord(
+def _activity(event: uuid.UUID, kind: ActivityKind, **extra: Any) -> StoreActivityRecord:
+    return StoreActivityRecord(
         event_id=event,
-        kind=ActivityKind.WORK_LINE_PICKED,
+        kind=kind,
         location_id=uuid.uuid4(),
         order_id=uuid.uuid4(),
         order_number=7,
         fulfillment_id=uuid.uuid4(),
         occurred_at=NOW,
+        **extra,
+    )
+
+
+def test_store_activity_keeps_what_only_some_kinds_carry() -> None:
+    line, event = uuid.uuid4(), uuid.uuid4()
+    picked = _activity(
+        event,
+        ActivityKind.WORK_LINE_PICKED,
         line_id=line,
         sku="SKU-1",
         picked_quantity=1,
@@ -116,16 +124,7 @@ def test_store_activity_keeps_what_only_some_kinds_carry() -> None:
         "eventId": str(event),
         "shortQuantity": 1,
     }
-    arrived = StoreActivityRecord(
-        event_id=event,
-        kind=ActivityKind.PICKUP_ARRIVED,
-        location_id=uuid.uuid4(),
-        order_id=uuid.uuid4(),
-        order_number=8,
-        fulfillment_id=uuid.uuid4(),
-        occurred_at=NOW,
-        bay="3",
-    )
+    arrived = _activity(event, ActivityKind.PICKUP_ARRIVED, bay="3")
     assert _run(
         StoreActivity.from_record(arrived), "kind bay lineId fulfillmentStatus", StoreActivity
     ) == {
