@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import redis.asyncio as redis
@@ -23,16 +23,17 @@ from datasources.postgres import (
     customer_profiles,
     inventory,
     markets,
-    order,
-    order_listing,
     order_repository,
-    return_repository,
     segments,
 )
 from datasources.postgres.uow import UnitOfWork
 from datasources.redis.cache import ReadThroughCache
 from domain.auth import Principal
 from domain.authz import held_carts
+
+if TYPE_CHECKING:
+    from resolvers.order import loaders as order_loaders
+    from resolvers.store.loaders import ArrivalByIdLoader
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -150,33 +151,44 @@ class Loaders:
         return {}
 
     @cached_property
-    def OrderByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(order.orders_by_ids)
+    def OrderByIdLoader(self) -> order_loaders.OrderByIdLoader:  # noqa: N802
+        from resolvers.order import loaders as order_loaders  # the area imports this module
+
+        return order_loaders.OrderByIdLoader(self._pool)
 
     @cached_property
-    def FulfillmentsByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(order_repository.fulfillments_by_order_ids)
+    def FulfillmentsByOrderIdLoader(self) -> order_loaders.FulfillmentsByOrderIdLoader:  # noqa: N802
+        from resolvers.order import loaders as order_loaders  # the area imports this module
+
+        return order_loaders.FulfillmentsByOrderIdLoader(self._pool)
 
     @cached_property
     def OrderLinesByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(order_repository.lines_by_order_ids)
 
     @cached_property
-    def ReturnsByOrderIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(return_repository.returns_by_order_ids)
+    def ReturnsByOrderIdLoader(self) -> order_loaders.ReturnsByOrderIdLoader:  # noqa: N802
+        from resolvers.order import loaders as order_loaders  # the area imports this module
+
+        return order_loaders.ReturnsByOrderIdLoader(self._pool)
 
     @cached_property
-    def ReturnByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(return_repository.returns_by_ids)
+    def ReturnByIdLoader(self) -> order_loaders.ReturnByIdLoader:  # noqa: N802
+        from resolvers.order import loaders as order_loaders  # the area imports this module
+
+        return order_loaders.ReturnByIdLoader(self._pool)
 
     @cached_property
-    def CustomerOrderPagesLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        """Keyed by (customer, page size, cursor): every Customer.orders page in one query."""
-        return self._make(order_listing.customer_order_pages)
+    def CustomerOrderPagesLoader(self) -> order_loaders.CustomerOrderPagesLoader:  # noqa: N802
+        from resolvers.order import loaders as order_loaders  # the area imports this module
+
+        return order_loaders.CustomerOrderPagesLoader(self._pool)
 
     @cached_property
-    def LifetimeValueByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(order_listing.lifetime_values_by_customer_ids)
+    def LifetimeValueByCustomerIdLoader(self) -> order_loaders.LifetimeValueByCustomerIdLoader:  # noqa: N802
+        from resolvers.order import loaders as order_loaders  # the area imports this module
+
+        return order_loaders.LifetimeValueByCustomerIdLoader(self._pool)
 
     @cached_property
     def CollectionByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
@@ -225,6 +237,12 @@ class Loaders:
     @cached_property
     def MemberCountBySegmentIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
         return self._make(segments.member_counts_by_segment_ids)
+
+    @cached_property
+    def ArrivalByIdLoader(self) -> ArrivalByIdLoader:  # noqa: N802
+        from resolvers.store.loaders import ArrivalByIdLoader  # the area imports this module
+
+        return ArrivalByIdLoader(self._pool)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import asyncpg
 
@@ -40,7 +40,7 @@ class UnitOfWork:
             raise RuntimeError("UnitOfWork used outside `async with`")
         return self._conn
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> Self:
         conn = await self._pool.acquire()
         try:
             tx = conn.transaction()

@@ -12,8 +12,8 @@ from domain.customer.identity import IdentityKind as DomainIdentityKind
 
 
 def described_enum(source: type[Enum], name: str, description: str, values: dict[str, str]) -> Any:
-    return strawberry.enum(
-        Enum(  # type: ignore[misc]
+    return strawberry.enum(  # type: ignore[call-overload]  # a functional Enum
+        Enum(
             name,
             {m.name: strawberry.enum_value(m.value, description=values[m.name]) for m in source},
         ),

@@ -158,9 +158,9 @@ class Mutation:
 
 async def _cancel_payload(info: Info, result: CancelResult) -> OrderCancelPayload:
     order = await info.context.loaders.OrderByIdLoader.load(result.order_id)
-    currency = order.currency_code
+    currency = order.currency_code  # type: ignore[union-attr]  # the order just cancelled
     return OrderCancelPayload(
-        order=order,
+        order=order,  # type: ignore[arg-type]  # a record
         amount_given_back=money(result.amount_minor, currency),
         refunded=money(result.refunded_minor, currency),
         user_errors=[],

@@ -195,7 +195,7 @@ class Mutation:
                 fulfillment.location_id, "Location", ["fulfillment", "locationId"]
             )
             choice = checkout.FulfillmentChoice(
-                Method(fulfillment.method.value), location, _address(fulfillment.address)
+                Method(fulfillment.method.name), location, _address(fulfillment.address)
             )
             billing = _address(payment.billing_address, ["payment", "billingAddress"])
             try:
@@ -223,7 +223,7 @@ class Mutation:
             loader = info.context.loaders.OrderByIdLoader
             loader.prime(placed.id, placed.record())  # as placed: no read after the commit
             order = await loader.load(placed.id)
-            return CheckoutCompletePayload(order=order, user_errors=[])
+            return CheckoutCompletePayload(order=order, user_errors=[])  # type: ignore[arg-type]  # a record
 
         return await run_use_case(CheckoutCompletePayload, place, present=placed_order)
 
@@ -263,7 +263,7 @@ class Mutation:
                 info.context.principal,
                 info.context.payments,
                 local,
-                lifecycle.FulfillmentStatus(status.value),
+                lifecycle.FulfillmentStatus(status.name),
                 parsed,
                 datetime.now(UTC),
             )

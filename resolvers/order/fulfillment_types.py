@@ -40,17 +40,17 @@ class Fulfillment:
 
     @strawberry.field(description="Opaque global id of the fulfillment.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Fulfillment", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Fulfillment", self.id))
 
     @strawberry.field(
         description="The fulfillment method: SHIP, PICKUP, SHIP_FROM_STORE or SAME_DAY."
     )
     def method(self) -> str:
-        return self.method  # type: ignore[return-value]
+        return self.method  # type: ignore[no-any-return]  # self is a record
 
     @strawberry.field(description="Global id of the location that fulfills it.")
     def location_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Location", self.location_id))
 
     @strawberry.field(description="Where it is in its lifecycle.")
     def status(self) -> FulfillmentStatus:
@@ -58,11 +58,11 @@ class Fulfillment:
 
     @strawberry.field(description='Carrier and tracking number, e.g. "DHL 00340434"; null if none.')
     def tracking(self) -> str | None:
-        return self.tracking  # type: ignore[return-value]
+        return self.tracking  # type: ignore[no-any-return]  # self is a record
 
     @strawberry.field(description="When it was created (at checkout).")
     def created_at(self) -> datetime:
-        return self.created_at  # type: ignore[return-value]
+        return self.created_at  # type: ignore[no-any-return]  # self is a record
 
     promised_at: datetime | None = strawberry.field(
         description="When it was promised to be delivered or ready for pickup; null if no "
@@ -81,7 +81,7 @@ class OrderLine:
 
     @strawberry.field(description="Opaque global id of the order line.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("OrderLine", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("OrderLine", self.id))
 
     sku: str = strawberry.field(description="SKU of the variant bought.")
     quantity: int = strawberry.field(description="Units bought.")

@@ -20,7 +20,7 @@ from resolvers.order.types import Order
 
 @strawberry.input(description="Which orders to list; every given condition must hold.")
 class OrderFilter:
-    status: OrderStatus | None = strawberry.field(  # type: ignore[valid-type]
+    status: OrderStatus | None = strawberry.field(
         default=None, description="Only orders in this status."
     )
     channel: str | None = strawberry.field(

@@ -69,21 +69,21 @@ class ReturnLine:
 class Return(Node):
     is_type_of = record_type_check(returns.ReturnRecord)
 
-    @strawberry.field(description="Opaque global id of the return.")
+    @strawberry.field(description="Opaque global id of the return.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Return", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Return", self.id))
 
     @strawberry.field(description="Global id of the order the units came from.")
     def order_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Order", self.order_id))  # type: ignore[attr-defined]
+        return strawberry.ID(to_global_id("Order", self.order_id))
 
     @strawberry.field(description="Where the return is.")
     def status(self) -> ReturnStatus:  # type: ignore[valid-type]
-        return returns.ReturnStatus(self.status)  # type: ignore[attr-defined]
+        return returns.ReturnStatus(self.status)
 
     @strawberry.field(description="Why the goods come back.")
     def reason(self) -> ReturnReason:  # type: ignore[valid-type]
-        return aftersale.ReturnReason(self.reason)  # type: ignore[attr-defined]
+        return aftersale.ReturnReason(self.reason)
 
     note: str | None = strawberry.field(description="The buyer's or associate's note, if any.")
 
@@ -98,7 +98,7 @@ class Return(Node):
                 refund=money(line.refund_minor, currency),
                 resellable=line.resellable,
             )
-            for line in self.lines  # type: ignore[attr-defined]
+            for line in self.lines
         ]
 
     @strawberry.field(
@@ -117,7 +117,7 @@ class Return(Node):
 
     @strawberry.field(description="Global id of the location that received the goods; null before.")
     def location_id(self) -> strawberry.ID | None:
-        value = self.location_id  # type: ignore[attr-defined]
+        value = self.location_id
         return None if value is None else strawberry.ID(to_global_id("Location", value))
 
     created_at: datetime = strawberry.field(description="When the return was asked for.")

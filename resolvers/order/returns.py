@@ -59,7 +59,7 @@ class Mutation:
             list[ReturnLineInput], strawberry.argument(description="The units to return.")
         ],
         reason: Annotated[
-            ReturnReason,  # type: ignore[valid-type]
+            ReturnReason,
             strawberry.argument(description="Why; DAMAGED/DEFECTIVE units are not restocked."),
         ],
         idempotency_key: Annotated[

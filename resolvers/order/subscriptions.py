@@ -23,10 +23,10 @@ class OrderStatusChange:
 
     @strawberry.field(description="Global id of the order.")
     def order_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Order", self.order_id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Order", self.order_id))
 
-    status: OrderStatus = strawberry.field(description="The new status.")  # type: ignore[valid-type]
-    previous_status: OrderStatus | None = strawberry.field(  # type: ignore[valid-type]
+    status: OrderStatus = strawberry.field(description="The new status.")
+    previous_status: OrderStatus | None = strawberry.field(
         description="The status before this change; null when the order was just placed."
     )
     sequence: int = strawberry.field(

@@ -37,12 +37,12 @@ from resolvers.store.pickup_code import buyer_pickup_code
 class Order(Node):
     is_type_of = record_type_check(models.Order)
 
-    @strawberry.field(description="Opaque global id of the order.")
+    @strawberry.field(description="Opaque global id of the order.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Order", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Order", self.id))
 
     number: int = strawberry.field(description="Human-friendly order number, e.g. 1001.")
-    status: OrderStatus = strawberry.field(  # type: ignore[valid-type]
+    status: OrderStatus = strawberry.field(
         description="Order status, derived from its fulfillments."
     )
     currency_code: str = strawberry.field(description="ISO 4217 currency of the order.")
@@ -54,7 +54,7 @@ class Order(Node):
 
     @strawberry.field(description="Why the whole order was cancelled; null if it was not.")
     def cancel_reason(self) -> OrderCancelReason | None:
-        value = self.cancel_reason  # type: ignore[attr-defined]
+        value = self.cancel_reason
         return None if value is None else CancelReason(value)
 
     @strawberry.field(
@@ -104,15 +104,15 @@ class Order(Node):
 
     @strawberry.field(description="The order's lines, in cart order, at checkout prices.")
     async def lines(self, info: Info) -> list[OrderLine]:
-        return await info.context.loaders.OrderLinesByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
+        return await info.context.loaders.OrderLinesByOrderIdLoader.load(self.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The order's fulfillments (shipments and pickups), oldest first.")
     async def fulfillments(self, info: Info) -> list[Fulfillment]:
-        return await info.context.loaders.FulfillmentsByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
+        return await info.context.loaders.FulfillmentsByOrderIdLoader.load(self.id)  # type: ignore[return-value]  # records
 
     @strawberry.field(description="Returns asked for on this order, oldest first.")
     async def returns(self, info: Info) -> list[Return]:
-        return await info.context.loaders.ReturnsByOrderIdLoader.load(self.id)  # type: ignore[attr-defined,no-any-return]
+        return await info.context.loaders.ReturnsByOrderIdLoader.load(self.id)  # type: ignore[return-value]  # records
 
     @strawberry.field(
         description="The code the buyer shows at the store to collect a pickup order "
@@ -121,7 +121,7 @@ class Order(Node):
         "a pickup."
     )
     async def pickup_code(self, info: Info) -> str | None:
-        return await buyer_pickup_code(info, self)
+        return await buyer_pickup_code(info, self)  # type: ignore[arg-type]  # self is a record
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Order | None:
@@ -136,7 +136,7 @@ class Customer:
 
     @strawberry.field(description="Opaque global id of the customer.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Customer", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Customer", self.id))
 
     @strawberry.field(description="The customer's orders, newest first (a Relay connection).")
     async def orders(
@@ -149,7 +149,7 @@ class Customer:
     ) -> Connection[Order]:
         check_page_size(first)
         position = None if after is None else decode_order_cursor(after)
-        key = CustomerOrdersKey(self.id, first + 1, position)  # type: ignore[arg-type]
+        key = CustomerOrdersKey(self.id, first + 1, position)
         page = await info.context.loaders.CustomerOrderPagesLoader.load(key)
         return connection(page, first, encode_order_cursor)
 
@@ -159,7 +159,7 @@ class Customer:
         "left out); null without orders."
     )
     async def lifetime_value(self, info: Info) -> Money | None:
-        value = await info.context.loaders.LifetimeValueByCustomerIdLoader.load(self.id)  # type: ignore[arg-type]
+        value = await info.context.loaders.LifetimeValueByCustomerIdLoader.load(self.id)
         return None if value is None else money(value.amount_minor, value.currency_code)
 
     @classmethod

@@ -14,7 +14,6 @@ from domain.inventory.rules import ReservationLine
 from domain.store.hold_service import cancel_hold, place_hold
 from domain.store.holds import DEFAULT_TTL_MINUTES, HoldLine
 from domain.store.holds import StoreHold as StoreHoldRecord
-from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.mutation import entity_payload, optional_local_id, run_mutation
 from resolvers.store.access import store_location
@@ -32,34 +31,41 @@ class StoreHoldStatus(Enum):
 
 @strawberry.type(description="Units of one SKU held.")
 class StoreHoldLine:
-    is_type_of = record_type_check(HoldLine)
     sku: str = strawberry.field(description="SKU held.")
     quantity: int = strawberry.field(description="Units held.")
+
+    @classmethod
+    def from_record(cls, line: HoldLine) -> StoreHoldLine:
+        return cls(sku=line.sku, quantity=line.quantity)
 
 
 @strawberry.type(description="Items held at a store for a customer, without payment, for a time.")
 class StoreHold:
-    is_type_of = record_type_check(StoreHoldRecord)
-
-    @strawberry.field(description="Opaque global id of the hold.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("StoreHold", self.id))  # type: ignore[attr-defined]
-
-    @strawberry.field(description="Global id of the store.")
-    def location_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[attr-defined]
-
-    @strawberry.field(description="Global id of the customer the items are held for.")
-    def customer_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Customer", self.customer_id))  # type: ignore[attr-defined]
-
-    @strawberry.field(description="Where the hold is now.")
-    def status(self) -> StoreHoldStatus:
-        return StoreHoldStatus(self.status(datetime.now(UTC)).value)  # type: ignore[attr-defined]
-
     expires_at: datetime = strawberry.field(description="Until when the items are held.")
     created_at: datetime = strawberry.field(description="When the hold was placed.")
     lines: list[StoreHoldLine] = strawberry.field(description="What is held.")
+    id: strawberry.ID = strawberry.field(description="Opaque global id of the hold.")
+    location_id: strawberry.ID = strawberry.field(description="Global id of the store.")
+    customer_id: strawberry.ID = strawberry.field(
+        description="Global id of the customer the items are held for."
+    )
+    record: strawberry.Private[StoreHoldRecord]
+
+    @classmethod
+    def from_record(cls, hold: StoreHoldRecord) -> StoreHold:
+        return cls(
+            expires_at=hold.expires_at,
+            created_at=hold.created_at,
+            lines=[StoreHoldLine.from_record(line) for line in hold.lines],
+            id=strawberry.ID(to_global_id("StoreHold", hold.id)),
+            location_id=strawberry.ID(to_global_id("Location", hold.location_id)),
+            customer_id=strawberry.ID(to_global_id("Customer", hold.customer_id)),
+            record=hold,
+        )
+
+    @strawberry.field(description="Where the hold is now.")
+    def status(self) -> StoreHoldStatus:
+        return StoreHoldStatus(self.record.status(datetime.now(UTC)).value)
 
 
 @strawberry.input(description="Units of one SKU to hold.")
@@ -103,11 +109,11 @@ class Mutation:
         ] = DEFAULT_TTL_MINUTES,
     ) -> StoreHoldPayload:
 
-        async def use_case(uow: StoreUnitOfWork) -> StoreHoldRecord:
+        async def use_case(uow: StoreUnitOfWork) -> StoreHold:
             store = store_location(info, location_id)
             customer = optional_local_id(customer_id, "Customer", ["customerId"])
             wanted = [ReservationLine(line.sku, line.quantity) for line in lines]
-            return await place_hold(
+            hold = await place_hold(
                 uow,
                 info.context.principal,
                 store,
@@ -116,6 +122,7 @@ class Mutation:
                 ttl_minutes,
                 datetime.now(UTC),
             )
+            return StoreHold.from_record(hold)
 
         return await run_mutation(info, StoreHoldPayload, use_case, unit_of_work=StoreUnitOfWork)
 
@@ -132,8 +139,9 @@ class Mutation:
         ],
     ) -> StoreHoldPayload:
 
-        async def use_case(uow: StoreUnitOfWork) -> StoreHoldRecord:
+        async def use_case(uow: StoreUnitOfWork) -> StoreHold:
             local = local_id(hold_id, "StoreHold", ["holdId"])
-            return await cancel_hold(uow, info.context.principal, local, datetime.now(UTC))
+            hold = await cancel_hold(uow, info.context.principal, local, datetime.now(UTC))
+            return StoreHold.from_record(hold)
 
         return await run_mutation(info, StoreHoldPayload, use_case, unit_of_work=StoreUnitOfWork)

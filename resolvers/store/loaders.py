@@ -1,18 +1,19 @@
-"""The store's DataLoaders, kept on the request's Loaders (created per request)."""
+"""The store's DataLoaders, built per request by resolvers/context.py's Loaders."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import asyncpg
+
 from datasources.postgres.store_repository import arrivals_by_ids
-from resolvers.context import Info, Loader
+from domain.store.pickup import Arrival
+from resolvers.context import Loader
 
 
-def arrival_loader(info: Info) -> Loader[Any, Any]:
-    """ArrivalByIdLoader of this request."""
-    loaders = info.context.loaders
-    loader: Loader[Any, Any] | None = getattr(loaders, "_ArrivalByIdLoader", None)
-    if loader is None:
-        loader = Loader(info.context.pool, arrivals_by_ids)
-        loaders._ArrivalByIdLoader = loader  # type: ignore[attr-defined]
-    return loader
+class ArrivalByIdLoader(Loader[uuid.UUID, Arrival | None]):
+    """Pickup arrivals ("I'm here") by id; None for an unknown id."""
+
+    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+        super().__init__(pool, arrivals_by_ids)

@@ -14,18 +14,16 @@ from datasources.postgres.store_pos import PosUnitOfWork
 from domain.customer.identity import IdentityKind as DomainIdentityKind
 from domain.errors import DomainError, ErrorCode
 from domain.geography import check_address_country
-from domain.ids import local_id, to_global_id
+from domain.ids import local_id
 from domain.order import aftersale
 from domain.order.payments import Captured
 from domain.order.returns import ReturnRecord
 from domain.order.routing import FulfillmentMethod
 from domain.store import pos as domain_pos
-from domain.store.boris import StoreReturnShare as StoreReturnShareRecord
 from domain.store.boris import return_at_store, store_return_share
-from domain.store.pos_aisle import AisleOrder, endless_aisle_order
+from domain.store.pos_aisle import endless_aisle_order
 from domain.store.pos_service import complete_sale, refund_captured
 from resolvers.cart.schema import _policy as cart_policy
-from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.customer.enums import IdentityKind
 from resolvers.mutation import entity_payload, optional_local_id, run_mutation, run_use_case
@@ -33,14 +31,7 @@ from resolvers.order.return_types import ReturnReason
 from resolvers.order.returns import OrderReturnPayload, ReturnLineInput
 from resolvers.order.returns import _payload as return_payload
 from resolvers.store.access import store_location
-
-
-@strawberry.enum(description="How the customer pays at the till.")
-class PosTenderKind(Enum):
-    CASH = strawberry.enum_value("CASH", description="Cash; what is over the sale is change.")
-    CARD = strawberry.enum_value(
-        "CARD", description="A card, authorized and captured through the payment provider."
-    )
+from resolvers.store.pos_types import PosAisleOrder, PosSale, PosTenderKind, StoreReturnShare
 
 
 @strawberry.input(description="Units of one SKU carried out of the store.")
@@ -68,7 +59,7 @@ class PosCustomerInput:
     id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of the Customer."
     )
-    kind: IdentityKind | None = strawberry.field(  # type: ignore[valid-type]
+    kind: IdentityKind | None = strawberry.field(
         default=None, description="Kind of identifier to look the customer up by."
     )
     value: str | None = strawberry.field(default=None, description="The identifier as entered.")
@@ -82,44 +73,6 @@ def _customer(
     if customer is not None and customer.kind is not None and customer.value:
         return None, (DomainIdentityKind(customer.kind.value), customer.value)
     return None, None
-
-
-@strawberry.type(description="A tender as it paid the sale.")
-class PosTender:
-    is_type_of = record_type_check(domain_pos.AppliedTender)
-
-    @strawberry.field(description="Cash or card.")
-    def kind(self) -> PosTenderKind:
-        return PosTenderKind(self.kind.value)  # type: ignore[attr-defined]
-
-    tendered_minor: int = strawberry.field(description="What the customer handed over.")
-    applied_minor: int = strawberry.field(description="What of it pays the sale.")
-
-
-@strawberry.type(description="A completed till sale: an ordinary order, already picked up.")
-class PosSale:
-    is_type_of = record_type_check(domain_pos.PosSale)
-
-    @strawberry.field(description="Global id of the Order.")
-    def order_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Order", self.order_id))  # type: ignore[attr-defined]
-
-    @strawberry.field(description="Global id of the store.")
-    def location_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[attr-defined]
-
-    @strawberry.field(description="Global id of the customer; null for an anonymous sale.")
-    def customer_id(self) -> strawberry.ID | None:
-        customer = self.customer_id  # type: ignore[attr-defined]
-        return None if customer is None else strawberry.ID(to_global_id("Customer", customer))
-
-    order_number: int = strawberry.field(description="The order's number.")
-    receipt_number: str = strawberry.field(description="Receipt number: store code and order.")
-    currency_code: str = strawberry.field(description="ISO 4217 currency of the sale.")
-    total_minor: int = strawberry.field(description="What the sale cost, in minor units.")
-    change_minor: int = strawberry.field(description="Cash given back, in minor units.")
-    points_earned: int = strawberry.field(description="Loyalty points the sale earned.")
-    tenders: list[PosTender] = strawberry.field(description="How it was paid.")
 
 
 @entity_payload("Result of posSaleComplete.", sale="The sale; null on error.")
@@ -164,17 +117,17 @@ class Mutation:
     ) -> PosSalePayload:
         captured: list[Captured] = []
 
-        async def sell() -> domain_pos.PosSale:
+        async def sell() -> PosSale:
             store = store_location(info, location_id)
             customer_id, lookup = _customer(customer)
             wanted = [domain_pos.PosLine(line.sku, line.quantity) for line in lines]
             paid = [
-                domain_pos.Tender(domain_pos.TenderKind(t.kind.value), t.amount_minor, t.card_token)
+                domain_pos.Tender(domain_pos.TenderKind(t.kind.name), t.amount_minor, t.card_token)
                 for t in tenders
             ]
             try:
                 async with PosUnitOfWork(info.context.pool) as uow:
-                    return await complete_sale(
+                    sale = await complete_sale(
                         uow,
                         info.context.payments,
                         info.context.principal,
@@ -191,6 +144,7 @@ class Mutation:
             except BaseException:
                 await refund_captured(info.context.payments, idempotency_key, captured)
                 raise
+            return PosSale.from_record(sale)
 
         return await run_use_case(PosSalePayload, sell)
 
@@ -199,31 +153,6 @@ class Mutation:
 class PosAisleMethod(Enum):
     SHIP = strawberry.enum_value("SHIP", description="Delivered to the customer's address.")
     PICKUP = strawberry.enum_value("PICKUP", description="Picked up at another store.")
-
-
-@strawberry.type(description="An endless-aisle order taken at a till.")
-class PosAisleOrder:
-    is_type_of = record_type_check(AisleOrder)
-
-    @strawberry.field(description="Global id of the Order.")
-    def order_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Order", self.order.id))  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The order's number.")
-    def order_number(self) -> int:
-        return self.order.number  # type: ignore[attr-defined,no-any-return]
-
-    @strawberry.field(description="What the card was charged, in minor units.")
-    def total_minor(self) -> int:
-        return self.order.total_minor  # type: ignore[attr-defined,no-any-return]
-
-    @strawberry.field(description="ISO 4217 currency of the order.")
-    def currency_code(self) -> str:
-        return self.order.currency_code  # type: ignore[attr-defined,no-any-return]
-
-    @strawberry.field(description="Global id of the store whose till took the order.")
-    def sold_at(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.sold_at))  # type: ignore[attr-defined]
 
 
 @entity_payload("Result of posEndlessAisleOrder.", order="The order; null on error.")
@@ -269,7 +198,7 @@ class AisleMutation:
     ) -> PosAisleOrderPayload:
         pool = info.context.pool
 
-        async def order() -> AisleOrder:
+        async def order() -> PosAisleOrder:
             store = store_location(info, location_id)
             pickup = optional_local_id(pickup_location_id, "Location", ["pickupLocationId"])
             customer_id, lookup = _customer(customer)
@@ -277,14 +206,14 @@ class AisleMutation:
                 raise DomainError(ErrorCode.INVALID, "The address is an object.", ["address"])
             if address is not None:
                 check_address_country(address, ["address"])
-            return await endless_aisle_order(
-                lambda: PosUnitOfWork(pool),  # type: ignore[arg-type,return-value]
+            aisle = await endless_aisle_order(
+                lambda: PosUnitOfWork(pool),
                 info.context.principal,
                 info.context.payments,
                 cart_policy(info),
                 location_id=store,
                 lines=[domain_pos.PosLine(line.sku, line.quantity) for line in lines],
-                method=FulfillmentMethod(method.value),
+                method=FulfillmentMethod(method.name),
                 pickup_location_id=pickup,
                 address=address,
                 card_token=card_token,
@@ -293,24 +222,9 @@ class AisleMutation:
                 idempotency_key=idempotency_key,
                 now=datetime.now(UTC),
             )
+            return PosAisleOrder.from_record(aisle)
 
         return await run_use_case(PosAisleOrderPayload, order)
-
-
-@strawberry.type(
-    description="Returns taken back at a store, and how many came from other channels."
-)
-class StoreReturnShare:
-    is_type_of = record_type_check(StoreReturnShareRecord)
-
-    @strawberry.field(description="Global id of the store.")
-    def location_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Location", self.location_id))  # type: ignore[attr-defined]
-
-    received: int = strawberry.field(description="Returns received at this store.")
-    cross_channel: int = strawberry.field(
-        description="Of them, orders not sold at a till (online, app): return-anywhere."
-    )
 
 
 @strawberry.type
@@ -336,7 +250,7 @@ class BorisMutation:
             list[ReturnLineInput], strawberry.argument(description="The units brought back.")
         ],
         reason: Annotated[
-            ReturnReason,  # type: ignore[valid-type]
+            ReturnReason,
             strawberry.argument(description="Why; DAMAGED/DEFECTIVE units are not restocked."),
         ],
         idempotency_key: Annotated[
@@ -357,7 +271,7 @@ class BorisMutation:
                 for i, line in enumerate(lines)
             ]
             return await return_at_store(
-                uow,  # type: ignore[arg-type]
+                uow,
                 info.context.principal,
                 info.context.payments,
                 location_id=store,
@@ -393,5 +307,5 @@ class Query:
     ) -> StoreReturnShare:
         store = store_location(info, location_id)
         async with PosUnitOfWork(info.context.pool) as uow:
-            share = await store_return_share(uow, info.context.principal, store)  # type: ignore[arg-type]
-        return share  # type: ignore[return-value]
+            share = await store_return_share(uow, info.context.principal, store)
+        return StoreReturnShare.from_record(share)

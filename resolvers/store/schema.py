@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -22,10 +22,10 @@ from domain.authz import Scope, has_scope
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.ids import local_id
 from domain.store.pick_service import PickResult, pick_line
-from domain.store.pickup import Arrival
 from domain.store.services import hand_over_pickup, record_arrival
 from resolvers.common import (
     Connection,
+    Edge,
     Money,
     check_page_size,
     connection,
@@ -110,14 +110,14 @@ def _check_staff(info: Info) -> None:
         raise DomainError(ErrorCode.FORBIDDEN, "Only store staff may read this.")
 
 
-async def _store_id(info: Info, location_gid: str) -> Any:
+async def _store_id(info: Info, location_gid: str) -> uuid.UUID:
     local = store_location(info, location_gid)
     if await location_kind(info.context.pool, local) is None:
         raise NotFound("Location", ["locationId"])
     return local
 
 
-async def _visible_order_id(info: Info, order_gid: str) -> object:
+async def _visible_order_id(info: Info, order_gid: str) -> uuid.UUID:
     local = local_id(order_gid, "Order", ["orderId"])
     loader = info.context.loaders.OrderByIdLoader
     order = await loader.load(local)
@@ -151,15 +151,10 @@ class Mutation:
         ] = None,
     ) -> PickupArrivalPayload:
 
-        async def use_case(uow: StoreUnitOfWork) -> Arrival:
+        async def use_case(uow: StoreUnitOfWork) -> PickupArrival:
             local = await _visible_order_id(info, order_id)
-            return await record_arrival(
-                uow,
-                local,  # type: ignore[arg-type]
-                bay,
-                note,
-                datetime.now(UTC),
-            )
+            arrival = await record_arrival(uow, local, bay, note, datetime.now(UTC))
+            return PickupArrival.from_record(arrival)
 
         return await run_mutation(
             info, PickupArrivalPayload, use_case, unit_of_work=StoreUnitOfWork
@@ -249,8 +244,10 @@ class Mutation:
 
         async def picked(result: PickResult) -> StoreWorkLinePickPayload:
             order = await info.context.loaders.OrderByIdLoader.load(result.order_id)
+            if order is None:  # the order the pick just changed
+                raise NotFound("Order", ["fulfillmentId"])
             return StoreWorkLinePickPayload(
-                order=order,
+                order=order,  # type: ignore[arg-type]  # a record
                 fulfillment_status=FulfillmentStatus(result.status.value),
                 picked_quantity=result.pick.picked,
                 short_quantity=result.pick.short,
@@ -294,7 +291,8 @@ class Query:
                 ErrorCode.INVALID, f"first must be 0 to {MAX_READINESS_PAGE}.", ["first"]
             )
         local = await _store_id(info, location_id)
-        return await readiness_summary(info.context.pool, local, since, first)  # type: ignore[return-value]
+        summary = await readiness_summary(info.context.pool, local, since, first)
+        return StoreReadiness.from_record(summary)
 
     @strawberry.field(
         description="Staff (ORDERS scope): what a store must pick: its PICKUP, "
@@ -315,4 +313,11 @@ class Query:
         position = None if after is None else decode_work_cursor(after)
         local = await _store_id(info, location_id)
         page = await store_work_page(info.context.pool, local, first + 1, position)
-        return connection(page, first, encode_work_cursor)
+        records = connection(page, first, encode_work_cursor)
+        return Connection(
+            edges=[
+                Edge(cursor=edge.cursor, node=StoreWorkItem.from_record(edge.node))
+                for edge in records.edges
+            ],
+            page_info=records.page_info,
+        )

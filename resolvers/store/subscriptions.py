@@ -39,4 +39,4 @@ class Subscription:
             )
 
         async for activity in with_error_codes(stream):
-            yield activity  # type: ignore[misc]
+            yield StoreActivity.from_record(activity)
