@@ -171,7 +171,7 @@ async def test_a_price_change_while_authorizing_is_refused_and_voided(
     gateway = Faulty(PostgresTestProvider(pool), after_authorize=reprice)
     with pytest.raises(DomainError) as caught:
         await place(pool, gateway, cart, "k-repriced")
-    assert caught.value.code is ErrorCode.INVALID and caught.value.field == ["cartId"]
+    assert caught.value.code is ErrorCode.INVALID and caught.value.field == ["cart_id"]
     assert await attempts(db) == [("VOIDED", False)]
     assert await open_authorizations(db) == 0
 
