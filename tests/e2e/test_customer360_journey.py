@@ -53,6 +53,18 @@ async def test_anonymous_web_then_app_sign_in_then_store_visit(
     boots = await make_product(db, category="Boots", brand="Nordic")
     scarf = await make_product(db, category="Scarves", brand="Wool&Co")
     store = await make_store(db)
+    await db.execute(
+        "INSERT INTO channels (code, name, currency_code) VALUES ('APP', 'App', 'EUR') "
+        "ON CONFLICT (code) DO NOTHING"
+    )
+    for product in (boots, scarf):  # sold on the app, so FOR_YOU there may show them
+        await db.execute(
+            """WITH v AS (INSERT INTO variants (product_id, sku, title)
+                          VALUES ($1::uuid, 'SKU-' || $1::uuid::text, 'x') RETURNING id)
+               INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor)
+               SELECT v.id, c.id, 'EUR', 4900 FROM v, channels c WHERE c.code = 'APP'""",
+            product,
+        )
     server = serve(UCG_CONSUMERS_ENABLED="true")
     support = staff_token(env.settings(), Role.SUPPORT)
     pos = staff_token(env.settings(), Role.POS)
@@ -187,10 +199,19 @@ async def test_anonymous_web_then_app_sign_in_then_store_visit(
         rate = await gql(client, "{ identityMatchRate { matchedKeys rate } }", token=support)
         assert rate["data"]["identityMatchRate"] == {"matchedKeys": 2, "rate": 1.0}
 
-        # FOR_YOU: a personal recommendation from this profile (issue 16 item 4, another
-        # helper's part). Its one assertion goes here, e.g.:
-        #   productRecommendations(intent: FOR_YOU) for `token` names boots or a Boots product,
-        #   with a `reason` citing the affinity.
+        # FOR_YOU on another channel: personal picks from this profile, explained.
+        picks = await gql(
+            client,
+            """{ productRecommendations(intent: FOR_YOU, first: 5) {
+                 product { id } reason reasonText } }""",
+            token=token,
+        )
+        personal = picks["data"]["productRecommendations"]
+        assert personal and {p["reason"] for p in personal} <= {
+            "RECENTLY_VIEWED", "AFFINITY", "BOUGHT_WITH_VIEWED"
+        }  # fmt: skip
+        assert f"gid://ucg/Product/{boots}" in {p["product"]["id"] for p in personal}
+        assert all(p["reasonText"] for p in personal)
 
     # On Kafka: the three segment events, keyed by the customer, ids only.
     topic = f"{env.prefix}ucg.customers.v1"

@@ -1,6 +1,7 @@
 """The storefront walk of issue 15's "Done when", over HTTP against `ucg serve` and the demo
 data, in two markets and two languages: home page (collections), listing (facets, sort,
-paging), product page (options -> variant, media, market price) and the search box."""
+paging), product page (options -> variant, media, market price, recommendations) and the
+search box."""
 
 from __future__ import annotations
 
@@ -34,8 +35,12 @@ PRODUCT = f"""query($country: String, $language: String, $h: String!,
   variantBySelectedOptions(selectedOptions: $pick) {{ sku image {{ url }}
     marketPrice {{ amount {{ amount currencyCode }} compareAt {{ amount }} taxIncluded
       includedTax {{ amount }} }} }} }} }}"""
-# Recommendations (issue 15 item 6) join the product page here: productRecommendations(
-# productId: $id, intent: RELATED) { title } under the same @inContext.
+# The product page's two recommendation rails, under the same @inContext.
+RECS = f"""query($country: String, $language: String, $id: ID!) {CONTEXT} {{
+  related: productRecommendations(productId: $id, intent: RELATED, first: 4) {{
+    product {{ id title }} reason reasonText }}
+  together: productRecommendations(productId: $id, intent: COMPLEMENTARY, first: 4) {{
+    product {{ id title }} reason score }} }}"""
 SEARCH = f"""query($country: String, $language: String, $q: String!) {CONTEXT} {{
   predictiveSearch(query: $q, limit: 4) {{ products {{ handle title }} collections {{ title }}
     queries {{ text }} }} }}"""
@@ -124,6 +129,15 @@ async def test_a_storefront_in_two_markets_and_two_languages(env: TestEnv, serve
         assert price["amount"]["currencyCode"] == currency
         assert (price["includedTax"] is not None) is inclusive
         seen_prices[country] = Decimal(price["amount"]["amount"])
+
+        # Recommendations: similar products and what the demo orders bought with it.
+        recs = _post(server, RECS, {**ctx, "id": product["id"]})
+        assert recs["related"] and all(r["reason"] == "SIMILAR" for r in recs["related"])
+        assert product["id"] not in {r["product"]["id"] for r in recs["related"]}
+        together = recs["together"]
+        assert together and together[0]["reason"] == "BOUGHT_TOGETHER" and together[0]["score"] > 0
+        bought = [r["score"] for r in together if r["reason"] == "BOUGHT_TOGETHER"]
+        assert bought == sorted(bought, reverse=True)
 
         # Search box: products and collections as the shopper types, in their language.
         found = _post(server, SEARCH, {**ctx, "q": "rain jac"})["predictiveSearch"]
