@@ -10,9 +10,8 @@ from domain.auth import Principal
 from domain.catalog import rules
 from domain.catalog.collection_services import require_catalog_scope
 from domain.catalog.models import ProductImage
-from domain.catalog.services import CATALOG_TOPIC
+from domain.catalog.services import product_event
 from domain.errors import DomainError, ErrorCode, NotFound
-from domain.models import OutboxEvent
 from domain.ports import MediaUnitOfWork
 
 MAX_ALT_TEXT = 512
@@ -60,17 +59,5 @@ async def add_image(
         for i, sku in enumerate(skus):
             if sku not in changed:
                 raise NotFound(f"SKU {sku} of this product", ["variant_skus", str(i)])
-    await uow.add_event(
-        OutboxEvent(
-            topic=CATALOG_TOPIC,
-            type="ucg.catalog.product_updated.v1",
-            aggregate_type="Product",
-            aggregate_id=str(product.id),
-            data={
-                "productId": str(product.id),
-                "handle": product.handle,
-                "status": product.status.value,
-            },
-        )
-    )
+    await uow.add_event(product_event("updated", product))
     return image

@@ -105,19 +105,18 @@ _PRODUCT_EVENTS = {
 }
 
 
-async def _product_event(uow: UnitOfWork, kind: str, product: Product) -> None:
-    await uow.add_event(
-        OutboxEvent(
-            topic=CATALOG_TOPIC,
-            type=_PRODUCT_EVENTS[kind],
-            aggregate_type="Product",
-            aggregate_id=str(product.id),
-            data={
-                "productId": str(product.id),
-                "handle": product.handle,
-                "status": product.status.value,
-            },
-        )
+def product_event(kind: str, product: Product) -> OutboxEvent:
+    """The catalog event of a product `created` or `updated` (its media, its picks...)."""
+    return OutboxEvent(
+        topic=CATALOG_TOPIC,
+        type=_PRODUCT_EVENTS[kind],
+        aggregate_type="Product",
+        aggregate_id=str(product.id),
+        data={
+            "productId": str(product.id),
+            "handle": product.handle,
+            "status": product.status.value,
+        },
     )
 
 
@@ -131,7 +130,7 @@ async def create_product(
     if await uow.catalog.handle_exists(draft.handle):
         raise DomainError(ErrorCode.TAKEN, f"Handle {draft.handle} is taken.", ["handle"])
     product = await uow.catalog.add_product(changes)
-    await _product_event(uow, "created", product)
+    await uow.add_event(product_event("created", product))
     return product
 
 
@@ -145,7 +144,7 @@ async def update_product(
     product = await uow.catalog.update_product(product_id, changes)
     if product is None:
         raise NotFound("Product", ["id"])
-    await _product_event(uow, "updated", product)
+    await uow.add_event(product_event("updated", product))
     return product
 
 

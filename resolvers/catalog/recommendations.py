@@ -13,10 +13,9 @@ from datasources.postgres import recommendations as recs_db
 from datasources.postgres.uow import UnitOfWork
 from domain.catalog import recommendations as rec
 from domain.catalog.collection_services import require_catalog_scope
+from domain.catalog.services import product_event
 from domain.errors import DomainError, ErrorCode
-from domain.events import CATALOG_TOPIC
 from domain.ids import local_id, to_global_id
-from domain.models import OutboxEvent
 from resolvers.catalog.collections import _channel as shopper_channel
 from resolvers.catalog.cursors import sees_unpublished
 from resolvers.catalog.shopper import ShopperInput, load_signals
@@ -193,19 +192,7 @@ class RecommendationsMutation:
                 raise DomainError(
                     ErrorCode.NOT_FOUND, "Product does not exist.", ["productIds", str(at)]
                 )
-            await uow.add_event(
-                OutboxEvent(
-                    topic=CATALOG_TOPIC,
-                    type="ucg.catalog.product_updated.v1",
-                    aggregate_type="Product",
-                    aggregate_id=str(product.id),
-                    data={
-                        "productId": str(product.id),
-                        "handle": product.handle,
-                        "status": product.status.value,
-                    },
-                )
-            )
+            await uow.add_event(product_event("updated", product))
             return [strawberry.ID(to_global_id("Product", p)) for p in picks]
 
         return await run_mutation(info, ProductRecommendationsSetPayload, use_case)
