@@ -16,13 +16,9 @@ from strawberry.types import Info as StrawberryInfo
 from datasources.metrics import DATALOADER_BATCH_SIZE
 from datasources.postgres import (
     cart,
-    catalog,
-    catalog_collections,
-    catalog_media,
     customer,
     customer_profiles,
     inventory,
-    markets,
     order_repository,
     segments,
 )
@@ -32,6 +28,7 @@ from domain.auth import Principal
 from domain.authz import held_carts
 
 if TYPE_CHECKING:
+    from resolvers.catalog import loaders as catalog_loaders
     from resolvers.order import loaders as order_loaders
     from resolvers.store.loaders import ArrivalByIdLoader
 
@@ -66,28 +63,40 @@ class Loaders:
         return Loader(self._pool, fetch)
 
     @cached_property
-    def ProductByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog.products_by_ids)
+    def ProductByIdLoader(self) -> catalog_loaders.ProductByIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.ProductByIdLoader(self._pool)
 
     @cached_property
-    def ProductByHandleLoader(self) -> Loader[str, Any]:  # noqa: N802
-        return self._make(catalog.products_by_handles)
+    def ProductByHandleLoader(self) -> catalog_loaders.ProductByHandleLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.ProductByHandleLoader(self._pool)
 
     @cached_property
-    def VariantsByProductIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog.variants_by_product_ids)
+    def VariantsByProductIdLoader(self) -> catalog_loaders.VariantsByProductIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.VariantsByProductIdLoader(self._pool)
 
     @cached_property
-    def VariantByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog.variants_by_ids)
+    def VariantByIdLoader(self) -> catalog_loaders.VariantByIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.VariantByIdLoader(self._pool)
 
     @cached_property
-    def VariantBySkuLoader(self) -> Loader[str, Any]:  # noqa: N802
-        return self._make(catalog.variants_by_skus)
+    def VariantBySkuLoader(self) -> catalog_loaders.VariantBySkuLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.VariantBySkuLoader(self._pool)
 
     @cached_property
-    def ChannelByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog.channels_by_ids)
+    def ChannelByIdLoader(self) -> catalog_loaders.ChannelByIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.ChannelByIdLoader(self._pool)
 
     @cached_property
     def LocationByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
@@ -102,8 +111,10 @@ class Loaders:
         return self._make(inventory.sellable_by_skus)
 
     @cached_property
-    def PricesByVariantIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog.prices_by_variant_ids)
+    def PricesByVariantIdLoader(self) -> catalog_loaders.PricesByVariantIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.PricesByVariantIdLoader(self._pool)
 
     @cached_property
     def CustomerByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
@@ -138,12 +149,16 @@ class Loaders:
         return self._make(cart.discounts_by_code_and_customer)
 
     @cached_property
-    def TranslationsByResourceLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(markets.translations_by_resource)
+    def TranslationsByResourceLoader(self) -> catalog_loaders.TranslationsByResourceLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.TranslationsByResourceLoader(self._pool)
 
     @cached_property
-    def CartMarketByCartIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(markets.cart_markets_by_cart_ids)
+    def CartMarketByCartIdLoader(self) -> catalog_loaders.CartMarketByCartIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.CartMarketByCartIdLoader(self._pool)
 
     @cached_property
     def cart_views(self) -> dict[Any, Any]:
@@ -191,28 +206,40 @@ class Loaders:
         return order_loaders.LifetimeValueByCustomerIdLoader(self._pool)
 
     @cached_property
-    def CollectionByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog_collections.collections_by_ids)
+    def CollectionByIdLoader(self) -> catalog_loaders.CollectionByIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.CollectionByIdLoader(self._pool)
 
     @cached_property
-    def CollectionByHandleLoader(self) -> Loader[str, Any]:  # noqa: N802
-        return self._make(catalog_collections.collections_by_handles)
+    def CollectionByHandleLoader(self) -> catalog_loaders.CollectionByHandleLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.CollectionByHandleLoader(self._pool)
 
     @cached_property
-    def CollectionsByParentIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog_collections.children_by_parent_ids)
+    def CollectionsByParentIdLoader(self) -> catalog_loaders.CollectionsByParentIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.CollectionsByParentIdLoader(self._pool)
 
     @cached_property
-    def CollectionAncestorsByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog_collections.ancestors_by_ids)
+    def CollectionAncestorsByIdLoader(self) -> catalog_loaders.CollectionAncestorsByIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.CollectionAncestorsByIdLoader(self._pool)
 
     @cached_property
-    def ImagesByProductIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog_media.images_by_product_ids)
+    def ImagesByProductIdLoader(self) -> catalog_loaders.ImagesByProductIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.ImagesByProductIdLoader(self._pool)
 
     @cached_property
-    def ImageByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(catalog_media.images_by_ids)
+    def ImageByIdLoader(self) -> catalog_loaders.ImageByIdLoader:  # noqa: N802
+        from resolvers.catalog import loaders as catalog_loaders  # the area imports this module
+
+        return catalog_loaders.ImageByIdLoader(self._pool)
 
     @cached_property
     def ProfileByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802

@@ -74,9 +74,9 @@ class NodeQuery:
             return await visible_customer(info, local)  # type: ignore[no-any-return]
         record = await getattr(info.context.loaders, loader_name).load(local)
         if type_name == "Product":
-            return await published_product(info, record)  # type: ignore[no-any-return]
+            return await published_product(info, record)  # type: ignore[return-value]  # a record
         if type_name == "ProductVariant":
-            return await published_variant(info, record)  # type: ignore[no-any-return]
+            return await published_variant(info, record)  # type: ignore[return-value]  # a record
         if type_name == "Cart":
             return visible_cart(info, record)  # type: ignore[no-any-return]
         if type_name == "Collection":

@@ -91,7 +91,10 @@ class PostgresMarketRepository:
         self, conn: asyncpg.Connection[Any], add_event: Callable[[OutboxEvent], Awaitable[int]]
     ) -> None:
         self._conn = conn
-        self.add_event = add_event
+        self._add_event = add_event
+
+    async def add_event(self, event: OutboxEvent) -> int:
+        return await self._add_event(event)
 
     async def market_by_handle(self, handle: str) -> Market | None:
         return await market_by_handle(self._conn, handle)

@@ -163,7 +163,7 @@ class CartLine:
 
     @strawberry.field(description="The variant bought.")
     async def merchandise(self, info: Info) -> ProductVariant:
-        return await info.context.loaders.VariantByIdLoader.load(self.line.variant_id)  # type: ignore[attr-defined,no-any-return]
+        return await info.context.loaders.VariantByIdLoader.load(self.line.variant_id)  # type: ignore[attr-defined,return-value]  # a record
 
     @strawberry.field(description="The line's SKU.")
     def sku(self) -> str:
@@ -308,7 +308,7 @@ class Cart(Node):
 
     @strawberry.field(description="The channel the cart is priced on.")
     async def channel(self, info: Info) -> Channel:
-        return await info.context.loaders.ChannelByIdLoader.load(self.channel_id)  # type: ignore[attr-defined,no-any-return]
+        return await info.context.loaders.ChannelByIdLoader.load(self.channel_id)  # type: ignore[attr-defined,return-value]  # a record
 
     @strawberry.field(description="The cart this one was merged into, if it was.")
     async def merged_into(self, info: Info) -> Cart | None:

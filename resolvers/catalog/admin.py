@@ -28,7 +28,7 @@ class ProductCreateInput:
     handle: str = strawberry.field(description="URL-safe unique handle, e.g. linen-shirt.")
     title: str = strawberry.field(description="Title, 1-255 characters.")
     description: str = strawberry.field(default="", description="Plain-text description.")
-    status: ProductStatus | None = strawberry.field(  # type: ignore[valid-type]
+    status: ProductStatus | None = strawberry.field(
         default=None, description="Lifecycle status; DRAFT when omitted."
     )
     vendor: str = strawberry.field(default="", description="Brand or maker.")
@@ -48,7 +48,7 @@ class ProductUpdateInput:
     handle: str | None = strawberry.field(default=None, description="New unique handle.")
     title: str | None = strawberry.field(default=None, description="New title.")
     description: str | None = strawberry.field(default=None, description="New description.")
-    status: ProductStatus | None = strawberry.field(  # type: ignore[valid-type]
+    status: ProductStatus | None = strawberry.field(
         default=None, description="New lifecycle status."
     )
     vendor: str | None = strawberry.field(default=None, description="New vendor.")
@@ -204,15 +204,16 @@ class CatalogAdminMutation:
             strawberry.argument(description="Former/list price shown struck through."),
         ] = None,
     ) -> VariantPriceSetPayload:
-        return await run_mutation(
-            info,
-            VariantPriceSetPayload,
-            lambda uow: services.set_price(
+
+        async def use_case(uow: UnitOfWork) -> VariantPrice:
+            price = await services.set_price(
                 uow,
                 info.context.principal,
                 sku,
                 channel,
                 str(amount),
                 None if compare_at is None else str(compare_at),
-            ),
-        )
+            )
+            return VariantPrice.from_record(price)
+
+        return await run_mutation(info, VariantPriceSetPayload, use_case)

@@ -32,7 +32,7 @@ class CollectionCreateInput:
     rules: list[CollectionRuleInput] = strawberry.field(
         default_factory=list, description="Conditions (all must hold); empty for manual."
     )
-    sort_key: ProductSortKey = strawberry.field(  # type: ignore[valid-type]
+    sort_key: ProductSortKey = strawberry.field(
         default=ProductSortKey_.MANUAL, description="Default order of its products."
     )
     sort_reverse: bool = strawberry.field(default=False, description="Reverse that order.")
@@ -64,7 +64,7 @@ class CollectionUpdateInput:
     rules: list[CollectionRuleInput] | None = strawberry.field(
         default=None, description="Replaces the rules ([] makes it manual)."
     )
-    sort_key: ProductSortKey | None = strawberry.field(  # type: ignore[valid-type]
+    sort_key: ProductSortKey | None = strawberry.field(
         default=None, description="New default order."
     )
     sort_reverse: bool | None = strawberry.field(default=None, description="Reverse it or not.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, cast
 
 import strawberry
 
@@ -31,8 +31,10 @@ from resolvers.common import (
 )
 from resolvers.context import Info
 
-CollectionRuleField = described_enum(
-    domain.RuleField,
+# The domain enums themselves are registered (described_enum): annotations name them.
+CollectionRuleField = domain.RuleField
+described_enum(
+    CollectionRuleField,
     "What a collection rule looks at.",
     {
         "TAG": "A tag of the product.",
@@ -41,8 +43,9 @@ CollectionRuleField = described_enum(
         "PRICE": "The product's lowest variant price (on the listing's channel when given).",
     },
 )
-CollectionRuleRelation = described_enum(
-    domain.RuleRelation,
+CollectionRuleRelation = domain.RuleRelation
+described_enum(
+    CollectionRuleRelation,
     "How a collection rule compares.",
     {
         "EQUALS": "Is (has the tag, for TAG).",
@@ -57,15 +60,15 @@ CollectionRuleRelation = described_enum(
 class CollectionRule:
     is_type_of = record_type_check(domain.CollectionRule)
 
-    field: CollectionRuleField = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
-    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")  # type: ignore[valid-type]
+    field: CollectionRuleField = strawberry.field(description="What is compared.")
+    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")
     value: str = strawberry.field(description='What with, e.g. "summer" or "50.00".')
 
 
 @strawberry.input(description='One condition of a rule-based collection, e.g. price < "50".')
 class CollectionRuleInput:
-    field: CollectionRuleField = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
-    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")  # type: ignore[valid-type]
+    field: CollectionRuleField = strawberry.field(description="What is compared.")
+    relation: CollectionRuleRelation = strawberry.field(description="How the value is compared.")
     value: str = strawberry.field(description="A tag, vendor or type; a decimal for PRICE.")
 
 
@@ -80,7 +83,7 @@ def _channel(info: Info, channel: str | None) -> str | None:
     return channel or getattr(info.context.principal, "channel", None)
 
 
-def visible(info: Info, collection: Any, channel: str | None = None) -> bool:
+def visible(info: Info, collection: domain.Collection | None, channel: str | None = None) -> bool:
     """Shoppers see collections published on their channel (on any, when it is not known);
     staff with the CATALOG scope see every collection."""
     if collection is None:
@@ -92,6 +95,11 @@ def visible(info: Info, collection: Any, channel: str | None = None) -> bool:
     return bool(codes) and (wanted is None or wanted in codes)
 
 
+def _collection(obj: object) -> domain.Collection:
+    """`self` in Collection's resolvers: the record a resolver returned (is_type_of)."""
+    return cast(domain.Collection, obj)
+
+
 @strawberry.type(
     description=(
         "A group of products a storefront shows together: manual (listed products, in their "
@@ -101,9 +109,9 @@ def visible(info: Info, collection: Any, channel: str | None = None) -> bool:
 class Collection(Node):
     is_type_of = record_type_check(domain.Collection)
 
-    @strawberry.field(description="Opaque global id of the collection.")
+    @strawberry.field(description="Opaque global id of the collection.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Collection", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Collection", self.id))
 
     handle: str = strawberry.field(description='URL-safe unique handle, e.g. "summer".')
 
@@ -111,7 +119,8 @@ class Collection(Node):
         description="Display title, in the @inContext language when translated (with fallback)."
     )
     def title(self, info: Info) -> str:
-        return translated_text(info, self.id, self.title, "title")  # type: ignore[arg-type,no-any-return]
+        collection = _collection(self)
+        return translated_text(info, collection.id, collection.title, "title")  # type: ignore[no-any-return]  # or an awaitable
 
     @strawberry.field(
         description=(
@@ -119,12 +128,13 @@ class Collection(Node):
         )
     )
     def description(self, info: Info) -> str:
-        return translated_text(info, self.id, self.description, "description")  # type: ignore[arg-type,no-any-return]
+        collection = _collection(self)
+        return translated_text(info, collection.id, collection.description, "description")  # type: ignore[no-any-return]  # or an awaitable
 
     rules: list[CollectionRule] = strawberry.field(
         description="Conditions a product must all meet; empty for a manual collection."
     )
-    sort_key: ProductSortKey = strawberry.field(  # type: ignore[valid-type]
+    sort_key: ProductSortKey = strawberry.field(
         description="How its products are ordered when `products` is given no sortKey."
     )
     sort_reverse: bool = strawberry.field(description="Whether that default order is reversed.")
@@ -135,44 +145,41 @@ class Collection(Node):
 
     @strawberry.field(description="True when its products follow its rules, not a list.")
     def rule_based(self) -> bool:
-        return bool(self.rules)
+        return bool(_collection(self).rules)
 
     @strawberry.field(description="Its image, if any.")
     def image(self) -> CollectionImage | None:
-        url = self.image_url  # type: ignore[attr-defined]
-        if url is None:
+        record = _collection(self)
+        if record.image_url is None:
             return None
-        return CollectionImage(url=url, alt_text=self.image_alt_text or "")  # type: ignore[attr-defined]
+        return CollectionImage(url=record.image_url, alt_text=record.image_alt_text or "")
 
     @strawberry.field(description="Title and description for search engines.")
     def seo(self) -> Seo:
-        return seo(
-            self.seo_title,  # type: ignore[attr-defined]
-            self.seo_description,  # type: ignore[attr-defined]
-            self.title,
-            self.description,
-        )
+        record = _collection(self)
+        return seo(record.seo_title, record.seo_description, record.title, record.description)
 
     @strawberry.field(description="The collection it is nested in; null at the top.")
     async def parent(self, info: Info) -> Collection | None:
-        parent_id = self.parent_id  # type: ignore[attr-defined]
+        parent_id = _collection(self).parent_id
         if parent_id is None:
             return None
         found = await info.context.loaders.CollectionByIdLoader.load(parent_id)
-        return found if visible(info, found) else None
+        return found if visible(info, found) else None  # type: ignore[return-value]  # a record
 
     @strawberry.field(description="Collections nested in it, in their display order.")
     async def children(self, info: Info) -> list[Collection]:
-        found = await info.context.loaders.CollectionsByParentIdLoader.load(self.id)
-        return [c for c in found if visible(info, c)]
+        found = await info.context.loaders.CollectionsByParentIdLoader.load(_collection(self).id)
+        return [c for c in found if visible(info, c)]  # type: ignore[misc]  # records
 
     @strawberry.field(
         description="The trail from the top collection down to this one (itself last)."
     )
     async def breadcrumbs(self, info: Info) -> list[Collection]:
-        ancestors = await info.context.loaders.CollectionAncestorsByIdLoader.load(self.id)
+        record = _collection(self)
+        ancestors = await info.context.loaders.CollectionAncestorsByIdLoader.load(record.id)
         by_id = {a.id: a for a in ancestors if visible(info, a)}
-        return domain.breadcrumbs(self, by_id)  # type: ignore[arg-type,return-value]
+        return domain.breadcrumbs(record, by_id)  # type: ignore[return-value]  # records
 
     @strawberry.field(
         description=(
@@ -192,7 +199,7 @@ class Collection(Node):
             strawberry.argument(description="Narrow the list (see ProductFilter)."),
         ] = None,
         sort_key: Annotated[
-            ProductSortKey | None,  # type: ignore[valid-type]
+            ProductSortKey | None,
             strawberry.argument(description="Order; the collection's sortKey when omitted."),
         ] = None,
         reverse: Annotated[
@@ -208,15 +215,16 @@ class Collection(Node):
             strawberry.argument(description="sortKey PERSONAL: the anonymous shopper."),
         ] = None,
     ) -> ProductConnection:
+        record = _collection(self)
         listing = Listing(
             channel_code=channel,
             active_only=not may_see_unpublished(info.context.principal),
-            scope=CollectionScope(self.id, list(self.rules)),  # type: ignore[arg-type]
+            scope=CollectionScope(record.id, list(record.rules)),
             filters=filter_set(filters),
         )
         if sort_key is None:
-            key = self.sort_key  # type: ignore[attr-defined]
-            backwards = self.sort_reverse if reverse is None else reverse  # type: ignore[attr-defined]
+            key = record.sort_key
+            backwards = record.sort_reverse if reverse is None else reverse
         else:
             key, backwards = ProductSortKey_(sort_key.value), bool(reverse)
         if key is ProductSortKey_.PERSONAL:
@@ -255,7 +263,7 @@ class CollectionQuery:
             found = await loaders.CollectionByIdLoader.load(local)
         else:
             return None
-        return found if visible(info, found, channel) else None  # type: ignore[no-any-return]
+        return found if visible(info, found, channel) else None  # type: ignore[return-value]  # a record
 
     @strawberry.field(description="Collections a page at a time, by title (Relay connection).")
     async def collections(

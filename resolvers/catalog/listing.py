@@ -27,8 +27,10 @@ class FilterKind(StrEnum):
     PRICE_RANGE = "PRICE_RANGE"
 
 
-FilterType = described_enum(
-    FilterKind,
+# The domain enum itself is registered (described_enum): annotations name it.
+FilterType = FilterKind
+described_enum(
+    FilterType,
     "How a storefront shows a facet.",
     {
         "LIST": "A list of values to tick (several of one facet widen the list).",
@@ -103,7 +105,7 @@ class FilterValue:
 class Filter:
     id: str = strawberry.field(description='Stable id, e.g. "filter.p.vendor".')
     label: str = strawberry.field(description='Display name, e.g. "Vendor".')
-    type: FilterType = strawberry.field(description="How to show it.")  # type: ignore[valid-type]
+    type: FilterType = strawberry.field(description="How to show it.")
     values: list[FilterValue] = strawberry.field(description="Its values, commonest first.")
 
 

@@ -16,7 +16,6 @@ from domain.catalog import markets
 from domain.catalog.markets import Market as MarketModel
 from domain.errors import DomainError, ErrorCode
 from domain.ids import from_global_id
-from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.mutation import WITH_INPUT, entity_payload, run_mutation
@@ -29,8 +28,6 @@ from resolvers.mutation import WITH_INPUT, entity_payload, run_mutation
     )
 )
 class Market:
-    is_type_of = record_type_check(MarketModel)
-
     handle: str = strawberry.field(description='Stable handle, e.g. "eu".')
     name: str = strawberry.field(description="Display name.")
     countries: list[str] = strawberry.field(
@@ -47,6 +44,19 @@ class Market:
     default_language: str = strawberry.field(
         description="Language texts fall back to when the requested one has no translation."
     )
+
+    @classmethod
+    def from_record(cls, market: MarketModel) -> Market:
+        return cls(
+            handle=market.handle,
+            name=market.name,
+            countries=list(market.countries),
+            currency_code=market.currency_code,
+            price_channel_code=market.price_channel_code,
+            tax_inclusive=market.tax_inclusive,
+            languages=list(market.languages),
+            default_language=market.default_language,
+        )
 
 
 @strawberry.input(description="A market's settings (marketCreate: all but taxInclusive needed).")
@@ -90,7 +100,7 @@ class TranslatableKey(Enum):
 
 @strawberry.input(description="One text in one language.")
 class TranslationInput:
-    key: TranslatableKey = strawberry.field(description="Which text.")  # type: ignore[valid-type]
+    key: TranslatableKey = strawberry.field(description="Which text.")
     value: str = strawberry.field(description="The text; empty removes the translation.")
 
 
@@ -119,13 +129,14 @@ def _draft(input: MarketInput) -> markets.MarketDraft:
 
 
 async def _save(info: Info, handle: str | None, input: MarketInput) -> MarketPayload:
-    async def use_case(uow: UnitOfWork) -> MarketModel:
-        return await markets.save_market(
-            PostgresMarketRepository(uow.conn, uow.add_event),
+    async def use_case(uow: UnitOfWork) -> Market:
+        saved = await markets.save_market(
+            PostgresMarketRepository(uow.conn, uow.add_event),  # type: ignore[arg-type]  # conn proxies a Connection
             info.context.principal,
             handle,
             _draft(input),
         )
+        return Market.from_record(saved)
 
     return await run_mutation(info, MarketPayload, use_case)
 
@@ -134,13 +145,14 @@ async def _save(info: Info, handle: str | None, input: MarketInput) -> MarketPay
 class MarketQuery:
     @strawberry.field(description="Every market, by handle.")
     async def markets(self, info: Info) -> list[Market]:
-        return await markets_db.all_markets(info.context.pool)  # type: ignore[return-value]
+        return [Market.from_record(m) for m in await markets_db.all_markets(info.context.pool)]
 
     @strawberry.field(description="A market by handle; null if none has it.")
     async def market(
         self, info: Info, handle: Annotated[str, strawberry.argument(description="Its handle.")]
     ) -> Market | None:
-        return await markets_db.market_by_handle(info.context.pool, handle)  # type: ignore[return-value]
+        found = await markets_db.market_by_handle(info.context.pool, handle)
+        return None if found is None else Market.from_record(found)
 
 
 @strawberry.type
@@ -189,12 +201,12 @@ class MarketAdminMutation:
         async def use_case(uow: UnitOfWork) -> TranslationsRegisterPayload:
             kind_name, local = _resource(resource_id)
             done = await markets.set_translations(
-                PostgresMarketRepository(uow.conn, uow.add_event),
+                PostgresMarketRepository(uow.conn, uow.add_event),  # type: ignore[arg-type]  # conn proxies a Connection
                 info.context.principal,
                 kind_name,
                 local,
                 language,
-                [markets.TranslationInput(t.key.value, t.value) for t in translations],
+                [markets.TranslationInput(t.key.name.lower(), t.value) for t in translations],
             )
             return TranslationsRegisterPayload(
                 language=done.language, keys=sorted(done.values), user_errors=[]

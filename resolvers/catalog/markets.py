@@ -160,7 +160,12 @@ class MarketCart:
     async def record(self, uow: UnitOfWork, cart_id: uuid.UUID) -> None:
         market = self.context.market
         if market is not None:
-            await markets_db.record_cart_market(uow.conn, cart_id, market.id, self.context.language)
+            await markets_db.record_cart_market(
+                uow.conn,  # type: ignore[arg-type]  # proxies a Connection
+                cart_id,
+                market.id,
+                self.context.language,
+            )
 
 
 def market_cart(info: Info, currency: str | None) -> MarketCart:

@@ -8,7 +8,6 @@ import strawberry
 
 from datasources.postgres.uow import UnitOfWork
 from domain.catalog import media
-from domain.catalog.models import ProductImage as ProductImageRecord
 from domain.ids import from_global_id
 from resolvers.catalog.types import ProductImage
 from resolvers.context import Info
@@ -52,9 +51,9 @@ class MediaAdminMutation:
         input: Annotated[ProductImageInput, strawberry.argument(description="The image.")],
     ) -> ProductImagePayload:
 
-        async def use_case(uow: UnitOfWork) -> ProductImageRecord:
+        async def use_case(uow: UnitOfWork) -> ProductImage:
             _, local = from_global_id(product_id, "Product")
-            return await media.add_image(
+            image = await media.add_image(
                 uow,
                 info.context.principal,
                 local,
@@ -64,5 +63,6 @@ class MediaAdminMutation:
                 input.height,
                 input.variant_skus,
             )
+            return ProductImage.from_record(image)
 
         return await run_mutation(info, ProductImagePayload, use_case)

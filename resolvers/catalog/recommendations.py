@@ -24,8 +24,10 @@ from resolvers.common import described_enum
 from resolvers.context import Info
 from resolvers.mutation import entity_payload, run_mutation
 
-RecommendationIntentEnum = described_enum(
-    rec.RecommendationIntent,
+# The domain enums themselves are registered (described_enum): annotations name them.
+RecommendationIntentEnum = rec.RecommendationIntent
+described_enum(
+    RecommendationIntentEnum,
     "What a list of recommendations is for.",
     {
         "RELATED": "Products like this one: same type, shared tags and option values.",
@@ -37,8 +39,9 @@ RecommendationIntentEnum = described_enum(
     },
     name="RecommendationIntent",
 )
-RecommendationReasonEnum = described_enum(
-    rec.RecommendationReason,
+RecommendationReasonEnum = rec.RecommendationReason
+described_enum(
+    RecommendationReasonEnum,
     "Why a product is recommended.",
     {
         "STAFF_PICK": "A merchandiser put it here (productRecommendationsSet).",
@@ -56,9 +59,7 @@ RecommendationReasonEnum = described_enum(
 @strawberry.type(description="A recommended product and why.")
 class ProductRecommendation:
     product: Product = strawberry.field(description="The product.")
-    reason: RecommendationReasonEnum = strawberry.field(  # type: ignore[valid-type]
-        description="Why it is recommended."
-    )
+    reason: RecommendationReasonEnum = strawberry.field(description="Why it is recommended.")
     reason_text: str = strawberry.field(
         description='The reason for a shopper to read, e.g. "Bought together in 12 orders".'
     )
@@ -106,7 +107,7 @@ class RecommendationsQuery:
             strawberry.argument(description="The product on the page (global id)."),
         ] = None,
         intent: Annotated[
-            RecommendationIntentEnum,  # type: ignore[valid-type]
+            RecommendationIntentEnum,
             strawberry.argument(description="What the list is for."),
         ] = rec.RecommendationIntent.RELATED,
         first: Annotated[
@@ -167,7 +168,7 @@ class RecommendationsMutation:
         info: Info,
         product_id: Annotated[strawberry.ID, strawberry.argument(description="The product.")],
         intent: Annotated[
-            RecommendationIntentEnum,  # type: ignore[valid-type]
+            RecommendationIntentEnum,
             strawberry.argument(description="RELATED or COMPLEMENTARY."),
         ],
         product_ids: Annotated[

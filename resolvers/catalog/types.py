@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
@@ -29,8 +29,10 @@ from resolvers.common import (
 )
 from resolvers.context import Info
 
-ProductStatus = described_enum(
-    models.ProductStatus,
+# The domain enums themselves are registered (described_enum): annotations name them.
+ProductStatus = models.ProductStatus
+described_enum(
+    ProductStatus,
     "Lifecycle of a product: only ACTIVE ones are sold.",
     {
         "DRAFT": "Being prepared; invisible to shoppers and not sellable.",
@@ -40,8 +42,9 @@ ProductStatus = described_enum(
 )
 
 
-ProductSortKey = described_enum(
-    catalog_models.ProductSortKey,
+ProductSortKey = catalog_models.ProductSortKey
+described_enum(
+    ProductSortKey,
     "How to order a list of products.",
     {
         "TITLE": "Alphabetically by title.",
@@ -109,12 +112,6 @@ class ProductOption:
 
 @strawberry.type(description="An image of a product, with its alternative text and size.")
 class ProductImage:
-    is_type_of = record_type_check(catalog_models.ProductImage)
-
-    @strawberry.field(description="Opaque global id of the image.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("ProductImage", self.id))  # type: ignore[arg-type]
-
     url: str = strawberry.field(description="http(s) URL of the image.")
     alt_text: str = strawberry.field(
         description="What the image shows, for screen readers; empty if not written yet."
@@ -122,6 +119,19 @@ class ProductImage:
     width: int | None = strawberry.field(description="Width in pixels, if known.")
     height: int | None = strawberry.field(description="Height in pixels, if known.")
     position: int = strawberry.field(description="Order among the product's images, from 0.")
+    # Last, where the published schema has it.
+    id: strawberry.ID = strawberry.field(description="Opaque global id of the image.")
+
+    @classmethod
+    def from_record(cls, image: catalog_models.ProductImage) -> ProductImage:
+        return cls(
+            id=strawberry.ID(to_global_id("ProductImage", image.id)),
+            url=image.url,
+            alt_text=image.alt_text,
+            width=image.width,
+            height=image.height,
+            position=image.position,
+        )
 
 
 @strawberry.type(description="What search engines are shown for a page.")
@@ -139,27 +149,39 @@ def seo(title: str | None, description: str | None, fallback_title: str, fallbac
 
 @strawberry.type(description="The price of a variant on one channel.")
 class VariantPrice:
-    is_type_of = record_type_check(catalog_models.Price)
-
     channel_code: str = strawberry.field(description="Channel the price applies to.")
+    amount: Money = strawberry.field(description="The selling price.")
+    compare_at: Money | None = strawberry.field(
+        description="The former or list price shown struck through; null if none."
+    )
 
-    @strawberry.field(description="The selling price.")
-    def amount(self) -> Money:
-        return money(self.amount_minor, self.currency_code)  # type: ignore[attr-defined]
+    @classmethod
+    def from_record(cls, price: catalog_models.Price) -> VariantPrice:
+        minor = price.compare_at_minor
+        return cls(
+            channel_code=price.channel_code,
+            amount=money(price.amount_minor, price.currency_code),
+            compare_at=None if minor is None else money(minor, price.currency_code),
+        )
 
-    @strawberry.field(description="The former or list price shown struck through; null if none.")
-    def compare_at(self) -> Money | None:
-        minor = self.compare_at_minor  # type: ignore[attr-defined]
-        return None if minor is None else money(minor, self.currency_code)  # type: ignore[attr-defined]
+
+# `self` in an entity's resolvers is the record a resolver returned (is_type_of), not
+# an instance of the GraphQL class: these say so, and mypy checks what is read from it.
+def _variant(obj: object) -> models.ProductVariant:
+    return cast(models.ProductVariant, obj)
+
+
+def _product(obj: object) -> models.Product:
+    return cast(models.Product, obj)
 
 
 @strawberry.federation.type(keys=["id"], description="A sales channel with its currency.")
 class Channel(Node):
     is_type_of = record_type_check(models.Channel)
 
-    @strawberry.field(description="Opaque global id of the channel.")
+    @strawberry.field(description="Opaque global id of the channel.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Channel", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Channel", self.id))
 
     code: str = strawberry.field(description="Stable code, e.g. WEB, POS, AGENT.")
     name: str = strawberry.field(description="Display name of the channel.")
@@ -175,9 +197,9 @@ class Channel(Node):
 class ProductVariant(Node):
     is_type_of = record_type_check(models.ProductVariant)
 
-    @strawberry.field(description="Opaque global id of the variant.")
+    @strawberry.field(description="Opaque global id of the variant.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("ProductVariant", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("ProductVariant", _variant(self).id))
 
     sku: str = strawberry.field(description="Stock keeping unit, unique across the catalog.")
     title: str = strawberry.field(description='Variant title, e.g. "Red / M".')
@@ -195,8 +217,9 @@ class ProductVariant(Node):
         info: Info,
         channel: Annotated[str, strawberry.argument(description="Channel code, e.g. WEB.")],
     ) -> VariantPrice | None:
-        prices = await info.context.loaders.PricesByVariantIdLoader.load(self.id)
-        return next((p for p in prices if p.channel_code == channel), None)
+        prices = await info.context.loaders.PricesByVariantIdLoader.load(_variant(self).id)
+        found = next((p for p in prices if p.channel_code == channel), None)
+        return None if found is None else VariantPrice.from_record(found)
 
     @strawberry.field(
         description=(
@@ -206,22 +229,25 @@ class ProductVariant(Node):
         )
     )
     async def market_price(self, info: Info) -> MarketPrice | None:
-        return await market_price(info, self.id)  # type: ignore[arg-type]
+        return await market_price(info, _variant(self).id)
 
     @strawberry.field(description="Every price of this variant, one per channel and currency.")
     async def prices(self, info: Info) -> list[VariantPrice]:
-        return await info.context.loaders.PricesByVariantIdLoader.load(self.id)  # type: ignore[no-any-return]
+        prices = await info.context.loaders.PricesByVariantIdLoader.load(_variant(self).id)
+        return [VariantPrice.from_record(p) for p in prices]
 
     @strawberry.field(description="The variant's own image (e.g. its colour); null if none.")
     async def image(self, info: Info) -> ProductImage | None:
-        image_id = getattr(self, "image_id", None)
+        image_id = _variant(self).image_id
         if image_id is None:
             return None
-        return await info.context.loaders.ImageByIdLoader.load(image_id)  # type: ignore[no-any-return]
+        image = await info.context.loaders.ImageByIdLoader.load(image_id)
+        return None if image is None else ProductImage.from_record(image)
 
     @strawberry.field(description="The product this variant belongs to.")
     async def product(self, info: Info) -> Product:
-        return await info.context.loaders.ProductByIdLoader.load(self.product_id)  # type: ignore[attr-defined,no-any-return]
+        product = await info.context.loaders.ProductByIdLoader.load(_variant(self).product_id)
+        return product  # type: ignore[return-value]  # a record
 
     @classmethod
     async def resolve_reference(
@@ -233,16 +259,16 @@ class ProductVariant(Node):
         else:
             _, local = from_global_id(id or "", "ProductVariant")
             found = await loaders.VariantByIdLoader.load(local)
-        return await published_variant(info, found)  # type: ignore[no-any-return]
+        return await published_variant(info, found)
 
 
 @strawberry.federation.type(keys=["id"], description="A product of the catalog.")
 class Product(Node):
     is_type_of = record_type_check(models.Product)
 
-    @strawberry.field(description="Opaque global id of the product.")
+    @strawberry.field(description="Opaque global id of the product.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Product", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Product", _product(self).id))
 
     handle: str = strawberry.field(description='URL-safe unique handle, e.g. "linen-shirt".')
 
@@ -250,7 +276,8 @@ class Product(Node):
         description="Product title, in the @inContext language when translated (with fallback)."
     )
     def title(self, info: Info) -> str:
-        return translated_text(info, self.id, self.title, "title")  # type: ignore[arg-type,no-any-return]
+        product = _product(self)
+        return translated_text(info, product.id, product.title, "title")  # type: ignore[no-any-return]  # or an awaitable
 
     @strawberry.field(
         description=(
@@ -258,9 +285,10 @@ class Product(Node):
         )
     )
     def description(self, info: Info) -> str:
-        return translated_text(info, self.id, self.description, "description")  # type: ignore[arg-type,no-any-return]
+        product = _product(self)
+        return translated_text(info, product.id, product.description, "description")  # type: ignore[no-any-return]  # or an awaitable
 
-    status: ProductStatus = strawberry.field(description="Lifecycle status.")  # type: ignore[valid-type]
+    status: ProductStatus = strawberry.field(description="Lifecycle status.")
     created_at: datetime = strawberry.field(description="When the product was created.")
     vendor: str = strawberry.field(description="Brand or maker; empty if not set.")
     product_type: str = strawberry.field(description='Category, e.g. "Shirts"; empty if not set.')
@@ -273,20 +301,22 @@ class Product(Node):
 
     @strawberry.field(description="The product's images, in display order (main first).")
     async def images(self, info: Info) -> list[ProductImage]:
-        return await info.context.loaders.ImagesByProductIdLoader.load(self.id)  # type: ignore[arg-type,no-any-return]
+        images = await info.context.loaders.ImagesByProductIdLoader.load(_product(self).id)
+        return [ProductImage.from_record(i) for i in images]
 
     @strawberry.field(description="The main image (the first); null when there is none.")
     async def featured_image(self, info: Info) -> ProductImage | None:
-        images = await info.context.loaders.ImagesByProductIdLoader.load(self.id)  # type: ignore[arg-type]
-        return images[0] if images else None
+        images = await info.context.loaders.ImagesByProductIdLoader.load(_product(self).id)
+        return ProductImage.from_record(images[0]) if images else None
 
     @strawberry.field(description="Title and description for search engines, with fallbacks.")
     def seo(self) -> Seo:
-        return seo(self.seo_title, self.seo_description, self.title, self.description)
+        product = _product(self)
+        return seo(product.seo_title, product.seo_description, product.title, product.description)
 
     @strawberry.field(description="The variants of the product, in display order.")
     async def variants(self, info: Info) -> list[ProductVariant]:
-        return await info.context.loaders.VariantsByProductIdLoader.load(self.id)  # type: ignore[arg-type,no-any-return]
+        return await info.context.loaders.VariantsByProductIdLoader.load(_product(self).id)  # type: ignore[return-value]  # records
 
     @strawberry.field(
         description=(
@@ -295,7 +325,7 @@ class Product(Node):
         )
     )
     async def options(self, info: Info) -> list[ProductOption]:
-        variants = await info.context.loaders.VariantsByProductIdLoader.load(self.id)  # type: ignore[arg-type]
+        variants = await info.context.loaders.VariantsByProductIdLoader.load(_product(self).id)
         return [
             ProductOption(
                 name=o.name,
@@ -318,7 +348,7 @@ class Product(Node):
             strawberry.argument(description="One value per option, e.g. Size = M, Colour = Red."),
         ],
     ) -> ProductVariant | None:
-        variants = await info.context.loaders.VariantsByProductIdLoader.load(self.id)  # type: ignore[arg-type]
+        variants = await info.context.loaders.VariantsByProductIdLoader.load(_product(self).id)
         wanted = [models.SelectedOption(o.name, o.value) for o in selected_options]
         return variant_by_selected_options(variants, wanted)  # type: ignore[return-value]
 
@@ -326,4 +356,4 @@ class Product(Node):
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Product | None:
         _, local = from_global_id(id, "Product")
         found = await info.context.loaders.ProductByIdLoader.load(local)
-        return await published_product(info, found)  # type: ignore[no-any-return]
+        return await published_product(info, found)
