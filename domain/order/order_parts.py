@@ -73,7 +73,8 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class Fulfillment:
-    """A fulfillment with its units per order line."""
+    """A fulfillment with its units per order line (what it still has to hand over; an
+    emptied, CANCELLED one keeps what it held). GraphQL `Fulfillment` reads it."""
 
     id: uuid.UUID
     method: str
@@ -84,6 +85,7 @@ class Fulfillment:
     tracking: str | None = None
     promised_at: datetime | None = None
     updated_at: datetime | None = None  # of a DELIVERED / PICKED_UP one: when it was handed
+    created_at: datetime | None = None  # set by the database when the order is added
 
 
 @dataclass(frozen=True)

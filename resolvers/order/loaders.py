@@ -20,7 +20,7 @@ from datasources.postgres.order_listing import (
 from datasources.postgres.order_repository import fulfillments_by_order_ids
 from datasources.postgres.return_repository import returns_by_ids, returns_by_order_ids
 from domain.models import Order
-from domain.order.fulfillment_service import FulfillmentRecord
+from domain.order.model import Fulfillment
 from domain.order.returns import ReturnRecord
 from resolvers.context import Loader
 
@@ -32,7 +32,7 @@ class OrderByIdLoader(Loader[uuid.UUID, Order | None]):
         super().__init__(pool, orders_by_ids)
 
 
-class FulfillmentsByOrderIdLoader(Loader[uuid.UUID, list[FulfillmentRecord]]):
+class FulfillmentsByOrderIdLoader(Loader[uuid.UUID, list[Fulfillment]]):
     """Each order's fulfillments, oldest first."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
