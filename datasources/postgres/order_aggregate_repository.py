@@ -23,7 +23,7 @@ import asyncpg
 from domain.models import OutboxEvent
 from domain.order.fulfillment import FulfillmentStatus, OrderStatus
 from domain.order.model import Fulfillment, Order, OrderLine
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 _LOAD = """
 SELECT o.id, o.number, o.customer_id, c.code AS channel_code, o.status, o.on_hold,
@@ -154,7 +154,10 @@ def _order(r: Any) -> Order:
             )
             for f in r["fulfillments"]
         ),
-        payments=tuple(PaymentState(**{**p, "id": uuid.UUID(p["id"])}) for p in r["payments"]),
+        payments=tuple(
+            PaymentState(**{**p, "id": uuid.UUID(p["id"]), "status": PaymentStatus(p["status"])})
+            for p in r["payments"]
+        ),
     )
 
 
@@ -243,7 +246,7 @@ class PostgresOrderAggregateRepository:
             [p.id for p in order.payments],
             [p.provider for p in order.payments],
             [p.authorization_id for p in order.payments],
-            [p.status for p in order.payments],
+            [p.status.value for p in order.payments],
             [p.amount_minor for p in order.payments],
             [p.captured_minor for p in order.payments],
         )

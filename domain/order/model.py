@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from domain import models
 from domain.errors import DomainError, ErrorCode
 from domain.models import OutboxEvent
 from domain.order import aftersale
@@ -51,9 +50,10 @@ from domain.order.order_parts import Fulfillment as Fulfillment
 from domain.order.order_parts import OrderLine as OrderLine
 from domain.order.order_parts import plan_cuts as plan_cuts
 from domain.order.order_parts import remaining_units as remaining_units
+from domain.order.order_record import OrderRecord
 from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement, new_parts
 from domain.order.routing import FulfillmentMethod
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 
 @dataclass
@@ -143,15 +143,15 @@ class Order:
 
     # Reading --------------------------------------------------------------
 
-    def record(self) -> models.Order:
-        """The order's row as the read side (GraphQL `Order`, listings) shows it."""
+    def record(self) -> OrderRecord:
+        """The order's read projection (GraphQL `Order`, listings: domain/order/order_record.py)."""
         if self.created_at is None:
             raise RuntimeError("record() of an order not added yet")
-        return models.Order(
+        return OrderRecord(
             id=self.id,
             number=self.number,
             customer_id=self.customer_id,
-            status=self.status.value,
+            status=self.status,
             currency_code=self.currency_code,
             total_minor=self.total_minor,
             created_at=self.created_at,
@@ -161,7 +161,7 @@ class Order:
             shipping_minor=self.shipping_minor,
             on_hold=self.on_hold,
             risk_score=self.risk_score,
-            risk_reasons=[dict(reason) for reason in self.risk_reasons],
+            risk_reasons=self.risk_reasons,
             cancelled_at=self.cancelled_at,
             cancel_reason=self.cancel_reason,
             cart_id=self.cart_id,
@@ -178,7 +178,7 @@ class Order:
 
     def owed_minor(self) -> int:
         """What the buyer still owes over every payment not voided."""
-        return sum(p.owed_minor for p in self.payments if p.status != "VOIDED")
+        return sum(p.owed_minor for p in self.payments if p.status is not PaymentStatus.VOIDED)
 
     # Behaviour ------------------------------------------------------------
 
@@ -305,7 +305,9 @@ class Order:
         """The payments with an owed amount still to capture (at the first handover):
         what is owed, not what was authorized, so a line cancelled before is never
         charged."""
-        return [p for p in self.payments if p.status == "AUTHORIZED" and p.owed_minor > 0]
+        return [
+            p for p in self.payments if p.status is PaymentStatus.AUTHORIZED and p.owed_minor > 0
+        ]
 
     def pull_events(self) -> list[OutboxEvent]:
         """The events not saved yet, in the order they happened (and forget them)."""

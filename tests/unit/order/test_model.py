@@ -18,7 +18,7 @@ from domain.order.events import (
 from domain.order.fulfillment import COMPLETED, OrderStatus, StockEffect
 from domain.order.fulfillment import FulfillmentStatus as S
 from domain.order.model import Fulfillment, Order, OrderLine
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 A, B = uuid.UUID(int=1), uuid.UUID(int=2)
 F1, F2 = uuid.UUID(int=11), uuid.UUID(int=12)
@@ -175,9 +175,9 @@ def test_receive_return_grows_the_returned_quantities() -> None:
 
 
 def test_totals_owed_and_what_is_due_for_capture() -> None:
-    owing = PaymentState(uuid.uuid4(), "a1", "AUTHORIZED", "EUR", 3000, 2490, 0, 0)
-    nothing = PaymentState(uuid.uuid4(), "a2", "AUTHORIZED", "EUR", 100, 0, 0, 0)
-    voided = PaymentState(uuid.uuid4(), "a3", "VOIDED", "EUR", 500, 500, 0, 0)
+    owing = PaymentState(uuid.uuid4(), "a1", PaymentStatus.AUTHORIZED, "EUR", 3000, 2490, 0, 0)
+    nothing = PaymentState(uuid.uuid4(), "a2", PaymentStatus.AUTHORIZED, "EUR", 100, 0, 0, 0)
+    voided = PaymentState(uuid.uuid4(), "a3", PaymentStatus.VOIDED, "EUR", 500, 500, 0, 0)
     o = order(part(F1, S.ALLOCATED, {A: 2, B: 1}), payments=(owing, nothing, voided))
     assert o.totals().total_minor == 3000 + 490
     assert o.owed_minor() == 2490
