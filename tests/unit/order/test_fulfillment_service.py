@@ -162,3 +162,11 @@ async def test_an_inbound_update_naming_both_ids_of_one_order_moves_it() -> None
     uow = FakeUow(head(), record(S.PICKING))
     await inbound(uow, FULFILLMENT, ORDER)
     assert uow.orders_for_update.saved[FULFILLMENT].status is S.PACKED
+
+
+async def test_an_inbound_update_naming_only_the_order_moves_its_fulfillments() -> None:
+    """Chosen from the aggregate loaded for update (no second read of the fulfillments)."""
+    uow = FakeUow(head(), record(S.PICKING))
+    await inbound(uow, None, ORDER)
+    assert uow.orders_for_update.saved[FULFILLMENT].status is S.PACKED
+    assert [e.type for e in uow.events] == ["ucg.fulfillment.status_changed.v1"]
