@@ -135,28 +135,6 @@ class Cart:
 
 
 @dataclass
-class Order:
-    id: uuid.UUID
-    number: int
-    customer_id: uuid.UUID | None
-    status: str
-    currency_code: str
-    total_minor: int
-    created_at: datetime
-    # Checkout amounts (migration 0007) and the fraud check (0006/0008).
-    subtotal_minor: int = 0
-    discount_minor: int = 0
-    tax_minor: int = 0
-    shipping_minor: int = 0
-    on_hold: bool = False
-    risk_score: int = 0
-    risk_reasons: list[dict[str, object]] = field(default_factory=list)
-    cancelled_at: datetime | None = None  # set when the whole order became CANCELLED
-    cancel_reason: str | None = None
-    cart_id: uuid.UUID | None = None  # the cart it was checked out from: a guest's holds it
-
-
-@dataclass
 class OutboxEvent:
     """An event to publish, written in the same transaction as the change it reports."""
 

@@ -1,4 +1,4 @@
-"""Order reads, batched by key."""
+"""Order reads, batched by key: the read projection (domain/order/order_record.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from datasources.postgres.rows import one_per_key
-from domain.models import Order
+from domain.order.fulfillment import OrderStatus
+from domain.order.order_record import OrderRecord
 
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
 ORDER_COLUMNS = (
@@ -19,12 +20,12 @@ ORDER_COLUMNS = (
 )
 
 
-def order_of(r: asyncpg.Record) -> Order:
-    return Order(
+def order_of(r: asyncpg.Record) -> OrderRecord:
+    return OrderRecord(
         r["id"],
         r["number"],
         r["customer_id"],
-        r["status"],
+        OrderStatus(r["status"]),
         r["currency_code"],
         r["total_minor"],
         r["created_at"],
@@ -34,7 +35,7 @@ def order_of(r: asyncpg.Record) -> Order:
         r["shipping_minor"],
         r["on_hold"],
         r["risk_score"],
-        r["risk_reasons"],
+        tuple(r["risk_reasons"] or ()),
         r["cancelled_at"],
         r["cancel_reason"],
         r["cart_id"],
@@ -46,6 +47,6 @@ _COLUMNS = ORDER_COLUMNS
 _order = order_of
 
 
-async def orders_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[Order | None]:
+async def orders_by_ids(db: Executor, ids: Sequence[uuid.UUID]) -> list[OrderRecord | None]:
     rows = await db.fetch(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = ANY($1)", ids)
     return one_per_key(ids, map(order_of, rows), lambda o: o.id)

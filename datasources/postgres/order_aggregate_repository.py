@@ -23,7 +23,7 @@ import asyncpg
 from domain.models import OutboxEvent
 from domain.order.fulfillment import FulfillmentStatus, OrderStatus
 from domain.order.model import Fulfillment, Order, OrderLine
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 _LOAD = """
 SELECT o.id, o.number, o.customer_id, c.code AS channel_code, o.status, o.on_hold,
@@ -45,7 +45,7 @@ SELECT o.id, o.number, o.customer_id, c.code AS channel_code, o.status, o.on_hol
                  'id', f.id, 'method', f.method, 'location_id', f.location_id,
                  'status', f.status, 'tracking', f.tracking,
                  'pickup_deadline', f.pickup_deadline, 'promised_at', f.promised_at,
-                 'updated_at', f.updated_at,
+                 'updated_at', f.updated_at, 'created_at', f.created_at,
                  'lines', (SELECT coalesce(jsonb_object_agg(fl.order_line_id, fl.quantity), '{}')
                            FROM fulfillment_lines fl WHERE fl.fulfillment_id = f.id))
                  ORDER BY f.created_at, f.id), '[]')
@@ -150,10 +150,14 @@ def _order(r: Any) -> Order:
                 tracking=f["tracking"],
                 promised_at=_time(f["promised_at"]),
                 updated_at=_time(f["updated_at"]),
+                created_at=_time(f["created_at"]),
             )
             for f in r["fulfillments"]
         ),
-        payments=tuple(PaymentState(**{**p, "id": uuid.UUID(p["id"])}) for p in r["payments"]),
+        payments=tuple(
+            PaymentState(**{**p, "id": uuid.UUID(p["id"]), "status": PaymentStatus(p["status"])})
+            for p in r["payments"]
+        ),
     )
 
 
@@ -242,7 +246,7 @@ class PostgresOrderAggregateRepository:
             [p.id for p in order.payments],
             [p.provider for p in order.payments],
             [p.authorization_id for p in order.payments],
-            [p.status for p in order.payments],
+            [p.status.value for p in order.payments],
             [p.amount_minor for p in order.payments],
             [p.captured_minor for p in order.payments],
         )
@@ -250,7 +254,8 @@ class PostgresOrderAggregateRepository:
         # What the database set, as a later load reads it (its now() is the transaction's).
         order.created_at, order.channel_code = added["created_at"], added["channel_code"]
         order.fulfillments = tuple(
-            replace(f, updated_at=order.created_at) for f in order.fulfillments
+            replace(f, updated_at=order.created_at, created_at=order.created_at)
+            for f in order.fulfillments
         )
         self._loaded[order.id] = replace(order, events=[])
 
@@ -267,6 +272,7 @@ class PostgresOrderAggregateRepository:
         if before is None:
             raise RuntimeError("save() of an order this unit of work did not load")
         old_parts = {f.id: f for f in before.fulfillments}
+        moved: set[uuid.UUID] = set()
         for part in order.fulfillments:
             old = old_parts[part.id]
             if part.lines != old.lines:
@@ -285,6 +291,11 @@ class PostgresOrderAggregateRepository:
                     part.pickup_deadline,
                     now,
                 )
+                moved.add(part.id)
+        # As a later load reads them back.
+        order.fulfillments = tuple(
+            replace(f, updated_at=now) if f.id in moved else f for f in order.fulfillments
+        )
         old_lines = {line.id: line for line in before.lines}
         changed = [line for line in order.lines if line != old_lines[line.id]]
         if changed:
@@ -311,6 +322,8 @@ class PostgresOrderAggregateRepository:
                 became_cancelled,
                 order.cancel_reason,
             )
+            if became_cancelled:
+                order.cancelled_at = now
         self._loaded[order.id] = replace(order, events=[])
         for event in order.pull_events():
             await self._add_event(event)

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from datasources.postgres.order import _COLUMNS, Executor, _order
-from domain.models import Order
+from domain.order.fulfillment import OrderStatus
+from domain.order.order_record import OrderRecord
 
 _PREFIXED = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
 
@@ -22,7 +23,7 @@ _PREFIXED = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
 @dataclass(frozen=True)
 class OrderFilter:
     customer_id: uuid.UUID | None = None  # None: every customer's (staff)
-    status: str | None = None
+    status: OrderStatus | None = None
     channel_code: str | None = None
     created_after: datetime | None = None  # inclusive
     created_before: datetime | None = None  # exclusive
@@ -34,7 +35,7 @@ async def orders_page(
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[Order]:
+) -> list[OrderRecord]:
     """Up to `limit` orders matching `where`, newest first, after the cursor position."""
     clauses: list[str] = []
     args: list[Any] = []
@@ -46,7 +47,7 @@ async def orders_page(
     if where.customer_id is not None:
         clauses.append(f"o.customer_id = {arg(where.customer_id)}")
     if where.status is not None:
-        clauses.append(f"o.status = {arg(where.status)}")
+        clauses.append(f"o.status = {arg(where.status.value)}")
     if where.channel_code is not None:
         clauses.append(
             f"o.channel_id = (SELECT id FROM channels WHERE code = {arg(where.channel_code)})"
@@ -76,7 +77,7 @@ class CustomerOrdersKey:
 
 async def customer_order_pages(
     db: Executor, keys: Sequence[CustomerOrdersKey]
-) -> list[list[Order]]:
+) -> list[list[OrderRecord]]:
     """Every requested page in one statement (a LATERAL page per key)."""
     rows = await db.fetch(
         f"""SELECT k.i, {_PREFIXED}
@@ -93,7 +94,7 @@ async def customer_order_pages(
         [None if k.after is None else k.after[0] for k in keys],
         [None if k.after is None else k.after[1] for k in keys],
     )
-    pages: list[list[Order]] = [[] for _ in keys]
+    pages: list[list[OrderRecord]] = [[] for _ in keys]
     for r in rows:
         pages[r["i"] - 1].append(_order(r))
     return pages

@@ -11,8 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from domain.order.fulfillment_service import FulfillmentRecord
-from domain.order.model import OrderLine
+from domain.order.fulfillment import FulfillmentStatus
+from domain.order.model import Fulfillment, OrderLine
 
 
 class PostgresOrderRepository:
@@ -52,50 +52,40 @@ class PostgresOrderRepository:
     async def delete_checkout(self, cart_id: uuid.UUID) -> None:
         await self._conn.execute("DELETE FROM checkouts WHERE cart_id = $1", cart_id)
 
-    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
-        return await _fulfillment_row(self._conn, fulfillment_id)
 
-    async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
-        return (await fulfillments_by_order_ids(self._conn, [order_id]))[0]
+# Reads by key for GraphQL (Order.fulfillments, Order.lines): the aggregate's own parts.
 
-
-# fulfillmentUpdate (domain/order/fulfillment_service.py) --------------------
-
-_F_COLUMNS = (
-    "id, order_id, method, location_id, status, tracking, created_at, promised_at, pickup_deadline"
-)
-
-
-def _fulfillment(r: Any) -> FulfillmentRecord:
-    return FulfillmentRecord(
-        r["id"],
-        r["order_id"],
-        r["method"],
-        r["location_id"],
-        r["status"],
-        r["tracking"],
-        r["created_at"],
-        r["promised_at"],
-        r["pickup_deadline"],
-    )
+_FULFILLMENTS = """
+SELECT f.id, f.order_id, f.method, f.location_id, f.status, f.tracking, f.created_at,
+       f.updated_at, f.promised_at, f.pickup_deadline,
+       (SELECT coalesce(jsonb_object_agg(fl.order_line_id, fl.quantity), '{}')
+        FROM fulfillment_lines fl WHERE fl.fulfillment_id = f.id) AS lines
+FROM fulfillments f WHERE f.order_id = ANY($1) ORDER BY f.created_at, f.id
+"""
 
 
 async def fulfillments_by_order_ids(
     db: Any, order_ids: Sequence[uuid.UUID]
-) -> list[list[FulfillmentRecord]]:
-    rows = await db.fetch(
-        f"SELECT {_F_COLUMNS} FROM fulfillments WHERE order_id = ANY($1) ORDER BY created_at, id",
-        list(order_ids),
-    )
-    grouped: dict[uuid.UUID, list[FulfillmentRecord]] = {i: [] for i in order_ids}
+) -> list[list[Fulfillment]]:
+    """The fulfillments of each order as the Order aggregate holds them, oldest first."""
+    rows = await db.fetch(_FULFILLMENTS, list(order_ids))
+    grouped: dict[uuid.UUID, list[Fulfillment]] = {i: [] for i in order_ids}
     for r in rows:
-        grouped[r["order_id"]].append(_fulfillment(r))
+        grouped[r["order_id"]].append(
+            Fulfillment(
+                id=r["id"],
+                method=r["method"],
+                location_id=r["location_id"],
+                status=FulfillmentStatus(r["status"]),
+                lines={uuid.UUID(k): v for k, v in r["lines"].items()},
+                pickup_deadline=r["pickup_deadline"],
+                tracking=r["tracking"],
+                promised_at=r["promised_at"],
+                updated_at=r["updated_at"],
+                created_at=r["created_at"],
+            )
+        )
     return [grouped[i] for i in order_ids]
-
-
-async def _fulfillment_row(conn: Any, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
-    r = await conn.fetchrow(f"SELECT {_F_COLUMNS} FROM fulfillments WHERE id = $1", fulfillment_id)
-    return _fulfillment(r) if r else None
 
 
 async def lines_by_order_ids(db: Any, order_ids: Sequence[uuid.UUID]) -> list[list[OrderLine]]:

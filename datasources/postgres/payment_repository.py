@@ -11,7 +11,7 @@ import asyncpg
 
 from domain.order.payment_records import AttemptState, AuthorizationAttempt, PaymentCall
 from domain.order.payments import PaymentAmount, provider_key
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 
 class PostgresPaymentRepository:
@@ -25,7 +25,7 @@ class PostgresPaymentRepository:
                FROM payments WHERE order_id = $1 ORDER BY created_at, id FOR UPDATE""",
             order_id,
         )
-        return [PaymentState(**dict(r)) for r in rows]
+        return [PaymentState(**{**dict(r), "status": PaymentStatus(r["status"])}) for r in rows]
 
     async def save_payment(self, payment: PaymentState) -> None:
         await self._conn.execute(
@@ -33,7 +33,7 @@ class PostgresPaymentRepository:
                                    refunded_minor = $5, updated_at = now()
                WHERE id = $1""",
             payment.id,
-            payment.status,
+            payment.status.value,
             payment.owed_minor,
             payment.captured_minor,
             payment.refunded_minor,

@@ -10,8 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from domain.order.aftersale import ReturnReason
 from domain.order.model import Order
-from domain.order.returns import ReturnLineRecord, ReturnRecord
+from domain.order.returns import ReturnLineRecord, ReturnRecord, ReturnStatus
 
 _R_COLUMNS = """r.id, r.order_id, o.customer_id, r.status, r.reason, r.note, r.currency_code,
                 r.refund_minor, r.refunded_minor, r.location_id, r.request_hash, r.created_at,
@@ -119,8 +120,8 @@ async def _returns(db: Any, where: str, *args: Any, lock: str = "") -> list[Retu
             id=r["id"],
             order_id=r["order_id"],
             customer_id=r["customer_id"],
-            status=r["status"],
-            reason=r["reason"],
+            status=ReturnStatus(r["status"]),
+            reason=ReturnReason(r["reason"]),
             note=r["note"],
             currency_code=r["currency_code"],
             refund_minor=r["refund_minor"],

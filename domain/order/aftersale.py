@@ -1,4 +1,6 @@
-"""Order lines (price snapshot), totals, and the pure part of cancellations and returns.
+"""Order totals and the pure part of cancellations and returns, over the Order
+aggregate's own lines and fulfillments (domain/order/order_parts.py): what was handed
+over or delivered is counted from the fulfillments.
 
 Money given back for part of a line is the line's own total (price minus
 discount plus tax) shared out unit by unit with cumulative rounding, so the
@@ -9,75 +11,70 @@ which they are cancelled or returned.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from domain.errors import DomainError, ErrorCode, NotFound
+from domain.order.fulfillment import COMPLETED, HANDED_OVER, FulfillmentStatus
+
+if TYPE_CHECKING:  # the aggregate's parts (order_parts imports this module's plans)
+    from domain.order.order_parts import Fulfillment, OrderLine
 
 
-@dataclass(frozen=True)
-class OrderLine:
-    """One order line as sold (prices frozen at checkout) and what happened to it since."""
+def units_in(
+    fulfillments: Iterable[Fulfillment], statuses: Collection[FulfillmentStatus]
+) -> dict[uuid.UUID, int]:
+    """Units per order line in the fulfillments at one of `statuses` (e.g. `HANDED_OVER`:
+    shipped or picked up; `COMPLETED`: delivered or picked up, so returnable)."""
+    units: dict[uuid.UUID, int] = {}
+    for part in fulfillments:
+        if part.status in statuses:
+            for line_id, n in part.lines.items():
+                units[line_id] = units.get(line_id, 0) + n
+    return units
 
-    line_id: uuid.UUID
-    sku: str
-    quantity: int
-    unit_price_minor: int
-    discount_minor: int = 0  # whole-line discount
-    tax_minor: int = 0  # whole-line tax
-    cancelled_quantity: int = 0
-    handed_over_quantity: int = 0  # shipped or picked up
-    delivered_quantity: int = 0  # delivered or picked up: may be returned
-    returned_quantity: int = 0
-    delivered_at: datetime | None = None
 
-    def __post_init__(self) -> None:
-        counts = (
-            self.cancelled_quantity,
-            self.handed_over_quantity,
-            self.delivered_quantity,
-            self.returned_quantity,
-        )
-        if self.quantity <= 0 or min(counts) < 0:
-            raise DomainError(ErrorCode.INVALID, "Line quantities must be positive.")
-        if (
-            self.cancelled_quantity + self.handed_over_quantity > self.quantity
-            or self.delivered_quantity > self.handed_over_quantity
-            or self.returned_quantity > self.delivered_quantity
-        ):
-            raise DomainError(ErrorCode.INVALID, "Line quantities are inconsistent.")
-        if self.unit_price_minor < 0 or self.discount_minor < 0 or self.tax_minor < 0:
-            raise DomainError(ErrorCode.INVALID, "Line amounts must not be negative.")
-        if self.discount_minor > self.subtotal_minor:
-            raise DomainError(ErrorCode.INVALID, "A discount cannot exceed the line's price.")
+def delivered_at(fulfillments: Iterable[Fulfillment]) -> dict[uuid.UUID, datetime]:
+    """When each line was last delivered or picked up (its latest final fulfillment's
+    `updated_at`: final statuses do not move)."""
+    when: dict[uuid.UUID, datetime] = {}
+    for part in fulfillments:
+        if part.status in COMPLETED and part.updated_at is not None:
+            for line_id in part.lines:
+                if line_id not in when or part.updated_at > when[line_id]:
+                    when[line_id] = part.updated_at
+    return when
 
-    @property
-    def subtotal_minor(self) -> int:
-        return self.unit_price_minor * self.quantity
 
-    @property
-    def total_minor(self) -> int:
-        return self.subtotal_minor - self.discount_minor + self.tax_minor
+def cancellable_units(
+    lines: Sequence[OrderLine], fulfillments: Sequence[Fulfillment]
+) -> dict[uuid.UUID, int]:
+    """Units of each line still cancellable: neither cancelled nor handed over."""
+    handed = units_in(fulfillments, HANDED_OVER)
+    left = {
+        line.id: line.quantity - line.cancelled_quantity - handed.get(line.id, 0) for line in lines
+    }
+    if min(left.values(), default=0) < 0:
+        raise DomainError(ErrorCode.INVALID, "Line quantities are inconsistent.")
+    return left
 
-    @property
-    def cancellable_quantity(self) -> int:
-        return self.quantity - self.cancelled_quantity - self.handed_over_quantity
 
-    @property
-    def returnable_quantity(self) -> int:
-        return self.delivered_quantity - self.returned_quantity
-
-    @property
-    def given_back_quantity(self) -> int:
-        return self.cancelled_quantity + self.returned_quantity
-
-    def amount_for(self, more: int) -> int:
-        """Money for `more` units given back after those already cancelled/returned."""
-        done = self.given_back_quantity
-        total = self.total_minor
-        return total * (done + more) // self.quantity - total * done // self.quantity
+def returnable_units(
+    lines: Sequence[OrderLine], fulfillments: Sequence[Fulfillment]
+) -> dict[uuid.UUID, int]:
+    """Units of each line that may still be asked back: delivered or picked up, neither
+    returned nor in a return asked for."""
+    delivered = units_in(fulfillments, COMPLETED)
+    left = {
+        line.id: delivered.get(line.id, 0) - line.returned_quantity - line.requested_quantity
+        for line in lines
+    }
+    if min(left.values(), default=0) < 0:
+        raise DomainError(ErrorCode.INVALID, "Line quantities are inconsistent.")
+    return left
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ class LineGivenBack:
 def _requested(
     lines: Sequence[OrderLine], requested: Sequence[LineQuantity]
 ) -> list[tuple[int, OrderLine, int]]:
-    by_id = {line.line_id: line for line in lines}
+    by_id = {line.id: line for line in lines}
     seen: set[uuid.UUID] = set()
     found = []
     for index, item in enumerate(requested):
@@ -153,12 +150,14 @@ class CancellationPlan:
 
 def plan_cancellation(
     lines: Sequence[OrderLine],
+    fulfillments: Sequence[Fulfillment],
     requested: Sequence[LineQuantity] | None = None,
     shipping_minor: int = 0,
 ) -> CancellationPlan:
     """What a cancel does: `requested=None` cancels every unit not yet handed over."""
+    cancellable = cancellable_units(lines, fulfillments)
     if requested is None:
-        picked = [(i, line, line.cancellable_quantity) for i, line in enumerate(lines)]
+        picked = [(i, line, cancellable[line.id]) for i, line in enumerate(lines)]
         picked = [p for p in picked if p[2] > 0]
         if not picked:
             raise DomainError(
@@ -167,19 +166,19 @@ def plan_cancellation(
     else:
         picked = _requested(lines, requested)
         for index, line, quantity in picked:
-            if quantity > line.cancellable_quantity:
+            if quantity > cancellable[line.id]:
                 raise DomainError(
                     ErrorCode.NOT_CANCELLABLE,
-                    f"Only {line.cancellable_quantity} of line {line.sku} can still be cancelled.",
+                    f"Only {cancellable[line.id]} of line {line.sku} can still be cancelled.",
                     ["lines", str(index), "quantity"],
                 )
-    cancelled = {line.line_id: qty for _, line, qty in picked}
-    left = sum(line.cancellable_quantity - cancelled.get(line.line_id, 0) for line in lines)
-    nothing_handed = all(line.handed_over_quantity == 0 for line in lines)
+    cancelled = {line.id: qty for _, line, qty in picked}
+    left = sum(n - cancelled.get(line_id, 0) for line_id, n in cancellable.items())
+    nothing_handed = not any(units_in(fulfillments, HANDED_OVER).values())
     whole = left == 0 and nothing_handed
     return CancellationPlan(
         tuple(
-            LineGivenBack(line.line_id, line.sku, qty, line.amount_for(qty), True)
+            LineGivenBack(line.id, line.sku, qty, line.amount_for(qty), True)
             for _, line, qty in picked
         ),
         shipping_minor if whole else 0,
@@ -214,25 +213,31 @@ class ReturnPlan:
 
 def plan_return(
     lines: Sequence[OrderLine],
+    fulfillments: Sequence[Fulfillment],
     requested: Sequence[LineQuantity],
     reason: ReturnReason,
     now: datetime,
     window: timedelta = RETURN_WINDOW,
 ) -> ReturnPlan:
-    """Validate a return request and compute refund and restock per line.
+    """Validate a return request and compute refund and restock per line. Units of
+    returns still asked for count as given back (the same units cannot be asked for
+    twice, and their money is theirs).
 
     Refund is paid and stock restocked when the goods are received, not when
     the return is created; this plan says how much and whether."""
+    returnable = returnable_units(lines, fulfillments)
+    when = delivered_at(fulfillments)
     picked = _requested(lines, requested)
     for index, line, quantity in picked:
         field = ["lines", str(index)]
-        if quantity > line.returnable_quantity:
+        if quantity > returnable[line.id]:
             raise DomainError(
                 ErrorCode.NOT_RETURNABLE,
-                f"Only {line.returnable_quantity} of line {line.sku} can be returned.",
+                f"Only {returnable[line.id]} of line {line.sku} can be returned.",
                 [*field, "quantity"],
             )
-        if line.delivered_at is not None and now - line.delivered_at > window:
+        delivered = when.get(line.id)
+        if delivered is not None and now - delivered > window:
             raise DomainError(
                 ErrorCode.NOT_RETURNABLE,
                 f"Line {line.sku} is outside the {window.days}-day return window.",
@@ -242,7 +247,13 @@ def plan_return(
     return ReturnPlan(
         reason,
         tuple(
-            LineGivenBack(line.line_id, line.sku, qty, line.amount_for(qty), restock)
+            LineGivenBack(
+                line.id,
+                line.sku,
+                qty,
+                line.amount_for(qty, after=line.given_back_quantity + line.requested_quantity),
+                restock,
+            )
             for _, line, qty in picked
         ),
     )

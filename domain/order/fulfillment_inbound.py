@@ -25,26 +25,18 @@ from domain.order.fulfillment import (
 )
 from domain.order.fulfillment_service import (
     FULFILLMENT_ROLES,
-    FulfillmentRecord,
-    FulfillmentRepository,
     PickupDeadlineRepository,
     update_fulfillment,
 )
-from domain.order.model import OrderRepository
+from domain.order.model import Fulfillment, OrderRepository
 from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentRepository
 
 
-class InboundFulfillmentRepository(FulfillmentRepository, Protocol):
-    async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]: ...
-
-
 class InboundFulfillmentUnitOfWork(Protocol):
     @property
     def orders_for_update(self) -> OrderRepository: ...
-    @property
-    def orders(self) -> InboundFulfillmentRepository: ...
     @property
     def aftersale(self) -> PickupDeadlineRepository: ...
     @property
@@ -52,7 +44,7 @@ class InboundFulfillmentUnitOfWork(Protocol):
 
 
 def fulfillments_to_move(
-    fulfillments: Sequence[FulfillmentRecord], target: FulfillmentStatus
+    fulfillments: Sequence[Fulfillment], target: FulfillmentStatus
 ) -> list[uuid.UUID]:
     """An update naming only the order applies to each of its fulfillments that is at
     `target` already (tracking may still change) or may move there; one that may not
@@ -63,11 +55,10 @@ def fulfillments_to_move(
     chosen = [
         f.id
         for f in fulfillments
-        if f.status == target.value
-        or can_transition(FulfillmentStatus(f.status), target, FulfillmentMethod(f.method))
+        if f.status is target or can_transition(f.status, target, FulfillmentMethod(f.method))
     ]
     if not chosen:
-        found = ", ".join(f.status for f in fulfillments) or "none"
+        found = ", ".join(f.status.value for f in fulfillments) or "none"
         raise DomainError(
             ErrorCode.INVALID_TRANSITION,
             f"No fulfillment of the order can go to {target}; their statuses: {found}.",
@@ -82,25 +73,25 @@ async def apply_fulfillment_update(
     payments: PaymentGateway,
     update: FulfillmentUpdate,
     now: datetime,
-) -> list[FulfillmentRecord]:
+) -> None:
     """Apply one update; a refusal (unknown fulfillment or order, illegal move) raises
     a DomainError, and nothing of the update is written."""
     require_roles(principal, *FULFILLMENT_ROLES)
     if update.fulfillment_id is not None:
         if update.order_id is not None:
-            found = await uow.orders.fulfillment(update.fulfillment_id)
+            found = await uow.orders_for_update.get_for_update_by_fulfillment(update.fulfillment_id)
             if found is None:
                 raise NotFound("Fulfillment", ["fulfillment_id"])
-            if found.order_id != update.order_id:
+            if found.id != update.order_id:
                 raise DomainError(
                     ErrorCode.INVALID,
                     "fulfillmentId is not a fulfillment of orderId.",
                     ["fulfillment_id"],
                 )
-        record = await update_fulfillment(
+        await update_fulfillment(
             uow, principal, payments, update.fulfillment_id, update.status, update.tracking, now
         )
-        return [record]
+        return
     assert update.order_id is not None  # the parser requires one of the two
     # Locked before reading the fulfillments, so the choice below still holds when
     # update_fulfillment takes the same lock again (same transaction).
@@ -108,10 +99,5 @@ async def apply_fulfillment_update(
     if order is None:
         raise NotFound("Order", ["order_id"])
     check_not_held(order.on_hold)
-    chosen = fulfillments_to_move(
-        await uow.orders.fulfillments_of_order(update.order_id), update.status
-    )
-    return [
+    for f in fulfillments_to_move(order.fulfillments, update.status):
         await update_fulfillment(uow, principal, payments, f, update.status, update.tracking, now)
-        for f in chosen
-    ]

@@ -17,7 +17,6 @@ missed-pickup sweeper cancels it: `cancel_service.cancel_missed_pickup`).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -33,29 +32,12 @@ from domain.order.fulfillment import (
     transition,
 )
 from domain.order.hours import OpeningHours
-from domain.order.model import OrderRepository
+from domain.order.model import Order, OrderRepository
 from domain.order.payments import PaymentGateway
 from domain.order.routing import FulfillmentMethod
 from domain.order.settlement import PaymentRepository, capture_owed
 
 FULFILLMENT_ROLES = (Role.STORE_ASSOCIATE, Role.SERVICE)
-
-
-@dataclass(frozen=True)
-class FulfillmentRecord:
-    id: uuid.UUID
-    order_id: uuid.UUID
-    method: str
-    location_id: uuid.UUID
-    status: str
-    tracking: str | None
-    created_at: datetime
-    promised_at: datetime | None = None
-    pickup_deadline: datetime | None = None
-
-
-class FulfillmentRepository(Protocol):
-    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None: ...
 
 
 class PickupDeadlineRepository(Protocol):
@@ -65,8 +47,6 @@ class PickupDeadlineRepository(Protocol):
 class FulfillmentUnitOfWork(Protocol):
     @property
     def orders_for_update(self) -> OrderRepository: ...
-    @property
-    def orders(self) -> FulfillmentRepository: ...
     @property
     def aftersale(self) -> PickupDeadlineRepository: ...
     @property
@@ -81,7 +61,9 @@ async def update_fulfillment(
     target: FulfillmentStatus,
     tracking: Tracking | None,
     now: datetime,
-) -> FulfillmentRecord:
+) -> Order:
+    """Move one fulfillment; returns its order as saved (`order.fulfillment(id)` is the
+    fulfillment after the move, as GraphQL `Fulfillment` shows it)."""
     require_roles(principal, *FULFILLMENT_ROLES)
     check_working_target(target)
     order = await uow.orders_for_update.get_for_update_by_fulfillment(fulfillment_id)
@@ -104,9 +86,7 @@ async def update_fulfillment(
         await uow.orders_for_update.save(order, now)
         if previous is not target and target in HANDED_OVER:
             await capture_owed(uow, payments, order, ["id"])
-    record = await uow.orders.fulfillment(fulfillment_id)
-    assert record is not None  # read under the order's lock: it cannot have gone
-    return record
+    return order
 
 
 def parse_tracking(carrier: str | None, number: str | None) -> Tracking | None:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from domain import models
 from domain.errors import DomainError, ErrorCode
 from domain.models import OutboxEvent
 from domain.order import aftersale
@@ -41,8 +40,6 @@ from domain.order.events import (
     order_status_changed,
 )
 from domain.order.fulfillment import (
-    COMPLETED,
-    HANDED_OVER,
     FulfillmentStatus,
     OrderStatus,
     derive_order_status,
@@ -53,9 +50,10 @@ from domain.order.order_parts import Fulfillment as Fulfillment
 from domain.order.order_parts import OrderLine as OrderLine
 from domain.order.order_parts import plan_cuts as plan_cuts
 from domain.order.order_parts import remaining_units as remaining_units
+from domain.order.order_record import OrderRecord
 from domain.order.placement import NewFulfillment, NewLine, NewPayment, Placement, new_parts
 from domain.order.routing import FulfillmentMethod
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 
 @dataclass
@@ -145,15 +143,15 @@ class Order:
 
     # Reading --------------------------------------------------------------
 
-    def record(self) -> models.Order:
-        """The order's row as the read side (GraphQL `Order`, listings) shows it."""
+    def record(self) -> OrderRecord:
+        """The order's read projection (GraphQL `Order`, listings: domain/order/order_record.py)."""
         if self.created_at is None:
             raise RuntimeError("record() of an order not added yet")
-        return models.Order(
+        return OrderRecord(
             id=self.id,
             number=self.number,
             customer_id=self.customer_id,
-            status=self.status.value,
+            status=self.status,
             currency_code=self.currency_code,
             total_minor=self.total_minor,
             created_at=self.created_at,
@@ -163,7 +161,7 @@ class Order:
             shipping_minor=self.shipping_minor,
             on_hold=self.on_hold,
             risk_score=self.risk_score,
-            risk_reasons=[dict(reason) for reason in self.risk_reasons],
+            risk_reasons=self.risk_reasons,
             cancelled_at=self.cancelled_at,
             cancel_reason=self.cancel_reason,
             cart_id=self.cart_id,
@@ -175,48 +173,12 @@ class Order:
     def derived_status(self) -> OrderStatus:
         return derive_order_status((f.status for f in self.fulfillments), on_hold=self.on_hold)
 
-    def order_lines(self, *, requested: bool = False) -> list[aftersale.OrderLine]:
-        """The lines as the after-sale rules see them: handed over = units of shipped or
-        picked-up fulfillments, delivered = of delivered or picked-up ones (delivered at:
-        the last of those). `requested`: units of returns asked for count as returned,
-        so the same units cannot be asked for twice."""
-        handed: dict[uuid.UUID, int] = {}
-        delivered: dict[uuid.UUID, int] = {}
-        delivered_at: dict[uuid.UUID, datetime] = {}
-        for part in self.fulfillments:
-            for line_id, units in part.lines.items():
-                if part.status in HANDED_OVER:
-                    handed[line_id] = handed.get(line_id, 0) + units
-                if part.status in COMPLETED:
-                    delivered[line_id] = delivered.get(line_id, 0) + units
-                    when = part.updated_at
-                    if when is not None and (
-                        line_id not in delivered_at or when > delivered_at[line_id]
-                    ):
-                        delivered_at[line_id] = when
-        return [
-            aftersale.OrderLine(
-                line_id=s.id,
-                sku=s.sku,
-                quantity=s.quantity,
-                unit_price_minor=s.unit_price_minor,
-                discount_minor=s.discount_minor,
-                tax_minor=s.tax_minor,
-                cancelled_quantity=s.cancelled_quantity,
-                handed_over_quantity=handed.get(s.id, 0),
-                delivered_quantity=delivered.get(s.id, 0),
-                returned_quantity=s.returned_quantity + (s.requested_quantity if requested else 0),
-                delivered_at=delivered_at.get(s.id),
-            )
-            for s in self.lines
-        ]
-
     def totals(self) -> aftersale.OrderTotals:
-        return aftersale.order_totals(self.order_lines(), self.shipping_minor)
+        return aftersale.order_totals(self.lines, self.shipping_minor)
 
     def owed_minor(self) -> int:
         """What the buyer still owes over every payment not voided."""
-        return sum(p.owed_minor for p in self.payments if p.status != "VOIDED")
+        return sum(p.owed_minor for p in self.payments if p.status is not PaymentStatus.VOIDED)
 
     # Behaviour ------------------------------------------------------------
 
@@ -259,7 +221,9 @@ class Order:
         """Cancel units (`lines=None`: every unit not yet handed over), from the least
         advanced fulfillments (or from `only`). Returns the plan (what the buyer no
         longer owes), the cuts (where stock goes back) and the events."""
-        plan = aftersale.plan_cancellation(self.order_lines(), lines, self.shipping_minor)
+        plan = aftersale.plan_cancellation(
+            self.lines, self.fulfillments, lines, self.shipping_minor
+        )
         cuts = plan_cuts(plan, self.fulfillments, only)
         events: list[OutboxEvent] = []
         for part in self.fulfillments:
@@ -311,7 +275,7 @@ class Order:
         asked for already, within the return window of the delivery) and the money per
         line; the asked-for units count as requested from now on. The request's own
         record (and event) is the return repository's."""
-        plan = aftersale.plan_return(self.order_lines(requested=True), lines, reason, now)
+        plan = aftersale.plan_return(self.lines, self.fulfillments, lines, reason, now)
         asked = {line.line_id: line.quantity for line in plan.lines}
         self.lines = tuple(
             replace(line, requested_quantity=line.requested_quantity + asked[line.id])
@@ -341,7 +305,9 @@ class Order:
         """The payments with an owed amount still to capture (at the first handover):
         what is owed, not what was authorized, so a line cancelled before is never
         charged."""
-        return [p for p in self.payments if p.status == "AUTHORIZED" and p.owed_minor > 0]
+        return [
+            p for p in self.payments if p.status is PaymentStatus.AUTHORIZED and p.owed_minor > 0
+        ]
 
     def pull_events(self) -> list[OutboxEvent]:
         """The events not saved yet, in the order they happened (and forget them)."""

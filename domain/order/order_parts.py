@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.errors import DomainError, ErrorCode
 from domain.order import aftersale
 from domain.order.fulfillment import (
     RELEASE_ON_CANCEL,
@@ -20,7 +21,9 @@ from domain.order.fulfillment import (
 
 @dataclass(frozen=True)
 class OrderLine:
-    """An order line as stored: the price snapshot and what was given back."""
+    """An order line as stored: the price snapshot (frozen at checkout) and what was given
+    back since. What was handed over or delivered is its fulfillments' (the after-sale
+    rules count it from them: `aftersale.units_in`)."""
 
     id: uuid.UUID
     sku: str
@@ -34,15 +37,44 @@ class OrderLine:
     currency_code: str = ""  # the order's, for showing the line's money
     variant_id: uuid.UUID | None = None
 
+    def __post_init__(self) -> None:
+        counts = (self.cancelled_quantity, self.returned_quantity, self.requested_quantity)
+        if self.quantity <= 0 or min(counts) < 0:
+            raise DomainError(ErrorCode.INVALID, "Line quantities must be positive.")
+        if sum(counts) > self.quantity:
+            raise DomainError(ErrorCode.INVALID, "Line quantities are inconsistent.")
+        if self.unit_price_minor < 0 or self.discount_minor < 0 or self.tax_minor < 0:
+            raise DomainError(ErrorCode.INVALID, "Line amounts must not be negative.")
+        if self.discount_minor > self.subtotal_minor:
+            raise DomainError(ErrorCode.INVALID, "A discount cannot exceed the line's price.")
+
+    @property
+    def subtotal_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
     @property
     def total_minor(self) -> int:
         """What the line cost at checkout: price times quantity - discount + tax."""
-        return self.unit_price_minor * self.quantity - self.discount_minor + self.tax_minor
+        return self.subtotal_minor - self.discount_minor + self.tax_minor
+
+    @property
+    def given_back_quantity(self) -> int:
+        """Units cancelled or returned (received back)."""
+        return self.cancelled_quantity + self.returned_quantity
+
+    def amount_for(self, more: int, *, after: int | None = None) -> int:
+        """Money for `more` units given back after `after` units (default: those cancelled
+        and returned): the line total shared unit by unit with cumulative rounding, so the
+        units always add up to exactly the total."""
+        done = self.given_back_quantity if after is None else after
+        total = self.total_minor
+        return total * (done + more) // self.quantity - total * done // self.quantity
 
 
 @dataclass(frozen=True)
 class Fulfillment:
-    """A fulfillment with its units per order line."""
+    """A fulfillment with its units per order line (what it still has to hand over; an
+    emptied, CANCELLED one keeps what it held). GraphQL `Fulfillment` reads it."""
 
     id: uuid.UUID
     method: str
@@ -53,6 +85,7 @@ class Fulfillment:
     tracking: str | None = None
     promised_at: datetime | None = None
     updated_at: datetime | None = None  # of a DELIVERED / PICKED_UP one: when it was handed
+    created_at: datetime | None = None  # set by the database when the order is added
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ the discounted amounts and shipping), tax rates come from
 cart's shipping estimate and the checkout's charge agree.
 
 Stored amounts (orders.*_minor, order_lines.*_minor) follow
-`aftersale.OrderLine`: line total = price - discount + tax, order total =
+the order line (`order_parts.OrderLine`): line total = price - discount + tax, order total =
 subtotal - discount + tax + shipping. `tax` is the tax *added* to prices
 (exclusive rules, e.g. US sales tax); where prices include tax (EU VAT) it is
 0 and the tax stays inside the prices.

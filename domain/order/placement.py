@@ -18,7 +18,7 @@ from typing import Any
 from domain.errors import DomainError, ErrorCode
 from domain.order.fulfillment import FulfillmentStatus
 from domain.order.order_parts import Fulfillment, OrderLine
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def new_parts(
         PaymentState(
             id=uuid.uuid4(),
             authorization_id=p.authorization_id,
-            status="CAPTURED" if p.captured else "AUTHORIZED",
+            status=PaymentStatus.CAPTURED if p.captured else PaymentStatus.AUTHORIZED,
             currency_code=currency_code,
             amount_minor=p.amount_minor,
             owed_minor=p.amount_minor,

@@ -76,8 +76,8 @@ class ReturnRecord:
     id: uuid.UUID
     order_id: uuid.UUID
     customer_id: uuid.UUID | None  # the order's owner: who may see the return
-    status: str
-    reason: str
+    status: ReturnStatus
+    reason: ReturnReason
     note: str | None
     currency_code: str
     refund_minor: int

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from domain.errors import DomainError, ErrorCode
@@ -39,11 +40,20 @@ if TYPE_CHECKING:
     from domain.order.model import Order
 
 
+class PaymentStatus(StrEnum):
+    """An order payment's status (`payments.status`, CHECK in 0006_orders.sql)."""
+
+    AUTHORIZED = "AUTHORIZED"  # nothing captured yet
+    CAPTURED = "CAPTURED"  # captured (in part or in full)
+    VOIDED = "VOIDED"  # the uncaptured rest released
+    REFUNDED = "REFUNDED"  # everything captured was refunded
+
+
 @dataclass(frozen=True)
 class PaymentState:
     id: uuid.UUID
     authorization_id: str
-    status: str  # AUTHORIZED | CAPTURED | VOIDED | REFUNDED
+    status: PaymentStatus
     currency_code: str
     amount_minor: int  # authorized
     owed_minor: int
@@ -88,7 +98,7 @@ async def give_back(
     voided = False
     left = amount_minor
     for payment in await uow.payments.payments_for_update(order_id):
-        if payment.status == "VOIDED":
+        if payment.status is PaymentStatus.VOIDED:
             continue
         take = min(left, payment.owed_minor)
         left -= take
@@ -100,11 +110,14 @@ async def give_back(
             new_total_minor=owed,
         )
         updated = replace(payment, owed_minor=owed)
-        if adjustment.void_remaining and payment.status in ("AUTHORIZED", "CAPTURED"):
+        if adjustment.void_remaining and payment.status in (
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.CAPTURED,
+        ):
             if payment.captured_minor < payment.amount_minor:
                 voided = await _void_once(uow, gateway, order_id, payment, key) or voided
             if payment.captured_minor == 0:
-                updated = replace(updated, status="VOIDED")
+                updated = replace(updated, status=PaymentStatus.VOIDED)
         plans.append((payment, updated, adjustment.refund_minor))
     refunded = 0
     for payment, updated, refund in plans:
@@ -127,7 +140,9 @@ async def give_back(
             updated = replace(
                 updated,
                 refunded_minor=total_refunded,
-                status="REFUNDED" if total_refunded == payment.captured_minor else updated.status,
+                status=PaymentStatus.REFUNDED
+                if total_refunded == payment.captured_minor
+                else updated.status,
             )
         await uow.payments.save_payment(updated)
     return Settlement(refunded, voided)
@@ -180,6 +195,8 @@ async def capture_owed(
         )
         captured += payment.owed_minor
         await uow.payments.save_payment(
-            replace(payment, status="CAPTURED", captured_minor=result.captured_total_minor)
+            replace(
+                payment, status=PaymentStatus.CAPTURED, captured_minor=result.captured_total_minor
+            )
         )
     return captured

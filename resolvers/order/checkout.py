@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,7 +16,8 @@ from domain.geography import check_address_country
 from domain.ids import local_id
 from domain.order import checkout
 from domain.order import fulfillment as lifecycle
-from domain.order.fulfillment_service import FulfillmentRecord, parse_tracking, update_fulfillment
+from domain.order.fulfillment_service import parse_tracking, update_fulfillment
+from domain.order.model import Fulfillment as FulfillmentPart
 from domain.order.model import Order as OrderAggregate
 from domain.order.routing import FulfillmentMethod as Method
 from resolvers.context import Info
@@ -252,13 +254,13 @@ class Mutation:
         ] = None,
     ) -> FulfillmentUpdatePayload:
 
-        async def use_case(uow: UnitOfWork) -> FulfillmentRecord:
+        async def use_case(uow: UnitOfWork) -> tuple[uuid.UUID, FulfillmentPart]:
             local = local_id(id, "Fulfillment", ["id"])
             parsed = parse_tracking(
                 None if tracking is None else tracking.carrier,
                 None if tracking is None else tracking.number,
             )
-            return await update_fulfillment(
+            moved = await update_fulfillment(
                 uow,
                 info.context.principal,
                 info.context.payments,
@@ -267,9 +269,13 @@ class Mutation:
                 parsed,
                 datetime.now(UTC),
             )
+            part = moved.fulfillment(local)
+            assert part is not None  # moved: it is the order's
+            return moved.id, part
 
-        async def with_order(record: FulfillmentRecord) -> FulfillmentUpdatePayload:
-            order = await info.context.loaders.OrderByIdLoader.load(record.order_id)
-            return FulfillmentUpdatePayload(fulfillment=record, order=order, user_errors=[])  # type: ignore[arg-type]
+        async def with_order(moved: tuple[uuid.UUID, FulfillmentPart]) -> FulfillmentUpdatePayload:
+            order_id, part = moved
+            order = await info.context.loaders.OrderByIdLoader.load(order_id)
+            return FulfillmentUpdatePayload(fulfillment=part, order=order, user_errors=[])  # type: ignore[arg-type]
 
         return await run_mutation(info, FulfillmentUpdatePayload, use_case, present=with_order)

@@ -9,7 +9,6 @@ import strawberry
 
 from domain.ids import to_global_id
 from domain.order import model
-from domain.order.fulfillment_service import FulfillmentRecord
 from resolvers.common import Money, money, record_type_check
 
 
@@ -36,7 +35,7 @@ class FulfillmentStatus(Enum):
 
 @strawberry.type(description="A shipment or pickup of (part of) an order from one location.")
 class Fulfillment:
-    is_type_of = record_type_check(FulfillmentRecord)
+    is_type_of = record_type_check(model.Fulfillment)
 
     @strawberry.field(description="Opaque global id of the fulfillment.")
     def id(self) -> strawberry.ID:

@@ -64,7 +64,7 @@ class Query:
         given = filter or OrderFilter()
         where = order_listing.OrderFilter(
             customer_id=owner,
-            status=None if given.status is None else lifecycle.OrderStatus(given.status).value,
+            status=None if given.status is None else lifecycle.OrderStatus(given.status),
             channel_code=given.channel,
             created_after=_aware(given.created_after, "createdAfter"),
             created_before=_aware(given.created_before, "createdBefore"),

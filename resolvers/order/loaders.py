@@ -19,20 +19,20 @@ from datasources.postgres.order_listing import (
 )
 from datasources.postgres.order_repository import fulfillments_by_order_ids
 from datasources.postgres.return_repository import returns_by_ids, returns_by_order_ids
-from domain.models import Order
-from domain.order.fulfillment_service import FulfillmentRecord
+from domain.order.model import Fulfillment
+from domain.order.order_record import OrderRecord
 from domain.order.returns import ReturnRecord
 from resolvers.context import Loader
 
 
-class OrderByIdLoader(Loader[uuid.UUID, Order | None]):
+class OrderByIdLoader(Loader[uuid.UUID, OrderRecord | None]):
     """Orders by id; None for an unknown id."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         super().__init__(pool, orders_by_ids)
 
 
-class FulfillmentsByOrderIdLoader(Loader[uuid.UUID, list[FulfillmentRecord]]):
+class FulfillmentsByOrderIdLoader(Loader[uuid.UUID, list[Fulfillment]]):
     """Each order's fulfillments, oldest first."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
@@ -53,7 +53,7 @@ class ReturnByIdLoader(Loader[uuid.UUID, ReturnRecord | None]):
         super().__init__(pool, returns_by_ids)
 
 
-class CustomerOrderPagesLoader(Loader[CustomerOrdersKey, list[Order]]):
+class CustomerOrderPagesLoader(Loader[CustomerOrdersKey, list[OrderRecord]]):
     """Keyed by (customer, page size, cursor): every Customer.orders page in one query."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:

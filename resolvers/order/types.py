@@ -12,6 +12,7 @@ from domain import models
 from domain.auth import PrincipalKind, may_access_customer
 from domain.ids import from_global_id, to_global_id
 from domain.order.cancellation import CancelReason
+from domain.order.order_record import OrderRecord
 from resolvers.cart.types import CustomerRef
 from resolvers.common import (
     CUSTOMER_DESCRIPTION,
@@ -35,7 +36,7 @@ from resolvers.store.pickup_code import buyer_pickup_code
 
 @strawberry.federation.type(keys=["id"], description="A placed order.")
 class Order(Node):
-    is_type_of = record_type_check(models.Order)
+    is_type_of = record_type_check(OrderRecord)
 
     @strawberry.field(description="Opaque global id of the order.")  # type: ignore[misc]  # self is a record
     def id(self) -> strawberry.ID:
@@ -124,7 +125,7 @@ class Order(Node):
         return await buyer_pickup_code(info, self)  # type: ignore[arg-type]  # self is a record
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> models.Order | None:
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> OrderRecord | None:
         _, local = from_global_id(id, "Order")
         record = await info.context.loaders.OrderByIdLoader.load(local)
         return visible_owned(info, record)  # type: ignore[no-any-return]

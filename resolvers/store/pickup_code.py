@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from domain.auth import PrincipalKind
-from domain.models import Order
+from domain.order.order_record import OrderRecord
 from domain.store.pickup import PICKUP_METHOD, pickup_code
 from resolvers.context import Info
 
 
-def _is_buyer(info: Info, order: Order) -> bool:
+def _is_buyer(info: Info, order: OrderRecord) -> bool:
     principal = info.context.principal
     if order.customer_id is not None:
         return (
@@ -20,7 +20,7 @@ def _is_buyer(info: Info, order: Order) -> bool:
     return order.cart_id is not None and order.cart_id in info.context.held_carts
 
 
-async def buyer_pickup_code(info: Info, order: Order) -> str | None:
+async def buyer_pickup_code(info: Info, order: OrderRecord) -> str | None:
     secret = getattr(info.context.settings, "jwt_secret", None)
     if not secret or not _is_buyer(info, order):
         return None

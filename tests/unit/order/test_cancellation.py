@@ -1,4 +1,4 @@
-"""The pure part of cancellations: lines rebuilt from fulfillments, cuts, who may cancel."""
+"""The pure part of cancellations: units counted from fulfillments, cuts, who may cancel."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from datasources.events.schemas import validate_event_data
 from domain.auth import Principal, PrincipalKind, Role
 from domain.errors import DomainError, ErrorCode
-from domain.order.aftersale import LineQuantity, plan_cancellation
+from domain.order.aftersale import LineQuantity, cancellable_units, plan_cancellation, units_in
 from domain.order.cancellation import (
     CancelReason,
     check_may_cancel,
@@ -20,8 +20,8 @@ from domain.order.cancellation import (
     order_cancelled,
     request_hash,
 )
+from domain.order.fulfillment import COMPLETED, HANDED_OVER, OrderStatus, StockEffect
 from domain.order.fulfillment import FulfillmentStatus as S
-from domain.order.fulfillment import OrderStatus, StockEffect
 from domain.order.idempotency import check_key
 from domain.order.model import Fulfillment, Order, OrderLine, plan_cuts, remaining_units
 
@@ -46,7 +46,7 @@ def state(
                       lines, parts)  # fmt: skip
 
 
-def test_order_lines_count_handed_over_and_delivered_units() -> None:
+def test_handed_over_and_delivered_units_are_counted_from_the_fulfillments() -> None:
     order = state(
         (stored(A, 5, cancelled=1), stored(B, 2)),
         (
@@ -56,9 +56,10 @@ def test_order_lines_count_handed_over_and_delivered_units() -> None:
             part(S.CANCELLED, {A: 1}),
         ),
     )
-    a, b = order.order_lines()
-    assert (a.handed_over_quantity, a.delivered_quantity, a.cancellable_quantity) == (2, 1, 2)
-    assert (b.handed_over_quantity, b.delivered_quantity, b.cancellable_quantity) == (1, 1, 1)
+    parts = order.fulfillments
+    assert units_in(parts, HANDED_OVER) == {A: 2, B: 1}
+    assert units_in(parts, COMPLETED) == {A: 1, B: 1}
+    assert cancellable_units(order.lines, parts) == {A: 2, B: 1}
 
 
 def test_cuts_take_from_the_least_advanced_fulfillment_first() -> None:
@@ -66,7 +67,7 @@ def test_cuts_take_from_the_least_advanced_fulfillment_first() -> None:
     allocated = part(S.ALLOCATED, {A: 1, B: 1})
     shipped = part(S.SHIPPED, {A: 1})
     order = state((stored(A, 4), stored(B, 1)), (ready, shipped, allocated))
-    plan = plan_cancellation(order.order_lines(), [LineQuantity(A, 2)])
+    plan = plan_cancellation(order.lines, order.fulfillments, [LineQuantity(A, 2)])
     cuts = plan_cuts(plan, order.fulfillments)
     assert [(c.fulfillment_id, c.quantity, c.effect) for c in cuts] == [
         (allocated.id, 1, StockEffect.RELEASE),
@@ -81,9 +82,9 @@ def test_cuts_restricted_to_one_fulfillment_and_units_nowhere_are_not_restocked(
     ready = part(S.READY_FOR_PICKUP, {A: 1}, "PICKUP")
     other = part(S.ALLOCATED, {A: 1})
     order = state((stored(A, 3),), (ready, other))  # one unit in no fulfillment
-    plan = plan_cancellation(order.order_lines(), [LineQuantity(A, 1)])
+    plan = plan_cancellation(order.lines, order.fulfillments, [LineQuantity(A, 1)])
     assert [c.fulfillment_id for c in plan_cuts(plan, order.fulfillments, ready.id)] == [ready.id]
-    whole = plan_cancellation(order.order_lines())
+    whole = plan_cancellation(order.lines, order.fulfillments)
     assert sum(c.quantity for c in plan_cuts(whole, order.fulfillments)) == 2
 
 
@@ -104,7 +105,7 @@ def test_cuts_never_exceed_what_a_fulfillment_holds(
     total = {A: sum(p.lines.get(A, 0) for p in parts), B: sum(p.lines.get(B, 0) for p in parts)}
     lines = tuple(stored(line, max(1, total[line]), sku=str(line)) for line in (A, B))
     order = state(lines, parts)
-    cancellable = {line.line_id: line.cancellable_quantity for line in order.order_lines()}
+    cancellable = cancellable_units(order.lines, order.fulfillments)
     wanted = [
         LineQuantity(line, data.draw(st.integers(1, cancellable[line])))
         for line in (A, B)
@@ -112,7 +113,7 @@ def test_cuts_never_exceed_what_a_fulfillment_holds(
     ]
     if not wanted:
         return
-    plan = plan_cancellation(order.order_lines(), wanted)
+    plan = plan_cancellation(order.lines, order.fulfillments, wanted)
     cuts = plan_cuts(plan, order.fulfillments)
     for p in parts:
         for line_id, units in p.lines.items():
@@ -196,7 +197,7 @@ def test_reasons_keys_and_fingerprints() -> None:
 
 def test_the_cancelled_event_matches_its_schema() -> None:
     order = state((stored(A, 2, sku="TOTE-1"),), (part(S.ALLOCATED, {A: 2}),))
-    plan = plan_cancellation(order.order_lines(), None, order.shipping_minor)
+    plan = plan_cancellation(order.lines, order.fulfillments, None, order.shipping_minor)
     event = order_cancelled(order, plan, CancelReason.CUSTOMER_REQUEST, 0, True)
     validate_event_data(event.type, event.data)
     assert event.aggregate_id == str(order.id) and event.topic == "ucg.orders.v1"

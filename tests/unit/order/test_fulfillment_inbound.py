@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +25,8 @@ from domain.events import INBOUND_EVENT_TYPES
 from domain.order.events import Tracking
 from domain.order.fulfillment import FulfillmentStatus
 from domain.order.fulfillment_inbound import fulfillments_to_move
-from domain.order.fulfillment_service import FULFILLMENT_ROLES, FulfillmentRecord
+from domain.order.fulfillment_service import FULFILLMENT_ROLES
+from domain.order.model import Fulfillment
 from domain.order.payments import Authorized, PaymentAmount, PaymentFailure, PaymentFailureCode
 
 S = FulfillmentStatus
@@ -37,10 +37,8 @@ def record(value: bytes) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord("t", 0, 0, 0, 0, None, value, None, 0, len(value), ())
 
 
-def fulfillment(n: int, status: S, method: str = "SHIP") -> FulfillmentRecord:
-    return FulfillmentRecord(
-        uuid.UUID(int=n), ORDER, method, uuid.UUID(int=99), status.value, None, datetime.now(UTC)
-    )
+def fulfillment(n: int, status: S, method: str = "SHIP") -> Fulfillment:
+    return Fulfillment(uuid.UUID(int=n), method, uuid.UUID(int=99), status, {})
 
 
 def test_an_order_level_update_moves_each_fulfillment_that_may_move() -> None:

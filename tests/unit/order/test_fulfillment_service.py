@@ -4,7 +4,6 @@ whose order vanished, tracking-only updates, tracking parsing, and inbound updat
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -15,11 +14,7 @@ from domain.models import OutboxEvent
 from domain.order.events import FulfillmentUpdate, Tracking
 from domain.order.fulfillment import FulfillmentStatus, OrderStatus
 from domain.order.fulfillment_inbound import apply_fulfillment_update
-from domain.order.fulfillment_service import (
-    FulfillmentRecord,
-    parse_tracking,
-    update_fulfillment,
-)
+from domain.order.fulfillment_service import parse_tracking, update_fulfillment
 from domain.order.hours import OpeningHours
 from domain.order.model import Fulfillment, Order
 from domain.order.settlement import PaymentState
@@ -31,24 +26,14 @@ FULFILLMENT = uuid.UUID(int=2)
 ASSOCIATE = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({Role.STORE_ASSOCIATE}))
 
 
-class FakeOrders:
-    def __init__(self, fulfillment: FulfillmentRecord) -> None:
-        self.rows = {fulfillment.id: fulfillment}
-
-    async def fulfillment(self, fulfillment_id: uuid.UUID) -> FulfillmentRecord | None:
-        return self.rows.get(fulfillment_id)
-
-    async def fulfillments_of_order(self, order_id: uuid.UUID) -> list[FulfillmentRecord]:
-        return [f for f in self.rows.values() if f.order_id == order_id]
-
-
 class FakeOrdersForUpdate:
-    """The aggregate's repository: saving writes the fulfillments back to `orders.rows`."""
+    """The aggregate's repository: saving keeps the fulfillments saved in `saved`."""
 
     def __init__(self, uow: FakeUow, order: Order | None) -> None:
         self.uow = uow
         self.order = order
         self.order_statuses: list[str] = []
+        self.saved: dict[uuid.UUID, Fulfillment] = {}
 
     async def get_for_update(self, order_id: uuid.UUID) -> Order | None:
         return self.order if self.order is not None and self.order.id == order_id else None
@@ -59,10 +44,7 @@ class FakeOrdersForUpdate:
         return self.order
 
     async def save(self, order: Order, now: datetime) -> None:
-        for part in order.fulfillments:
-            self.uow.orders.rows[part.id] = replace(
-                self.uow.orders.rows[part.id], status=part.status.value, tracking=part.tracking
-            )
+        self.saved.update({part.id: part for part in order.fulfillments})
         if order.status.value != self.saved_status:
             self.order_statuses.append(order.status.value)
         self.saved_status = order.status.value
@@ -85,18 +67,9 @@ class FakePayments:
 
 
 class FakeUow:
-    def __init__(self, status: OrderStatus | None, fulfillment: FulfillmentRecord) -> None:
-        self.orders = FakeOrders(fulfillment)
+    def __init__(self, status: OrderStatus | None, part: Fulfillment) -> None:
         order = None
         if status is not None:
-            part = Fulfillment(
-                fulfillment.id,
-                fulfillment.method,
-                fulfillment.location_id,
-                S(fulfillment.status),
-                {},
-                tracking=fulfillment.tracking,
-            )
             order = Order(ORDER, 1001, None, None, status, False, "EUR", 0, (), (part,))
         self.orders_for_update = FakeOrdersForUpdate(self, order)
         self.orders_for_update.saved_status = "" if status is None else status.value
@@ -113,15 +86,15 @@ class NoGateway:
     """update_fulfillment must not reach the gateway in these cases."""
 
 
-def record(status: S, tracking: str | None = None) -> FulfillmentRecord:
-    return FulfillmentRecord(FULFILLMENT, ORDER, "SHIP", uuid.uuid4(), status.value, tracking, NOW)
+def record(status: S, tracking: str | None = None) -> Fulfillment:
+    return Fulfillment(FULFILLMENT, "SHIP", uuid.uuid4(), status, {}, tracking=tracking)
 
 
 def head(status: str = "IN_PROGRESS") -> OrderStatus:
     return OrderStatus(status)
 
 
-async def update(uow: FakeUow, target: S, tracking: Tracking | None = None) -> FulfillmentRecord:
+async def update(uow: FakeUow, target: S, tracking: Tracking | None = None) -> Order:
     return await update_fulfillment(
         uow,  # type: ignore[arg-type]
         ASSOCIATE,
@@ -138,13 +111,14 @@ async def test_a_fulfillment_whose_order_is_gone_is_not_found() -> None:
     with pytest.raises(DomainError) as caught:
         await update(uow, S.PACKED)
     assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, ["id"])
-    assert uow.orders.rows[FULFILLMENT].status == "PICKING" and uow.events == []
+    assert uow.orders_for_update.saved == {} and uow.events == []
 
 
 async def test_new_tracking_on_the_same_status_is_saved_without_events() -> None:
     uow = FakeUow(head("FULFILLED"), record(S.SHIPPED, "DHL 1"))
-    updated = await update(uow, S.SHIPPED, Tracking("UPS", "2"))
-    assert (updated.status, updated.tracking) == ("SHIPPED", "UPS 2")
+    updated = (await update(uow, S.SHIPPED, Tracking("UPS", "2"))).fulfillment(FULFILLMENT)
+    assert updated is not None and (updated.status, updated.tracking) == (S.SHIPPED, "UPS 2")
+    assert uow.orders_for_update.saved[FULFILLMENT] == updated
     assert uow.events == [] and uow.orders_for_update.order_statuses == []
 
 
@@ -181,10 +155,18 @@ async def test_inbound_updates_naming_the_wrong_ids_are_refused_and_write_nothin
     with pytest.raises(DomainError) as caught:
         await inbound(uow, fulfillment_id, order_id)
     assert (caught.value.code, caught.value.field) == (code, field)
-    assert uow.orders.rows[FULFILLMENT].status == "PICKING" and uow.events == []
+    assert uow.orders_for_update.saved == {} and uow.events == []
 
 
 async def test_an_inbound_update_naming_both_ids_of_one_order_moves_it() -> None:
     uow = FakeUow(head(), record(S.PICKING))
     await inbound(uow, FULFILLMENT, ORDER)
-    assert uow.orders.rows[FULFILLMENT].status == "PACKED"
+    assert uow.orders_for_update.saved[FULFILLMENT].status is S.PACKED
+
+
+async def test_an_inbound_update_naming_only_the_order_moves_its_fulfillments() -> None:
+    """Chosen from the aggregate loaded for update (no second read of the fulfillments)."""
+    uow = FakeUow(head(), record(S.PICKING))
+    await inbound(uow, None, ORDER)
+    assert uow.orders_for_update.saved[FULFILLMENT].status is S.PACKED
+    assert [e.type for e in uow.events] == ["ucg.fulfillment.status_changed.v1"]

@@ -8,16 +8,17 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import DomainError, ErrorCode
+from domain.order import aftersale
 from domain.order.aftersale import LineQuantity
 from domain.order.events import (
     FULFILLMENT_STATUS_CHANGED,
     ORDER_STATUS_CHANGED,
     Tracking,
 )
+from domain.order.fulfillment import COMPLETED, OrderStatus, StockEffect
 from domain.order.fulfillment import FulfillmentStatus as S
-from domain.order.fulfillment import OrderStatus, StockEffect
 from domain.order.model import Fulfillment, Order, OrderLine
-from domain.order.settlement import PaymentState
+from domain.order.settlement import PaymentState, PaymentStatus
 
 A, B = uuid.UUID(int=1), uuid.UUID(int=2)
 F1, F2 = uuid.UUID(int=11), uuid.UUID(int=12)
@@ -169,14 +170,14 @@ def test_receive_return_grows_the_returned_quantities() -> None:
     o = order(part(F1, S.DELIVERED, {A: 2, B: 1}), status=OrderStatus.COMPLETED)
     assert o.receive_return({A: 1}) == []
     assert [(ln.id, ln.returned_quantity) for ln in o.lines] == [(A, 1), (B, 0)]
-    view = {v.line_id: v for v in o.order_lines()}
-    assert (view[A].delivered_quantity, view[A].returnable_quantity) == (2, 1)
+    assert aftersale.units_in(o.fulfillments, COMPLETED)[A] == 2
+    assert aftersale.returnable_units(o.lines, o.fulfillments)[A] == 1
 
 
 def test_totals_owed_and_what_is_due_for_capture() -> None:
-    owing = PaymentState(uuid.uuid4(), "a1", "AUTHORIZED", "EUR", 3000, 2490, 0, 0)
-    nothing = PaymentState(uuid.uuid4(), "a2", "AUTHORIZED", "EUR", 100, 0, 0, 0)
-    voided = PaymentState(uuid.uuid4(), "a3", "VOIDED", "EUR", 500, 500, 0, 0)
+    owing = PaymentState(uuid.uuid4(), "a1", PaymentStatus.AUTHORIZED, "EUR", 3000, 2490, 0, 0)
+    nothing = PaymentState(uuid.uuid4(), "a2", PaymentStatus.AUTHORIZED, "EUR", 100, 0, 0, 0)
+    voided = PaymentState(uuid.uuid4(), "a3", PaymentStatus.VOIDED, "EUR", 500, 500, 0, 0)
     o = order(part(F1, S.ALLOCATED, {A: 2, B: 1}), payments=(owing, nothing, voided))
     assert o.totals().total_minor == 3000 + 490
     assert o.owed_minor() == 2490

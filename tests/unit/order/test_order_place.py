@@ -142,11 +142,11 @@ def test_record_is_the_read_side_row_once_the_database_dated_it() -> None:
     assert (record.id, record.number, record.status, record.total_minor) == (
         order.id,
         1042,
-        "UNFULFILLED",
+        OrderStatus.UNFULFILLED,
         3785,
     )
     assert (record.subtotal_minor, record.discount_minor, record.tax_minor) == (3500, 300, 95)
-    assert record.risk_reasons == [{"code": "NEW_ACCOUNT", "points": 40, "detail": "today"}]
+    assert record.risk_reasons == ({"code": "NEW_ACCOUNT", "points": 40, "detail": "today"},)
     assert (record.risk_score, record.cart_id, record.created_at) == (40, CART, NOW)
 
 

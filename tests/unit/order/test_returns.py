@@ -17,6 +17,7 @@ from domain.order.returns import (
     RETURN_RECEIVED,
     ReturnLineRecord,
     ReturnRecord,
+    ReturnStatus,
     _request_hash,
     may_handle_order,
     return_created_event,
@@ -53,13 +54,15 @@ def test_the_request_hash_changes_with_every_input() -> None:
     assert base not in variants and len(variants) == 4
 
 
-def _record(status: str = "RECEIVED", customer: uuid.UUID | None = OWNER) -> ReturnRecord:
+def _record(
+    status: ReturnStatus = ReturnStatus.RECEIVED, customer: uuid.UUID | None = OWNER
+) -> ReturnRecord:
     return ReturnRecord(
         id=uuid.uuid4(),
         order_id=uuid.uuid4(),
         customer_id=customer,
         status=status,
-        reason="DAMAGED",
+        reason=ReturnReason.DAMAGED,
         note="cracked",
         currency_code="EUR",
         refund_minor=2998,

@@ -21,7 +21,7 @@ from domain.order.payments import (
     Refunded,
     Voided,
 )
-from domain.order.settlement import PaymentState, capture_owed, give_back
+from domain.order.settlement import PaymentState, PaymentStatus, capture_owed, give_back
 
 ORDER = uuid.UUID(int=7)
 F = PaymentFailureCode
@@ -33,7 +33,9 @@ def order_paid_by(*payments: PaymentState) -> Order:
 
 
 def payment(n: int, status: str, amount: int, owed: int, captured: int = 0) -> PaymentState:
-    return PaymentState(uuid.UUID(int=n), f"auth-{n}", status, "EUR", amount, owed, captured, 0)
+    return PaymentState(
+        uuid.UUID(int=n), f"auth-{n}", PaymentStatus(status), "EUR", amount, owed, captured, 0
+    )
 
 
 class FakePayments:
@@ -138,7 +140,7 @@ async def test_an_already_voided_authorization_counts_as_released() -> None:
     gateway = ScriptedGateway(void=F.ALREADY_VOIDED)
     settlement = await give_back(uow, gateway, ORDER, 1000, "cancel:x")
     assert (settlement.refunded_minor, settlement.voided) == (0, False)
-    assert uow.payments.saved[0].status == "VOIDED"
+    assert uow.payments.saved[0].status is PaymentStatus.VOIDED
 
 
 async def test_capture_takes_only_authorized_payments_that_owe_something() -> None:
@@ -150,7 +152,7 @@ async def test_capture_takes_only_authorized_payments_that_owe_something() -> No
     order = order_paid_by(owing, nothing_owed, done)
     assert await capture_owed(uow, gateway, order, ["input"]) == 600
     assert gateway.calls == [("capture", "auth-1", 600)]
-    assert uow.payments.saved == [replace(owing, status="CAPTURED", captured_minor=600)]
+    assert uow.payments.saved == [replace(owing, status=PaymentStatus.CAPTURED, captured_minor=600)]
 
 
 async def test_a_declined_capture_names_the_callers_field_and_saves_nothing() -> None:
@@ -173,4 +175,7 @@ async def test_a_whole_cancel_before_capture_is_a_pure_void() -> None:
     settlement = await give_back(uow, gateway, ORDER, 1000, "cancel:x")
     assert (settlement.refunded_minor, settlement.voided) == (0, True)
     assert gateway.calls == [("void", "auth-1", 0)]
-    assert uow.payments.saved[0].status == "VOIDED" and uow.payments.saved[0].owed_minor == 0
+    assert (
+        uow.payments.saved[0].status is PaymentStatus.VOIDED
+        and uow.payments.saved[0].owed_minor == 0
+    )
