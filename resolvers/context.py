@@ -16,11 +16,8 @@ from strawberry.types import Info as StrawberryInfo
 from datasources.metrics import DATALOADER_BATCH_SIZE
 from datasources.postgres import (
     cart,
-    customer,
-    customer_profiles,
     inventory,
     order_repository,
-    segments,
 )
 from datasources.postgres.uow import UnitOfWork
 from datasources.redis.cache import ReadThroughCache
@@ -29,6 +26,7 @@ from domain.authz import held_carts
 
 if TYPE_CHECKING:
     from resolvers.catalog import loaders as catalog_loaders
+    from resolvers.customer import loaders as customer_loaders
     from resolvers.order import loaders as order_loaders
     from resolvers.store.loaders import ArrivalByIdLoader
 
@@ -117,20 +115,28 @@ class Loaders:
         return catalog_loaders.PricesByVariantIdLoader(self._pool)
 
     @cached_property
-    def CustomerByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer.customers_by_ids)
+    def CustomerByIdLoader(self) -> customer_loaders.CustomerByIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.CustomerByIdLoader(self._pool)
 
     @cached_property
-    def IdentitiesByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer.identities_by_customer_ids)
+    def IdentitiesByCustomerIdLoader(self) -> customer_loaders.IdentitiesByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.IdentitiesByCustomerIdLoader(self._pool)
 
     @cached_property
-    def AddressesByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer.addresses_by_customer_ids)
+    def AddressesByCustomerIdLoader(self) -> customer_loaders.AddressesByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.AddressesByCustomerIdLoader(self._pool)
 
     @cached_property
-    def LoyaltyLedgerByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer.ledgers_by_customer_ids)
+    def LoyaltyLedgerByCustomerIdLoader(self) -> customer_loaders.LoyaltyLedgerByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.LoyaltyLedgerByCustomerIdLoader(self._pool)
 
     @cached_property
     def CartByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
@@ -242,28 +248,40 @@ class Loaders:
         return catalog_loaders.ImageByIdLoader(self._pool)
 
     @cached_property
-    def ProfileByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer_profiles.profiles_by_customer_ids)
+    def ProfileByCustomerIdLoader(self) -> customer_loaders.ProfileByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.ProfileByCustomerIdLoader(self._pool)
 
     @cached_property
-    def OrderHistoryByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer_profiles.order_histories_by_customer_ids)
+    def OrderHistoryByCustomerIdLoader(self) -> customer_loaders.OrderHistoryByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.OrderHistoryByCustomerIdLoader(self._pool)
 
     @cached_property
-    def ChannelOrdersByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(customer_profiles.channel_orders_by_customer_ids)
+    def ChannelOrdersByCustomerIdLoader(self) -> customer_loaders.ChannelOrdersByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.ChannelOrdersByCustomerIdLoader(self._pool)
 
     @cached_property
-    def SegmentByIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(segments.segments_by_ids)
+    def SegmentByIdLoader(self) -> customer_loaders.SegmentByIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.SegmentByIdLoader(self._pool)
 
     @cached_property
-    def SegmentIdsByCustomerIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(segments.segment_ids_by_customer_ids)
+    def SegmentIdsByCustomerIdLoader(self) -> customer_loaders.SegmentIdsByCustomerIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.SegmentIdsByCustomerIdLoader(self._pool)
 
     @cached_property
-    def MemberCountBySegmentIdLoader(self) -> Loader[Any, Any]:  # noqa: N802
-        return self._make(segments.member_counts_by_segment_ids)
+    def MemberCountBySegmentIdLoader(self) -> customer_loaders.MemberCountBySegmentIdLoader:  # noqa: N802
+        from resolvers.customer import loaders as customer_loaders  # the area imports this module
+
+        return customer_loaders.MemberCountBySegmentIdLoader(self._pool)
 
     @cached_property
     def ArrivalByIdLoader(self) -> ArrivalByIdLoader:  # noqa: N802

@@ -7,12 +7,13 @@ from typing import Any
 
 from domain.auth import PrincipalKind, may_access_customer
 from domain.authz import may_read_order, may_use_cart
+from domain.models import Customer
 from resolvers.context import Info
 
 _MAX_HOPS = 10
 
 
-async def visible_customer(info: Info, customer_id: uuid.UUID) -> Any:
+async def visible_customer(info: Info, customer_id: uuid.UUID) -> Customer | None:
     """The customer, or for staff the survivor of a merged one; None if not visible."""
     principal = info.context.principal
     if not may_access_customer(principal, customer_id):

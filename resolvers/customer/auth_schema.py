@@ -6,8 +6,9 @@ import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, cast
 
+import asyncpg
 import strawberry
 
 from api.auth import (
@@ -214,6 +215,7 @@ class AuthMutation:
             await throttle.check()  # before a connection is taken: throttled costs no database
             async with UnitOfWork(info.context.pool) as uow:
                 customer_id = await services.authenticate_customer(uow, input.login, input.password)
+                customer: CustomerRecord | None
                 if input.channel:
                     customer = await uow.customers.update(
                         customer_id, {"last_seen_channel": input.channel}
@@ -289,7 +291,8 @@ class AuthMutation:
             return _failed(error)
         # Marking the old token used and storing its successor is one transaction: a failure
         # in between leaves the old token usable instead of signing the session out.
-        async with info.context.pool.acquire() as conn, conn.transaction():
+        async with info.context.pool.acquire() as proxy, proxy.transaction():
+            conn = cast("asyncpg.Connection[Any]", proxy)  # the pool's proxy of one connection
             token, first_use = await auth_store.use_refresh_token(conn, claims.token_id)
             if token is None or not first_use:
                 if token is not None and token.revoked_at is None:

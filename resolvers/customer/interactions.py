@@ -289,8 +289,8 @@ class InteractionsQuery:
             return None
         channels = await info.context.loaders.ChannelOrdersByCustomerIdLoader.load(customer.id)
         return Customer360(
-            customer=customer,
-            profile=await load_profile(info, customer.id),  # type: ignore[arg-type]
+            customer=customer,  # type: ignore[arg-type]  # a record
+            profile=await load_profile(info, customer.id),
             orders_by_channel=[
                 ChannelOrderSummary(
                     channel=c.channel, orders=c.orders, last_order_at=c.last_order_at

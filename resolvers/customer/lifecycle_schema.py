@@ -12,7 +12,7 @@ from domain.customer import lifecycle, loyalty, points
 from resolvers.context import Info
 from resolvers.customer.args import CustomerIdArg, customer_id_arg, revoke_sessions
 from resolvers.customer.enums import LedgerKind
-from resolvers.customer.types import Customer, LoyaltyAccount
+from resolvers.customer.types import Customer, LoyaltyAccount, LoyaltyLedgerEntry
 from resolvers.errors import UserError
 from resolvers.mutation import PROBLEMS, entity_payload, run_mutation
 
@@ -57,7 +57,7 @@ class LoyaltyPayload:
 
 @strawberry.input(description="A staff change to loyalty points.")
 class LoyaltyAdjustInput:
-    kind: LedgerKind = strawberry.field(  # type: ignore[valid-type]
+    kind: LedgerKind = strawberry.field(
         description="ADJUST (signed points), REDEEM or EXPIRE (points taken off, positive)."
     )
     points: int = strawberry.field(description="Number of points.")
@@ -149,7 +149,7 @@ class LifecycleMutation:
                 balance=status.balance,
                 lifetime_earned=status.lifetime_earned,
                 tier=status.tier,
-                entries=list(reversed(entries))[:100],
+                entries=[LoyaltyLedgerEntry.from_record(e) for e in list(reversed(entries))[:100]],
             )
 
         return await run_mutation(info, LoyaltyPayload, use_case)

@@ -96,7 +96,7 @@ class CustomerAddressInput:
 
 @strawberry.input(description="An identifier to link to a customer.")
 class CustomerIdentityInput:
-    kind: IdentityKind = strawberry.field(description="Kind of identifier.")  # type: ignore[valid-type]
+    kind: IdentityKind = strawberry.field(description="Kind of identifier.")
     value: str = strawberry.field(description="The identifier as entered.")
     source_system: str | None = strawberry.field(
         default=None, description="For EXTERNAL: the other system, e.g. shopify."
@@ -110,7 +110,7 @@ class Query:
         principal = info.context.principal
         if principal is None or principal.kind is not PrincipalKind.CUSTOMER:
             return None
-        return await visible_customer(info, principal.id)
+        return await visible_customer(info, principal.id)  # type: ignore[return-value]  # a record
 
     @strawberry.field(
         description=(
@@ -124,7 +124,7 @@ class Query:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Customer | None:
         _, local = from_global_id(id, "Customer")
-        return await visible_customer(info, local)
+        return await visible_customer(info, local)  # type: ignore[return-value]  # a record
 
     @strawberry.field(
         description="Find a customer by phone, email, loyalty card... (staff and POS only)."
@@ -132,7 +132,7 @@ class Query:
     async def customer_lookup(
         self,
         info: Info,
-        kind: Annotated[IdentityKind, strawberry.argument(description="Kind of identifier.")],  # type: ignore[valid-type]
+        kind: Annotated[IdentityKind, strawberry.argument(description="Kind of identifier.")],
         value: Annotated[str, strawberry.argument(description="The identifier as entered.")],
         source_system: Annotated[
             str | None, strawberry.argument(description="For EXTERNAL: the other system.")
@@ -150,7 +150,11 @@ class Query:
 
 async def _address_payload(uow: UnitOfWork, address: AddressRecord) -> CustomerAddressPayload:
     customer = await uow.customers.get(address.customer_id)
-    return CustomerAddressPayload(address=address, customer=customer, user_errors=[])  # type: ignore[arg-type]
+    return CustomerAddressPayload(
+        address=CustomerAddress.from_record(address),
+        customer=customer,  # type: ignore[arg-type]  # a record
+        user_errors=[],
+    )
 
 
 @strawberry.type
@@ -245,18 +249,19 @@ class ProfileMutation:
         input: Annotated[CustomerIdentityInput, strawberry.argument(description="Identity.")],
         customer_id: CustomerIdArg = None,
     ) -> CustomerIdentityPayload:
-        return await run_mutation(
-            info,
-            CustomerIdentityPayload,
-            lambda uow: services.link_identity(
+
+        async def use_case(uow: UnitOfWork) -> CustomerIdentity:
+            identity = await services.link_identity(
                 uow,
                 info.context.principal,
                 customer_id_arg(customer_id),
                 DomainIdentityKind(input.kind.value),
                 input.value,
                 input.source_system,
-            ),
-        )
+            )
+            return CustomerIdentity.from_record(identity)
+
+        return await run_mutation(info, CustomerIdentityPayload, use_case)
 
 
 @strawberry.type

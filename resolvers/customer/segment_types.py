@@ -67,10 +67,10 @@ SegmentChangeKind = described_enum(
 
 @strawberry.type(description="One condition of a segment rule.")
 class SegmentCondition:
-    field: SegmentFieldEnum = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
-    operator: SegmentOperatorEnum = strawberry.field(
+    field: rules.SegmentField = strawberry.field(description="What is compared.")
+    operator: rules.Operator = strawberry.field(
         description="How the field is compared with the values."
-    )  # type: ignore[valid-type]
+    )
     values: list[str] = strawberry.field(
         description="The values compared with (one, or several for IN and NOT_IN)."
     )
@@ -89,13 +89,13 @@ def _conditions(docs: list[dict[str, Any]]) -> list[SegmentCondition]:
 
 @strawberry.type(description="A group of conditions inside a rule, combined ALL or ANY.")
 class SegmentRuleGroup:
-    match: SegmentMatchEnum = strawberry.field(description="AND (ALL) or OR (ANY).")  # type: ignore[valid-type]
+    match: rules.Match = strawberry.field(description="AND (ALL) or OR (ANY).")
     conditions: list[SegmentCondition] = strawberry.field(description="The conditions.")
 
 
 @strawberry.type(description="A segment rule: conditions and groups of them, ALL or ANY.")
 class SegmentRule:
-    match: SegmentMatchEnum = strawberry.field(description="AND (ALL) or OR (ANY).")  # type: ignore[valid-type]
+    match: rules.Match = strawberry.field(description="AND (ALL) or OR (ANY).")
     conditions: list[SegmentCondition] = strawberry.field(description="The conditions.")
     groups: list[SegmentRuleGroup] = strawberry.field(
         description="Groups, each one more condition of this rule (one level deep)."
@@ -116,10 +116,10 @@ def rule_view(doc: dict[str, Any]) -> SegmentRule:
 
 @strawberry.input(description="One condition: field, operator and the values compared with.")
 class SegmentConditionInput:
-    field: SegmentFieldEnum = strawberry.field(description="What is compared.")  # type: ignore[valid-type]
-    operator: SegmentOperatorEnum = strawberry.field(
+    field: rules.SegmentField = strawberry.field(description="What is compared.")
+    operator: rules.Operator = strawberry.field(
         description="How the field is compared with the values."
-    )  # type: ignore[valid-type]
+    )
     values: list[str] = strawberry.field(
         description="One value (EQ, NEQ, GT, GTE, LT, LTE) or up to 50 (IN, NOT_IN), as text: "
         "numbers like 0.6 or 500.00, enum values like CHAMPION, channel codes, Location ids."
@@ -135,7 +135,7 @@ def _conditions_json(conditions: list[SegmentConditionInput]) -> list[dict[str, 
 
 @strawberry.input(description="A group of conditions inside a rule, combined ALL or ANY.")
 class SegmentRuleGroupInput:
-    match: SegmentMatchEnum = strawberry.field(  # type: ignore[valid-type]
+    match: rules.Match = strawberry.field(
         default=rules.Match.ALL, description="AND (ALL, the default) or OR (ANY)."
     )
     conditions: list[SegmentConditionInput] = strawberry.field(
@@ -145,7 +145,7 @@ class SegmentRuleGroupInput:
 
 @strawberry.input(description="A rule: at least one condition or group, combined ALL or ANY.")
 class SegmentRuleInput:
-    match: SegmentMatchEnum = strawberry.field(  # type: ignore[valid-type]
+    match: rules.Match = strawberry.field(
         default=rules.Match.ALL, description="AND (ALL, the default) or OR (ANY)."
     )
     conditions: list[SegmentConditionInput] = strawberry.field(
@@ -175,26 +175,26 @@ class SegmentRuleInput:
 class Segment:
     is_type_of = record_type_check(rules.Segment)
 
-    @strawberry.field(description="Opaque global id of the segment.")
+    @strawberry.field(description="Opaque global id of the segment.")  # self is a record
     def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Segment", self.id))  # type: ignore[arg-type]
+        return strawberry.ID(to_global_id("Segment", self.id))
 
     name: str = strawberry.field(description="Unique name, e.g. VIP.")
     description: str = strawberry.field(description="What the segment is for; may be empty.")
 
     @strawberry.field(description="The rule customers must match.")
     def rule(self) -> SegmentRule:
-        return rule_view(rules.rule_to_json(self.rule))  # type: ignore[arg-type]
+        return rule_view(rules.rule_to_json(self.rule))  # self is a record
 
     @strawberry.field(description="How many customers are in the segment now.")
     async def member_count(self, info: Info) -> int:
-        return await info.context.loaders.MemberCountBySegmentIdLoader.load(self.id)  # type: ignore[no-any-return]
+        return await info.context.loaders.MemberCountBySegmentIdLoader.load(self.id)
 
     created_at: datetime = strawberry.field(description="When it was defined.")
     updated_at: datetime = strawberry.field(description="When it was last changed.")
 
 
-async def segments_of(info: Info, customer_id: uuid.UUID) -> list[Any]:
+async def segments_of(info: Info, customer_id: uuid.UUID) -> list[rules.Segment]:
     """The segments a customer is in now, by name."""
     loaders = info.context.loaders
     ids = await loaders.SegmentIdsByCustomerIdLoader.load(customer_id)

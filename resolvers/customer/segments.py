@@ -17,10 +17,9 @@ from domain.customer import segments as rules
 from domain.customer.segments import SEGMENT_CHANGED, SegmentChange
 from domain.errors import DomainError, ErrorCode, InvalidId
 from domain.ids import from_global_id, local_id, to_global_id
-from resolvers.common import record_type_check
 from resolvers.context import Info
 from resolvers.customer.access import visible_customer
-from resolvers.customer.segment_types import Segment, SegmentChangeKind, SegmentRuleInput
+from resolvers.customer.segment_types import Segment, SegmentRuleInput
 from resolvers.customer.types import Customer
 from resolvers.errors import UserError, user_errors_field
 from resolvers.live import event_hub, overflow_closer, with_error_codes
@@ -171,41 +170,48 @@ class SegmentsQuery:
 
 @strawberry.type(description="A customer entered or left a segment, or a member visited a store.")
 class CustomerSegmentChange:
-    is_type_of = record_type_check(SegmentChange)
-
-    @strawberry.field(description="Unique id of the event (the CloudEvents id).")
-    def event_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.event_id))
-
-    change: SegmentChangeKind = strawberry.field(description="What happened.")  # type: ignore[valid-type]
-
-    @strawberry.field(description="Global id of the customer.")
-    def customer_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Customer", self.customer_id))  # type: ignore[arg-type]
-
-    @strawberry.field(description="The customer, read now (e.g. to greet them by name).")
-    async def customer(self, info: Info) -> Customer | None:
-        # A subscription's loaders live as long as the socket: read the customer as they are now.
-        info.context.loaders.CustomerByIdLoader.clear(self.customer_id)  # type: ignore[attr-defined]
-        return await visible_customer(info, self.customer_id)  # type: ignore[attr-defined,no-any-return]
-
-    @strawberry.field(description="Global id of the segment.")
-    def segment_id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Segment", self.segment_id))  # type: ignore[arg-type]
-
-    @strawberry.field(description="The segment; null if it was deleted since.")
-    async def segment(self, info: Info) -> Segment | None:
-        return await info.context.loaders.SegmentByIdLoader.load(self.segment_id)  # type: ignore[attr-defined,no-any-return]
-
-    @strawberry.field(description="The store (Location global id) of the visit that caused it.")
-    def store_id(self) -> strawberry.ID | None:
-        store_id = self.store_id  # type: ignore[attr-defined]
-        return strawberry.ID(to_global_id("Location", store_id)) if store_id else None
-
+    change: rules.Change = strawberry.field(description="What happened.")
     channel: str | None = strawberry.field(
         description="Channel of the interaction that caused it; null for a rule evaluation."
     )
     occurred_at: datetime = strawberry.field(description="When it happened.")
+    record: strawberry.Private[SegmentChange]
+
+    @classmethod
+    def from_record(cls, change: SegmentChange) -> CustomerSegmentChange:
+        return cls(
+            change=change.change,
+            channel=change.channel,
+            occurred_at=change.occurred_at,
+            record=change,
+        )
+
+    @strawberry.field(description="Unique id of the event (the CloudEvents id).")
+    def event_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.record.event_id))
+
+    @strawberry.field(description="Global id of the customer.")
+    def customer_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Customer", self.record.customer_id))
+
+    @strawberry.field(description="The customer, read now (e.g. to greet them by name).")
+    async def customer(self, info: Info) -> Customer | None:
+        # A subscription's loaders live as long as the socket: read the customer as they are now.
+        info.context.loaders.CustomerByIdLoader.clear(self.record.customer_id)
+        return await visible_customer(info, self.record.customer_id)  # type: ignore[return-value]  # a record
+
+    @strawberry.field(description="Global id of the segment.")
+    def segment_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Segment", self.record.segment_id))
+
+    @strawberry.field(description="The segment; null if it was deleted since.")
+    async def segment(self, info: Info) -> Segment | None:
+        return await info.context.loaders.SegmentByIdLoader.load(self.record.segment_id)  # type: ignore[return-value]  # a record
+
+    @strawberry.field(description="The store (Location global id) of the visit that caused it.")
+    def store_id(self) -> strawberry.ID | None:
+        store_id = self.record.store_id
+        return strawberry.ID(to_global_id("Location", store_id)) if store_id else None
 
 
 @dataclass(frozen=True)
@@ -280,4 +286,4 @@ class Subscription:
             return segment_changes(event_hub(info), watch, overflow_closer(info))
 
         async for change in with_error_codes(stream):
-            yield change  # type: ignore[misc]
+            yield CustomerSegmentChange.from_record(change)
