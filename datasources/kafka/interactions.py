@@ -179,6 +179,7 @@ def interactions_consumer(
         name=CONSUMER_NAME,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
+        batch_transactions=True,
     )
     consumer = InboundConsumer(config, pool, parse_interaction, apply, producer=producer)
     consumer.profile_counters = counters  # type: ignore[attr-defined]
