@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -52,6 +52,17 @@ class Inbound:
 IGNORED: Any = object()
 
 
+class BatchHooks(Protocol):
+    """A callback's view of one batch transaction (`ConsumerConfig.batch_transactions`):
+    `begin` may load what every message of the batch needs in a few statements, and
+    `flush` writes effects the callback deferred to the end of the batch. `end` is called
+    after the batch, committed or not, to drop what `begin` loaded."""
+
+    async def begin(self, uow: UnitOfWork, inbounds: list[Inbound]) -> None: ...
+    async def flush(self, uow: UnitOfWork) -> None: ...
+    def end(self) -> None: ...
+
+
 Parse = Callable[[ConsumerRecord[bytes, bytes]], Inbound]
 Apply = Callable[[UnitOfWork, Inbound], Awaitable[None]]
 AfterCommit = Callable[[Inbound], Awaitable[None]]
@@ -81,6 +92,10 @@ class ConsumerConfig:
     backoff_initial: float = 0.1
     backoff_max: float = 5.0
     max_unexpected_attempts: int = 5
+    # One transaction for each partition's messages of a poll, a savepoint per message (a
+    # rejected one is rolled back and dead-lettered alone); off, one transaction each. Only
+    # for database-only effects: a batch that fails is replayed message by message.
+    batch_transactions: bool = False
 
 
 class InboundConsumer:
@@ -93,12 +108,15 @@ class InboundConsumer:
         *,
         producer: AIOKafkaProducer | None = None,
         after_commit: AfterCommit | None = None,
+        batch_hooks: BatchHooks | None = None,
     ) -> None:
         self.config = config
         self._pool = pool
         self._parse = parse
         self._apply = apply
         self._after_commit = after_commit
+        self._batch_hooks = batch_hooks
+        self.batches = 0  # batch transactions committed (batch_transactions)
         self._producer = producer
         self._own_producer = producer is None
         self._stopped = asyncio.Event()
@@ -135,13 +153,10 @@ class InboundConsumer:
             while not self._stopped.is_set():
                 batch = await consumer.getmany(timeout_ms=200)
                 for partition, records in batch.items():
-                    handled = None
-                    for record in records:
-                        if self._stopped.is_set():
-                            break
-                        if not await self._handle(record):
-                            break  # stopping mid-retry: leave the offset for the next run
-                        handled = record.offset + 1
+                    if c.batch_transactions:
+                        handled = await self._handle_batch(records)
+                    else:
+                        handled = await self._handle_each(records)
                     if handled is not None:
                         # Once per partition and poll, after the database commits of every
                         # message up to it: a crash before this line redelivers them, and
@@ -153,6 +168,89 @@ class InboundConsumer:
             await consumer.stop()
             if self._own_producer and self._producer is not None:
                 await self._producer.stop()
+
+    async def _handle_each(self, records: list[ConsumerRecord[bytes, bytes]]) -> int | None:
+        """A transaction per message; the offset to commit after them (None: none done)."""
+        handled = None
+        for record in records:
+            if self._stopped.is_set():
+                break
+            if not await self._handle(record):
+                break  # stopping mid-retry: leave the offset for the next run
+            handled = record.offset + 1
+        return handled
+
+    async def _handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> int | None:
+        """One partition's messages of a poll in one transaction; a message that fails with
+        anything but a rejection is taken alone (`_handle`, with its retries), after the
+        ones before it committed, and the batch goes on after it. Returns the offset to
+        commit (None: none done)."""
+        items: list[tuple[ConsumerRecord[bytes, bytes], Inbound]] = []
+        for record in records:
+            inbound = await self._parsed(record)  # a poison message is parked here
+            if inbound is not None:
+                items.append((record, inbound))
+        done = 0
+        while done < len(items):
+            if self._stopped.is_set():
+                return int(items[done][0].offset)
+            done += await self._apply_batch(items[done:])
+            if done < len(items):
+                if not await self._handle(items[done][0]):
+                    return int(items[done][0].offset)
+                done += 1
+        return int(records[-1].offset) + 1 if records else None
+
+    async def _apply_batch(self, items: list[tuple[ConsumerRecord[bytes, bytes], Inbound]]) -> int:
+        """Apply the leading messages in one transaction; how many were settled (applied,
+        duplicate or rejected) when it committed. Stops before the first that fails
+        otherwise; 0 if the transaction itself failed (nothing of it stands)."""
+        hooks = self._batch_hooks
+        settled: list[tuple[ConsumerRecord[bytes, bytes], Inbound, bool | str]] = []
+        try:
+            with trace_context.span(
+                f"process {items[0][0].topic}",
+                SpanKind.CONSUMER,
+                trace_context.header(items[0][0].headers),
+                **{
+                    "messaging.system": "kafka",
+                    "messaging.consumer.group.name": self.config.group_id,
+                    "messaging.batch.message_count": len(items),
+                },
+            ):
+                async with UnitOfWork(self._pool) as uow:
+                    if hooks is not None:
+                        await hooks.begin(uow, [inbound for _, inbound in items])
+                    for record, inbound in items:
+                        savepoint = uow.conn.transaction()
+                        await savepoint.start()
+                        try:
+                            first_time = await self._apply_in(uow, inbound)
+                        except (PoisonMessage, DomainError) as exc:
+                            await savepoint.rollback()
+                            settled.append((record, inbound, f"rejected: {_reason(exc)}"))
+                            continue
+                        except Exception:  # noqa: BLE001 - taken alone next, with retries
+                            log.warning("message failed in a batch", exc_info=True)
+                            await savepoint.rollback()
+                            break
+                        await savepoint.commit()
+                        settled.append((record, inbound, first_time))
+                    if hooks is not None:
+                        await hooks.flush(uow)
+        except Exception:  # noqa: BLE001 - rolled back; replayed one by one, with retries
+            log.warning("batch transaction failed; applying one by one", exc_info=True)
+            return 0
+        finally:
+            if hooks is not None:
+                hooks.end()
+        self.batches += 1
+        for record, inbound, outcome in settled:
+            if isinstance(outcome, str):
+                await self._dead_letter(record, outcome)
+            else:
+                await self._settled(record, inbound, outcome)
+        return len(settled)
 
     async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
         """ucg_consumer_lag_messages for each partition assigned to this consumer."""
@@ -187,14 +285,21 @@ class InboundConsumer:
         ):
             return await self._handle_traced(record)
 
-    async def _handle_traced(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+    async def _parsed(self, record: ConsumerRecord[bytes, bytes]) -> Inbound | None:
+        """The parsed message, or None when it was parked in the DLQ or is not ours."""
         try:
             inbound = self._parse(record)
         except (PoisonMessage, DomainError) as exc:  # a domain parser may refuse with a code
             await self._dead_letter(record, f"unparseable: {_reason(exc)}")
-            return True
+            return None
         if inbound.payload is IGNORED:
             self.ignored += 1
+            return None
+        return inbound
+
+    async def _handle_traced(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        inbound = await self._parsed(record)
+        if inbound is None:
             return True
         delay = self.config.backoff_initial
         unexpected = 0
@@ -217,6 +322,13 @@ class InboundConsumer:
                 return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.backoff_max)
+        await self._settled(record, inbound, applied)
+        return True
+
+    async def _settled(
+        self, record: ConsumerRecord[bytes, bytes], inbound: Inbound, applied: bool
+    ) -> None:
+        """Counters and the after-commit hook of a message whose transaction committed."""
         CONSUMER_MESSAGES.labels(record.topic, "applied" if applied else "duplicate").inc()
         if applied:
             self.applied += 1
@@ -227,19 +339,22 @@ class InboundConsumer:
                     log.warning("after-commit hook failed", exc_info=True)
         else:
             self.duplicates += 1
-        return True
 
     async def _apply_once(self, inbound: Inbound) -> bool:
         async with UnitOfWork(self._pool) as uow:
-            first_time = await uow.conn.fetchval(
-                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
-                "ON CONFLICT DO NOTHING RETURNING 1",
-                self.config.name,
-                inbound.event_id,
-            )
-            if not first_time:
-                return False
-            await self._apply(uow, inbound)
+            return await self._apply_in(uow, inbound)
+
+    async def _apply_in(self, uow: UnitOfWork, inbound: Inbound) -> bool:
+        """Record the event id and apply the effect in `uow`; False: seen before."""
+        first_time = await uow.conn.fetchval(
+            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
+            "ON CONFLICT DO NOTHING RETURNING 1",
+            self.config.name,
+            inbound.event_id,
+        )
+        if not first_time:
+            return False
+        await self._apply(uow, inbound)
         return True
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:

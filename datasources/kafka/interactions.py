@@ -37,6 +37,7 @@ from datasources.postgres.interactions import (
     insert_interactions,
     stored_interaction,
 )
+from datasources.postgres.profile_batch import ProfileBatch, load_batch
 from datasources.postgres.segments import reevaluate_customer, trigger_of
 from datasources.postgres.uow import UnitOfWork
 from domain.customer.interactions import (
@@ -151,19 +152,24 @@ def interactions_consumer(
     producer: AIOKafkaProducer | None = None,
 ) -> InboundConsumer:
     counters = ProfileCounters()
+    hooks = _ProfileBatchHooks()
 
     async def apply(uow: UnitOfWork, inbound: Inbound) -> None:
         conn: asyncpg.Connection[Any] = uow.conn  # type: ignore[assignment]
         payload = inbound.payload
+        batch = hooks.current
         if isinstance(payload, Tracked):
-            interaction = await stored_interaction(conn, payload.interaction_id)
+            if batch is not None and payload.interaction_id in batch.interactions:
+                interaction: Interaction | None = batch.interactions[payload.interaction_id]
+            else:
+                interaction = await stored_interaction(conn, payload.interaction_id)
             if interaction is None:
                 return  # erased or past retention since it was tracked: nothing to learn
         else:
             interaction = await _admit(conn, payload, retention, counters)
             if interaction is None:
                 return
-        effect = await apply_to_profile(conn, interaction)
+        effect = await apply_to_profile(conn, interaction, batch)
         counters.stitched += effect.stitched
         if effect.customer_id is not None:
             # Same transaction as the profile change: entries, exits and visits exactly once.
@@ -171,6 +177,8 @@ def interactions_consumer(
                 conn, uow.add_event, effect.customer_id, trigger_of(interaction), datetime.now(UTC)
             )
             counters.segment_changes += len(changes)
+        if batch is not None and effect.state is not None:
+            batch.remember(effect.subject, effect.state)  # the message's effect stood
 
     config = ConsumerConfig(
         bootstrap_servers=bootstrap_servers,
@@ -179,10 +187,31 @@ def interactions_consumer(
         name=CONSUMER_NAME,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
+        batch_transactions=True,
     )
-    consumer = InboundConsumer(config, pool, parse_interaction, apply, producer=producer)
+    consumer = InboundConsumer(
+        config, pool, parse_interaction, apply, producer=producer, batch_hooks=hooks
+    )
     consumer.profile_counters = counters  # type: ignore[attr-defined]
     return consumer
+
+
+class _ProfileBatchHooks:
+    """Loads what a batch of tracked interactions needs in a few statements (BatchHooks)."""
+
+    def __init__(self) -> None:
+        self.current: ProfileBatch | None = None
+
+    async def begin(self, uow: UnitOfWork, inbounds: list[Inbound]) -> None:
+        conn: asyncpg.Connection[Any] = uow.conn  # type: ignore[assignment]
+        tracked = [i.payload.interaction_id for i in inbounds if isinstance(i.payload, Tracked)]
+        self.current = await load_batch(conn, tracked)
+
+    async def flush(self, uow: UnitOfWork) -> None:
+        return None  # every profile is written when its message is applied
+
+    def end(self) -> None:
+        self.current = None
 
 
 async def _admit(

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 import orjson
@@ -22,6 +22,9 @@ from domain.customer.profile import (
     state_from_json,
     state_to_json,
 )
+
+if TYPE_CHECKING:
+    from datasources.postgres.profile_batch import ProfileBatch
 
 log = logging.getLogger("ucg.interactions")
 Executor: TypeAlias = "asyncpg.Pool[Any] | asyncpg.Connection[Any]"
@@ -206,32 +209,55 @@ class ProfileEffect:
     subject: str
     customer_id: uuid.UUID | None
     stitched: int
+    state: ProfileState | None = None  # the profile as saved
+
+
+def profile_subject(
+    interaction: Interaction, owners: dict[str, uuid.UUID]
+) -> tuple[str, uuid.UUID | None]:
+    """The profile an interaction changes, and its customer: the one signed in, else the
+    owner of its first stitched key, else its first anonymous key's own profile."""
+    keys = interaction.anonymous_keys
+    customer_id = interaction.customer_id
+    if customer_id is None:
+        customer_id = next((owners[k] for k in keys if k in owners), None)
+    return (customer_subject(customer_id) if customer_id else keys[0]), customer_id
 
 
 async def apply_to_profile(
-    conn: asyncpg.Connection[Any], interaction: Interaction
+    conn: asyncpg.Connection[Any], interaction: Interaction, batch: ProfileBatch | None = None
 ) -> ProfileEffect:
     """Fold one stored interaction into its shopper's profile (in the caller's transaction,
-    which also records the event id: exactly once)."""
-    customer_id = interaction.customer_id
+    which also records the event id: exactly once). With a `batch`, what it loaded is used
+    instead of a lookup each; the caller `remember`s the effect once the message succeeds."""
     keys = interaction.anonymous_keys
     stitched = 0
-    if customer_id is None and keys:
-        owners = await owners_of(conn, keys)
-        customer_id = next((owners[k] for k in keys if k in owners), None)
-        if customer_id is not None:
-            await conn.execute(
-                "UPDATE interactions SET customer_id = $1 WHERE id = $2 AND customer_id IS NULL",
-                customer_id,
-                interaction.id,
-            )
+    owners: dict[str, uuid.UUID] = {}
+    if interaction.customer_id is None and keys:
+        known = batch.owners_of(keys) if batch is not None else None
+        owners = known if known is not None else await owners_of(conn, keys)
+    subject, customer_id = profile_subject(interaction, owners)
+    if interaction.customer_id is None and customer_id is not None:
+        await conn.execute(
+            "UPDATE interactions SET customer_id = $1 WHERE id = $2 AND customer_id IS NULL",
+            customer_id,
+            interaction.id,
+        )
     if customer_id is not None and keys:
         # A signed-in interaction from a device or session: sign-in stitches them.
         stitched = await stitch(conn, customer_id, keys)
-    subject = customer_subject(customer_id) if customer_id else keys[0]
-    state = await _locked_state(conn, subject) or ProfileState()
-    facts = await _product_facts(conn, interaction.product_id)
-    await _save_state(conn, subject, customer_id, apply_interaction(state, interaction, facts))
+        if batch is not None and any(batch.owners.get(k) != customer_id for k in keys):
+            batch.forget()  # a new link may have moved profiles and owners: read them again
+    if batch is not None and subject in batch.states:
+        state = batch.states[subject] or ProfileState()
+    else:
+        state = await _locked_state(conn, subject) or ProfileState()
+    if batch is not None and interaction.product_id in batch.facts:
+        facts = batch.facts[interaction.product_id]
+    else:
+        facts = await _product_facts(conn, interaction.product_id)
+    state = apply_interaction(state, interaction, facts)
+    await _save_state(conn, subject, customer_id, state)
     if customer_id is not None:
         await conn.execute(
             """UPDATE customers SET last_seen_channel = $2, last_seen_at = $3
@@ -240,20 +266,34 @@ async def apply_to_profile(
             interaction.channel,
             interaction.occurred_at,
         )
-    return ProfileEffect(subject, customer_id, stitched)
+    return ProfileEffect(subject, customer_id, stitched, state)
+
+
+_INTERACTION_COLUMNS = """id, customer_id, device_id, session_id, type, channel, product_id,
+    location_id, search_term, source, occurred_at"""
 
 
 async def stored_interaction(
     conn: asyncpg.Connection[Any], interaction_id: uuid.UUID
 ) -> Interaction | None:
     row = await conn.fetchrow(
-        """SELECT id, customer_id, device_id, session_id, type, channel, product_id,
-                  location_id, search_term, source, occurred_at
-           FROM interactions WHERE id = $1""",
-        interaction_id,
+        f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE id = $1", interaction_id
     )
-    if row is None:
-        return None
+    return _interaction(row) if row is not None else None
+
+
+async def stored_interactions(
+    conn: asyncpg.Connection[Any], interaction_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Interaction]:
+    if not interaction_ids:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT {_INTERACTION_COLUMNS} FROM interactions WHERE id = ANY($1)", interaction_ids
+    )
+    return {r["id"]: _interaction(r) for r in rows}
+
+
+def _interaction(row: asyncpg.Record) -> Interaction:
     return Interaction(
         id=row["id"],
         type=InteractionType(row["type"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -129,6 +130,52 @@ class UnitOfWork:
             trace_context.current_traceparent(),
         )
         return sequence
+
+    async def add_events(self, events: Sequence[OutboxEvent]) -> None:
+        """`add_event` for many events in one statement (one round trip, one NOTIFY).
+
+        Each aggregate's sequence row is bumped once, by its number of events, and the
+        rows are taken in (aggregate_type, aggregate_id) order: two transactions writing
+        events of the same aggregates in different orders cannot deadlock. Events of one
+        aggregate get consecutive sequences in the order given."""
+        if not events:
+            return
+        for event in events:
+            if event.type in EVENT_TYPES:
+                validate_event_data(event.type, event.data)
+        await self.conn.execute(
+            """WITH ev AS (
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                                      $5::jsonb[])
+                   WITH ORDINALITY AS e(topic, type, aggregate_type, aggregate_id, payload, n)),
+               counts AS (
+                 SELECT aggregate_type, aggregate_id, count(*) AS c FROM ev
+                 GROUP BY aggregate_type, aggregate_id),
+               seq AS (
+                 INSERT INTO aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
+                 SELECT aggregate_type, aggregate_id, c FROM counts
+                 ORDER BY aggregate_type, aggregate_id
+                 ON CONFLICT (aggregate_type, aggregate_id)
+                 DO UPDATE SET last_sequence = aggregate_sequences.last_sequence
+                                               + excluded.last_sequence
+                 RETURNING aggregate_type, aggregate_id, last_sequence),
+               numbered AS (
+                 SELECT ev.*, seq.last_sequence - counts.c
+                        + row_number() OVER (PARTITION BY ev.aggregate_type, ev.aggregate_id
+                                             ORDER BY ev.n) AS sequence
+                 FROM ev JOIN seq USING (aggregate_type, aggregate_id)
+                 JOIN counts USING (aggregate_type, aggregate_id))
+               INSERT INTO outbox (topic, type, aggregate_type, aggregate_id, sequence, payload,
+                                   traceparent)
+               SELECT topic, type, aggregate_type, aggregate_id, sequence, payload, $6
+               FROM numbered ORDER BY n""",
+            [e.topic for e in events],
+            [e.type for e in events],
+            [e.aggregate_type for e in events],
+            [e.aggregate_id for e in events],
+            [e.data for e in events],
+            trace_context.current_traceparent(),
+        )
 
     @property
     def inventory(self) -> PostgresInventoryRepository:

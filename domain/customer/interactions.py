@@ -221,7 +221,9 @@ class InteractionUnitOfWork(Protocol):
     @property
     def interactions(self) -> InteractionStore: ...
 
-    async def add_event(self, event: OutboxEvent) -> int: ...
+    # All the batch's events in one go; the adapter takes their aggregates' sequences in a
+    # fixed order, whatever the batch's order (two mixed batches cannot deadlock).
+    async def add_events(self, events: list[OutboxEvent]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,6 @@ async def track_interactions(
         kept.append(e)
     inserted = set(await store.insert(kept)) if kept else set()
     accepted = [e for e in kept if e.id in inserted]
-    for e in accepted:
-        await uow.add_event(tracked_event(e))
+    if accepted:
+        await uow.add_events([tracked_event(e) for e in accepted])
     return TrackResult(accepted, dropped)

@@ -212,7 +212,7 @@ class _TrackUnit:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
-        self.add_event = uow.add_event
+        self.add_events = uow.add_events
 
     @property
     def interactions(self) -> PostgresInteractionStore:

@@ -159,9 +159,8 @@ class FakeUnit:
         self.interactions = store
         self.events: list[OutboxEvent] = []
 
-    async def add_event(self, event: OutboxEvent) -> int:
-        self.events.append(event)
-        return len(self.events)
+    async def add_events(self, events: list[OutboxEvent]) -> None:
+        self.events.extend(events)
 
 
 async def test_track_keeps_what_was_consented_and_refuses_bad_batches_whole() -> None:
