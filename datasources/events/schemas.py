@@ -3,15 +3,23 @@
 `validate_event(envelope)` checks a whole CloudEvent against its type's schema;
 `validate_event_data(type, data)` checks only the payload, before it is written
 to the outbox.
+
+Both run on the hot path (every outbox write; every consumed event, in every worker),
+so a valid event is checked by a fastjsonschema validator compiled once per schema
+(~10x cheaper than jsonschema's); only an event that fails it is checked again by
+jsonschema, which stays the judge and writes the message.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -55,6 +63,38 @@ def _validator(ref: str) -> Draft202012Validator:
     return Draft202012Validator({"$ref": ref}, registry=_registry(), format_checker=FormatChecker())
 
 
+def _is_uuid(value: str) -> bool:
+    # What jsonschema's FormatChecker accepts for "uuid".
+    try:
+        return all(value[i] == "-" for i in (8, 13, 18, 23)) and bool(uuid.UUID(value))
+    except (ValueError, IndexError):
+        return False
+
+
+def _schema_by_uri(uri: str) -> Any:
+    name = uri.removeprefix(_BASE).split("#")[0].removesuffix(".json")
+    return load_schema(name)
+
+
+@functools.cache
+def _compiled(ref: str) -> Callable[[Any], Any]:
+    # jsonschema checks "date-time" only with rfc3339-validator installed (it is not):
+    # accept any string there too, so both say yes to the same events.
+    return fastjsonschema.compile(
+        {"$ref": ref},
+        handlers={"https": _schema_by_uri},
+        formats={"uuid": _is_uuid, "date-time": lambda _: True},
+    )
+
+
+def _passes(ref: str, instance: Any) -> bool:
+    try:
+        _compiled(ref)(instance)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def _check(validator: Draft202012Validator, instance: Any, what: str) -> None:
     error = next(iter(validator.iter_errors(instance)), None)
     if error is not None:
@@ -74,13 +114,17 @@ def validate_event(envelope: Any) -> None:
     if not isinstance(envelope, dict):
         raise InvalidEvent("an event must be a JSON object")
     event_type = _known(envelope.get("type"))
-    _check(_validator(f"{_BASE}{event_type}.json"), envelope, event_type)
+    ref = f"{_BASE}{event_type}.json"
+    if not _passes(ref, envelope):
+        _check(_validator(ref), envelope, event_type)
 
 
 def validate_event_data(event_type: str, data: Any) -> None:
     """Raise InvalidEvent unless `data` is a valid payload of `event_type`."""
     _known(event_type)
-    _check(_validator(f"{_BASE}{event_type}.json#/$defs/data"), data, f"{event_type} data")
+    ref = f"{_BASE}{event_type}.json#/$defs/data"
+    if not _passes(ref, data):
+        _check(_validator(ref), data, f"{event_type} data")
 
 
 def is_valid(envelope: Any) -> bool:

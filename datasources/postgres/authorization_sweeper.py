@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from datasources.postgres.payment_repository import PostgresPaymentRepository
+from datasources.postgres.pool import holds_session_state
 from datasources.postgres.sweeper import PeriodicSweeper
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
@@ -51,6 +52,7 @@ class AuthorizationSweeper(PeriodicSweeper):
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Void the orphans older than the grace period at `now`; the number voided."""
         moment = now or self._clock()
+        holds_session_state()
         async with self._pool.acquire() as lock_conn:
             if not await lock_conn.fetchval(
                 "SELECT pg_try_advisory_lock($1)", AUTHORIZATION_SWEEPER_LOCK_KEY

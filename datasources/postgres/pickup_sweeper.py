@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from datasources.postgres.aftersale_repository import PostgresAfterSaleRepository
+from datasources.postgres.pool import holds_session_state
 from datasources.postgres.sweeper import PeriodicSweeper
 from datasources.postgres.uow import UnitOfWork
 from domain.errors import DomainError
@@ -54,6 +55,7 @@ class PickupSweeper(PeriodicSweeper):
         """Cancel what is past its deadline at `now`; the number cancelled (0 when another
         instance holds the lock)."""
         moment = now or self._clock()
+        holds_session_state()
         async with self._pool.acquire() as lock_conn:
             if not await lock_conn.fetchval(
                 "SELECT pg_try_advisory_lock($1)", PICKUP_SWEEPER_LOCK_KEY

@@ -18,6 +18,28 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+# Set in a task that leaves session state on a pooled connection (a session-level
+# advisory lock); its releases then run asyncpg's full reset.
+_session_state: ContextVar[bool] = ContextVar("ucg_session_state", default=False)
+
+
+def holds_session_state() -> None:
+    """Call before taking session-level state (`pg_try_advisory_lock`) on a pooled
+    connection: the connections this task releases from then on get the full reset
+    (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`), so a lock whose
+    unlock was cancelled cannot stay held on a connection back in the pool."""
+    _session_state.set(True)
+
+
+async def _reset_connection(conn: asyncpg.Connection[Any]) -> None:
+    # asyncpg has already rolled back an open transaction and dropped the Python-side
+    # listeners. Everything else the API does is transaction-scoped (SET LOCAL,
+    # transaction-level advisory locks, cursors inside transactions), so the reset
+    # query, one more round trip on every release, is only needed after session state.
+    if _session_state.get():
+        await conn.execute(conn.get_reset_query())
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool[Any]:
     pool = await asyncpg.create_pool(
         dsn,
@@ -25,6 +47,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         max_size=max_size,
         init=_init_connection,
         setup=_setup_statement_log,
+        reset=_reset_connection,
         command_timeout=30,
     )
     assert pool is not None

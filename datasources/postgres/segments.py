@@ -27,6 +27,7 @@ from datasources.postgres.customer_profiles import (
     order_histories_by_customer_ids,
     profiles_by_customer_ids,
 )
+from datasources.postgres.pool import holds_session_state
 from datasources.postgres.rows import one_per_key
 from domain.customer.interactions import Interaction, InteractionType
 from domain.customer.profile import ProfileState
@@ -331,6 +332,7 @@ async def sweep_segments(pool: asyncpg.Pool[Any], now: datetime) -> tuple[int, i
     """Every segment against every customer, for what time alone changes (RFM and churn
     move without an interaction) and for orders placed since. None when another instance
     is sweeping. Returns (segments, memberships changed)."""
+    holds_session_state()
     async with pool.acquire() as lock:
         if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", _SWEEP_LOCK):
             return None
