@@ -158,8 +158,13 @@ async def test_one_checkout_is_one_trace_from_serve_through_the_relay_to_a_consu
 
             async def complete() -> bool:
                 spans = receiver.of_trace(trace_id)
-                return any(s.service == "ucg-relay" for s in spans) and any(
-                    s.kind == CONSUMER_KIND for s in spans
+                ids = {s.span_id for s in spans}
+                receives = [s for s in spans if s.kind == CONSUMER_KIND]
+                # Every receive's parent exported too (the relay's batch may come later).
+                return (
+                    any(s.service == "ucg-relay" for s in spans)
+                    and bool(receives)
+                    and all(r.parent_id in ids for r in receives)
                 )
 
             await wait_for(complete, within=30)

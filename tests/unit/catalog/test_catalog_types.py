@@ -82,7 +82,9 @@ def test_a_market_lists_its_countries_and_languages_in_order() -> None:
     }
 
 
-def test_the_request_context_builds_each_typed_catalog_loader_once() -> None:
+async def test_the_request_context_builds_each_typed_catalog_loader_once() -> None:
+    # async: aiodataloader takes the running loop (a sync test would depend on whether an
+    # earlier test in the same process left a current event loop set)
     classes = [
         cls
         for name, cls in inspect.getmembers(catalog_loaders, inspect.isclass)
