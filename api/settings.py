@@ -158,6 +158,13 @@ class Settings(BaseSettings):
         6000, ge=1000, description="Consumer group session timeout (failover time of a dead member)"
     )
     kafka_consumer_heartbeat_interval_ms: int = Field(500, ge=100)
+    kafka_consumer_max_poll_records: int = Field(
+        100,
+        ge=1,
+        le=10000,
+        description="Most messages an inbound consumer takes in one poll (and one batch "
+        "transaction, where it batches)",
+    )
     reservation_sweeper_enabled: bool = Field(
         True,
         description="Release expired stock reservations from `ucg serve` (one instance at a time)",

@@ -136,9 +136,9 @@ async def probe(
     product: str,
     poll: float,
     limit_s: float,
-) -> tuple[float | None, float | None]:
-    """Seconds until the profile row exists and until FOR_YOU reflects the view (None: not
-    within `limit_s`)."""
+) -> tuple[float | None, float | None, float | None]:
+    """Seconds until the profile row exists, until FOR_YOU reflects the view (None: not
+    within `limit_s`) and from the event's transaction to its publish by the relay."""
     device = f"probe-{uuid.uuid4()}"
     r = await http.post(
         f"{url}/graphql", json={"query": TRACK, "variables": {"e": [view(product, device)]}}
@@ -153,6 +153,15 @@ async def probe(
             ):
                 return time.monotonic() - t0
             await asyncio.sleep(poll)
+
+    async def relayed() -> float:
+        """The relay's share: the outbox row's publish time after its transaction began."""
+        lag = await pool.fetchval(
+            "SELECT extract(epoch FROM published_at - created_at) FROM outbox"
+            " WHERE aggregate_type = 'Shopper' AND aggregate_id = $1",
+            f"device:{device}",
+        )
+        return float(lag) if lag is not None else float("nan")
 
     async def for_you() -> float:
         while True:
@@ -170,8 +179,8 @@ async def probe(
     try:
         db, api = await asyncio.wait_for(asyncio.gather(row(), for_you()), limit_s)
     except TimeoutError:
-        return None, None
-    return db, api
+        return None, None, None
+    return db, api, await relayed()
 
 
 async def main() -> None:
@@ -184,6 +193,9 @@ async def main() -> None:
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between probes")
     parser.add_argument("--poll", type=float, default=0.01, help="poll interval, seconds")
     parser.add_argument("--timeout", type=float, default=20.0, help="a probe's limit, s")
+    parser.add_argument(
+        "--max-poll-records", type=int, default=100, help="the consumers' batch limit"
+    )
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load first")
     args = parser.parse_args()
 
@@ -217,6 +229,7 @@ async def main() -> None:
             UCG_RATE_LIMIT_ENABLED="false",
             UCG_INTERACTION_RATE_CAPACITY="100000",
             UCG_INTERACTION_RATE_PER_SECOND="100000",
+            UCG_KAFKA_CONSUMER_MAX_POLL_RECORDS=str(args.max_poll_records),
         )
         server = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
             [sys.executable, "-m", "entrypoints.cli", "serve"], env=env, cwd=ROOT
@@ -243,16 +256,18 @@ async def main() -> None:
                 folded_before = await folded(pool)
                 db_times: list[float] = []
                 api_times: list[float] = []
+                relay_times: list[float] = []
                 missed = 0
                 rng = random.Random(2)
                 for _ in range(args.probes):
                     product = rng.choice(products)
-                    db, api = await probe(http, url, pool, product, args.poll, args.timeout)
-                    if db is None or api is None:
+                    db, api, relay = await probe(http, url, pool, product, args.poll, args.timeout)
+                    if db is None or api is None or relay is None:
                         missed += 1
                     else:
                         db_times.append(db)
                         api_times.append(api)
+                        relay_times.append(relay)
                     await asyncio.sleep(args.gap)
                 elapsed = time.monotonic() - started
                 achieved = (load.sent - sent_before) / elapsed
@@ -275,6 +290,8 @@ async def main() -> None:
                 ),
                 "for_you_reflects_it": summary(api_times),
                 "baseline_profile_row_in_postgres": summary(db_times),
+                "of_which_relay_outbox_to_kafka": summary(relay_times),
+                "consumer_max_poll_records": args.max_poll_records,
                 "poll_interval_ms": args.poll * 1000,
             }
             print(json.dumps(results, indent=2))

@@ -51,6 +51,7 @@ def build_consumers(
         "topic_prefix": settings.kafka_topic_prefix,
         "session_timeout_ms": settings.kafka_consumer_session_timeout_ms,
         "heartbeat_interval_ms": settings.kafka_consumer_heartbeat_interval_ms,
+        "max_poll_records": settings.kafka_consumer_max_poll_records,
         "producer": services.producer,
     }
     consumers = []

@@ -125,6 +125,7 @@ def adjustments_consumer(
     group_id: str = topics.INVENTORY_ADJUSTMENTS_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
+    max_poll_records: int = 100,
     after_commit: AfterCommit | None = None,
     # The process's producer for dead letters (api/bootstrap.py); None: one of its own.
     producer: AIOKafkaProducer | None = None,
@@ -136,6 +137,7 @@ def adjustments_consumer(
         name=CONSUMER_NAME,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
+        max_poll_records=max_poll_records,
     )
     return InboundConsumer(
         config,

@@ -61,6 +61,7 @@ def co_purchases_consumer(
     group_id: str = topics.CO_PURCHASES_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
+    max_poll_records: int = 100,
     # The process's producer for dead letters; None: one of its own.
     producer: AIOKafkaProducer | None = None,
 ) -> InboundConsumer:
@@ -77,5 +78,6 @@ def co_purchases_consumer(
         name=CONSUMER_NAME,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
+        max_poll_records=max_poll_records,
     )
     return InboundConsumer(config, pool, parse_order_event, apply, producer=producer)

@@ -147,6 +147,7 @@ def interactions_consumer(
     group_id: str = topics.INTERACTIONS_GROUP,
     session_timeout_ms: int = 6000,
     heartbeat_interval_ms: int = 500,
+    max_poll_records: int = 100,
     retention: timedelta = timedelta(days=365),
     # The process's producer for dead letters (api/bootstrap.py); None: one of its own.
     producer: AIOKafkaProducer | None = None,
@@ -187,6 +188,7 @@ def interactions_consumer(
         name=CONSUMER_NAME,
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
+        max_poll_records=max_poll_records,
         batch_transactions=True,
     )
     consumer = InboundConsumer(

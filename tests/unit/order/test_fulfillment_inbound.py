@@ -158,3 +158,29 @@ def test_ucg_consume_runs_every_inbound_topic_or_the_ones_named() -> None:
     assert topics_of({"co-purchases"}) == ["p.ucg.orders.v1"]
     assert topics_of({"fulfillment"}) == ["p.ucg.fulfillment.updates.v1"]
     assert main(["consume", "--topics", "fulfillment,nope"]) == 2
+
+
+def test_every_inbound_consumer_takes_the_poll_limit_of_the_settings() -> None:
+    from typing import cast
+
+    import asyncpg
+    import redis.asyncio as redis
+
+    from api.bootstrap import Services
+    from api.settings import Settings, payment_gateway
+    from datasources.redis.cache import ReadThroughCache
+    from entrypoints.consumers import build_consumers
+
+    for limit in (7, 100):
+        settings = Settings(
+            kafka_bootstrap_servers="127.0.0.1:1", kafka_consumer_max_poll_records=limit
+        )
+        services = Services(settings)  # nothing started: building a consumer does no I/O
+        services.pool = cast("asyncpg.Pool[Any]", None)
+        services.payments = payment_gateway(settings, services.pool)
+        services.cache = ReadThroughCache(redis.Redis(), "p:")
+        consumers = build_consumers(services)
+        assert len(consumers) == 4
+        assert {c.config.max_poll_records for c in consumers} == {limit}
+    with pytest.raises(ValueError, match="kafka_consumer_max_poll_records"):
+        Settings(kafka_consumer_max_poll_records=0)
