@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -11,6 +12,21 @@ from resolvers.trusted_documents import ManifestError, load_manifest
 
 if TYPE_CHECKING:
     from domain.order.payments import PaymentGateway
+
+
+# `UCG_WORKERS=0` (the default): a worker per usable core, capped so that the pools stay
+# within a stock Postgres's 100 connections (workers x UCG_DB_POOL_MAX, 10 each).
+AUTO_WORKERS_MAX = 8
+
+
+def auto_workers() -> int:
+    """Worker processes for `UCG_WORKERS=0`: the cores this process may run on (its CPU
+    affinity, as a container's cpuset sets it), at most AUTO_WORKERS_MAX."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, AUTO_WORKERS_MAX))
 
 
 class SettingsError(Exception):
@@ -45,7 +61,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(
-        1, ge=1, le=64, description="`ucg serve` worker processes behind the one port"
+        0,
+        ge=0,
+        le=64,
+        description="`ucg serve` worker processes behind the one port; 0: one per CPU core "
+        f"this process may use, at most {AUTO_WORKERS_MAX}",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     graphiql: bool = True

@@ -325,6 +325,7 @@ async def main() -> None:
             UCG_KAFKA_BOOTSTRAP_SERVERS=urls.kafka_bootstrap_servers,
             UCG_KAFKA_TOPIC_PREFIX=prefix,
             UCG_PORT=str(port),
+            UCG_WORKERS="1",  # one process, as measured before UCG_WORKERS=0 (auto)
             UCG_LOG_LEVEL="WARNING",
             UCG_SUBSCRIPTION_QUEUE_SIZE="1024",
         )

@@ -224,6 +224,7 @@ async def main() -> None:
             UCG_KAFKA_BOOTSTRAP_SERVERS=urls.kafka_bootstrap_servers,
             UCG_KAFKA_TOPIC_PREFIX=f"bench{os.getpid()}.",
             UCG_PORT=str(port),
+            UCG_WORKERS="1",  # one process (and one profile consumer), as measured
             UCG_LOG_LEVEL="WARNING",
             UCG_CONSUMERS_ENABLED="true",
             UCG_RATE_LIMIT_ENABLED="false",

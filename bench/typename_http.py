@@ -78,6 +78,7 @@ def main() -> None:
         env = {
             **os.environ,
             "UCG_PORT": str(port),
+            "UCG_WORKERS": "1",  # one process, as measured
             "UCG_LOG_LEVEL": "WARNING",
             "UCG_COMPILED_EXECUTION": compiled,
             "UCG_RATE_LIMIT_ENABLED": "false",

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from api.settings import Settings, SettingsError, load_settings
+from api.settings import AUTO_WORKERS_MAX, Settings, SettingsError, auto_workers, load_settings
 
 log = logging.getLogger("ucg.cli")
 SERVE_SUBGRAPH_ENV = "UCG_SERVE_SUBGRAPH"
@@ -72,12 +72,12 @@ def _serve(settings: Settings, subgraph: str | None, workers: int = 1) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 0:
+        return _fail("--workers must be 0 (one per core) or more")
     if problem := _require_urls(settings):
         return _fail(problem)
-    workers = settings.workers if args.workers is None else args.workers
-    if workers < 1:
-        return _fail("--workers must be at least 1")
-    _serve(settings, args.subgraph, workers)
+    _serve(settings, args.subgraph, workers or auto_workers())
     return 0
 
 
@@ -296,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=int,
-        help="worker processes behind the one port (default UCG_WORKERS, 1)",
+        help="worker processes behind the one port; 0: one per CPU core, at most "
+        f"{AUTO_WORKERS_MAX} (default UCG_WORKERS, 0)",
     )
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("mcp", help="serve the MCP tools for AI agents over stdio")

@@ -114,6 +114,9 @@ class TestEnv:
             UCG_CACHE_KEY_PREFIX=f"ucg:{self.prefix}",
             UCG_KAFKA_CONSUMER_SESSION_TIMEOUT_MS="3000",
             UCG_KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS="300",
+            # One process per `ucg serve` unless a test asks for more (`--workers 2`:
+            # tests/e2e/test_workers.py); the default, 0, is a worker per core.
+            UCG_WORKERS="1",
         )
         env.update(overrides)
         return env

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,29 @@ async def test_two_workers_serve_checkouts_and_share_carts_orders_and_events(
     await socket.close()
     on_hand = await db.fetchval("SELECT sum(on_hand) FROM stock_levels WHERE sku = $1", sale.sku)
     assert on_hand == units - len(orders)
+
+
+def test_serve_runs_a_worker_per_core_by_default(env: TestEnv, serve: Any) -> None:
+    import psutil
+
+    from api.settings import Settings, auto_workers
+
+    assert Settings().workers == 0  # the shipped default: auto
+    expected = auto_workers()
+    assert 1 <= expected <= 8
+    server = serve(UCG_WORKERS="0")  # as shipped (the suite's servers otherwise run one)
+
+    def workers() -> list[psutil.Process]:
+        return [
+            child
+            for child in psutil.Process(server.proc.pid).children()
+            if "spawn_main" in " ".join(child.cmdline())
+            and "resource_tracker" not in " ".join(child.cmdline())
+        ]
+
+    # Ready means one worker answers; the others may still be importing.
+    deadline = time.monotonic() + 30
+    while len(workers()) < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers()) == expected
+    assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
