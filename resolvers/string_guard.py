@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError, StringValueNode, visit
 from graphql.language import Visitor
@@ -20,14 +21,33 @@ class _Literals(Visitor):
         self.values.append(node.value)
 
 
+# The literals' verdict by query text: the document's string literals depend on its text
+# only, so a storefront's few dozen operations are walked once, not on every request.
+_LITERAL_PROBLEMS: dict[str, str | None] = {}
+MAX_CACHED = 1000
+
+
+def _literal_problem(document: Any, query: object) -> str | None:
+    if isinstance(query, str) and query in _LITERAL_PROBLEMS:
+        return _LITERAL_PROBLEMS[query]
+    literals = _Literals()
+    visit(document, literals)
+    problem = bad_string(literals.values)
+    if isinstance(query, str):
+        if len(_LITERAL_PROBLEMS) >= MAX_CACHED:
+            del _LITERAL_PROBLEMS[next(iter(_LITERAL_PROBLEMS))]
+        _LITERAL_PROBLEMS[query] = problem
+    return problem
+
+
 class StringGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
-            literals = _Literals()
-            visit(document, literals)
-            problem = bad_string(context.variables or {}) or bad_string(literals.values)
+            problem = bad_string(context.variables or {}) or _literal_problem(
+                document, context.query
+            )
             if problem is not None:
                 context.pre_execution_errors = [
                     GraphQLError(problem, extensions={"code": "BAD_USER_INPUT"})
