@@ -137,6 +137,38 @@ class PostgresCartRepository:
         )
         return [_line(r) for r in rows]
 
+    async def lines_with_offers(
+        self, cart_id: uuid.UUID, channel_id: uuid.UUID, currency_code: str
+    ) -> tuple[list[CartLine], dict[uuid.UUID, VariantOffer]]:
+        """`lines` and the `offers` of their variants, in one statement."""
+        rows = await self._conn.fetch(
+            """SELECT l.id, l.cart_id, l.variant_id, l.quantity, l.attributes, l.position,
+                      v.sku AS offer_sku, p.status AS offer_status,
+                      pr.amount_minor AS offer_amount, pr.compare_at_minor AS offer_compare_at
+               FROM cart_lines l
+               LEFT JOIN variants v ON v.id = l.variant_id
+               LEFT JOIN products p ON p.id = v.product_id
+               LEFT JOIN prices pr ON pr.variant_id = v.id AND pr.channel_id = $2
+                                   AND pr.currency_code = $3
+               WHERE l.cart_id = $1
+               ORDER BY l.position, l.created_at, l.id""",
+            cart_id,
+            channel_id,
+            currency_code,
+        )
+        offers = {
+            r["variant_id"]: VariantOffer(
+                r["variant_id"],
+                r["offer_sku"],
+                r["offer_status"] == "ACTIVE",
+                r["offer_amount"],
+                r["offer_compare_at"],
+            )
+            for r in rows
+            if r["offer_status"] is not None  # a variant with its product, as `offers` joins
+        }
+        return [_line(r) for r in rows], offers
+
     async def insert_line(
         self,
         cart_id: uuid.UUID,

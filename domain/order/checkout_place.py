@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.auth import Principal
-from domain.cart.models import CartStatus, VariantOffer
+from domain.cart.models import CartStatus
 from domain.cart.validation import check_can_read
 from domain.customer.points import earn_points
 from domain.errors import DomainError, ErrorCode, NotFound
@@ -53,12 +53,9 @@ async def open_cart(
 
 
 async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[NewLine]:
-    lines = await uow.carts.lines(cart.id)
+    lines, offers = await uow.carts.lines_with_offers(cart.id, cart.channel_id, cart.currency_code)
     if not lines:
         raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cart_id"])
-    offers: dict[uuid.UUID, VariantOffer] = await uow.carts.offers(
-        [line.variant_id for line in lines], cart.channel_id, cart.currency_code
-    )
     drafts = []
     for index, line in enumerate(lines):
         offer = offers.get(line.variant_id)
