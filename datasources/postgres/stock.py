@@ -156,24 +156,33 @@ class PostgresInventoryRepository:
         )
 
     async def lock_reservation(self, reservation_id: uuid.UUID) -> Reservation | None:
+        # One statement: the row locked, its lines with it. Lines are only ever written
+        # with their reservation (same transaction), so any snapshot that sees the row
+        # sees all its lines.
         row = await self._conn.fetchrow(
-            "SELECT id, status, expires_at, reference, expires_at <= now() AS expired "
-            "FROM reservations WHERE id = $1 FOR UPDATE",
+            """SELECT r.id, r.status, r.expires_at, r.reference, r.expires_at <= now() AS expired,
+                      ARRAY(SELECT l.sku FROM reservation_lines l
+                            WHERE l.reservation_id = r.id ORDER BY l.sku, l.line) AS skus,
+                      ARRAY(SELECT l.location_id FROM reservation_lines l
+                            WHERE l.reservation_id = r.id ORDER BY l.sku, l.line) AS locations,
+                      ARRAY(SELECT l.quantity FROM reservation_lines l
+                            WHERE l.reservation_id = r.id ORDER BY l.sku, l.line) AS quantities
+               FROM reservations r WHERE r.id = $1 FOR UPDATE OF r""",
             reservation_id,
         )
         if row is None:
             return None
-        lines = await self._conn.fetch(
-            "SELECT sku, location_id, quantity FROM reservation_lines "
-            "WHERE reservation_id = $1 ORDER BY sku, line",
-            reservation_id,
-        )
         return Reservation(
             row["id"],
             ReservationStatus(row["status"]),
             row["expires_at"],
             row["reference"],
-            [ReservedLine(r["sku"], r["location_id"], r["quantity"]) for r in lines],
+            [
+                ReservedLine(sku, location, quantity)
+                for sku, location, quantity in zip(
+                    row["skus"], row["locations"], row["quantities"], strict=True
+                )
+            ],
             row["expired"],
         )
 
