@@ -27,9 +27,16 @@ CART_TOPIC = "ucg.carts.v1"
 CART_UPDATED = "ucg.cart.updated.v1"
 
 
-async def _event(uow: CartUnitOfWork, cart: Cart, reason: str, **extra: object) -> None:
-    """No personal data: no customer id, email, phone, address or note."""
-    lines = await uow.carts.lines(cart.id)
+async def _event(
+    uow: CartUnitOfWork,
+    cart: Cart,
+    reason: str,
+    known_lines: list[CartLine] | None = None,
+    **extra: object,
+) -> None:
+    """No personal data: no customer id, email, phone, address or note. `known_lines`: the
+    cart's lines as this transaction just wrote them (not read again)."""
+    lines = known_lines if known_lines is not None else await uow.carts.lines(cart.id)
     data: dict[str, object] = {
         "cartId": str(cart.id),
         "channelId": str(cart.channel_id),
@@ -87,12 +94,17 @@ async def _add_lines(
     lines: Sequence[LineInput],
     policy: CartPolicy,
     field: list[str],
-) -> None:
+    known: list[CartLine] | None = None,
+) -> list[CartLine]:
+    """Add the lines (a line like one the cart has adds to its quantity); the cart's lines
+    after, as `lines` reads them. `known`: the cart's lines, when this transaction knows
+    them (a cart it has just created has none), so they are not read."""
     for i, line in enumerate(lines):
         check_quantity(line.quantity, policy, [*field, str(i), "quantity"])
         check_attributes(line.attributes, [*field, str(i), "attributes"])
     await _check_offers(uow, cart, [line.variant_id for line in lines], field)
-    existing = {line_key(x.variant_id, x.attributes): x for x in await uow.carts.lines(cart.id)}
+    current_lines = known if known is not None else await uow.carts.lines(cart.id)
+    existing = {line_key(x.variant_id, x.attributes): x for x in current_lines}
     position = max((x.position for x in existing.values()), default=-1) + 1
     for i, line in enumerate(lines):
         key = line_key(line.variant_id, line.attributes)
@@ -110,6 +122,8 @@ async def _add_lines(
             cart.id, line.variant_id, line.quantity, line.attributes, position
         )
         position += 1
+    # In `lines`' order: by position (new lines come after), ties as they were read.
+    return sorted(existing.values(), key=lambda x: x.position)
 
 
 async def _merge(uow: CartUnitOfWork, survivor: Cart, other: Cart, policy: CartPolicy) -> Cart:
@@ -240,13 +254,14 @@ async def create_cart(
         fulfillment_method=fulfillment_method.value,
         **_buyer_fields(buyer),
     )
-    await _add_lines(uow, cart, lines, policy, ["lines"])
+    added: list[CartLine] | None = await _add_lines(uow, cart, lines, policy, ["lines"], known=[])
     merged: list[uuid.UUID] = []
     if customer_id is not None:
         cart, merged = await _attach_customer(
             uow, cart, customer_id, policy, ["buyer_identity", "customer_id"]
         )
-    await _event(uow, cart, "CREATED", mergedCartIds=[str(m) for m in merged])
+        added = None  # a merge may have moved lines in: read them
+    await _event(uow, cart, "CREATED", added, mergedCartIds=[str(m) for m in merged])
     return cart
 
 

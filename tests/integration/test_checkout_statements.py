@@ -9,6 +9,7 @@ issue 23's "constant in the lines"."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -77,3 +78,42 @@ async def test_checkout_statements_counted_one_line_and_five(
     assert counts[1] == (12, 35), counts
     # 3 statements a line more, for both, and nothing else grows.
     assert counts[5] == (12 + 4 * 3, 35 + 4 * 3), counts
+
+
+async def test_cart_create_reads_no_lines_back_and_its_event_has_them(
+    client: httpx.AsyncClient, db: asyncpg.Connection[Any]
+) -> None:
+    from domain.ids import to_global_id
+
+    sale = await make_sale(db, units=10)
+    other = await db.fetchval("SELECT id FROM variants WHERE sku = $1", await make_variant(db))
+    await db.execute(
+        "INSERT INTO prices (variant_id, channel_id, currency_code, amount_minor) "
+        "VALUES ($1, $2, 'EUR', 500)",
+        other,
+        sale.channel,
+    )
+    create = """mutation($input: CartInput!) {
+      cartCreate(input: $input) { cart { id } userErrors { code } } }"""
+    lines = [
+        {"merchandiseId": to_global_id("ProductVariant", sale.variant), "quantity": 1},
+        {"merchandiseId": to_global_id("ProductVariant", other), "quantity": 3},
+        {"merchandiseId": to_global_id("ProductVariant", sale.variant), "quantity": 2},
+    ]
+    variables = {"input": {"channel": to_global_id("Channel", sale.channel), "lines": lines}}
+    sql = await statements(client, create, variables)
+    # A new cart has no lines to read: BEGIN, channel, cart, offers, the two inserts and
+    # the one update of the repeated line, the event, COMMIT.
+    in_transaction = sql[: sql.index("COMMIT;") + 1]
+    assert not [s for s in in_transaction if s.startswith("SELECT") and "cart_lines" in s]
+    assert len(in_transaction) == 9, in_transaction
+    payload = await db.fetchval(
+        "SELECT payload FROM outbox WHERE type = 'ucg.cart.updated.v1' ORDER BY id DESC LIMIT 1"
+    )
+    data = payload if isinstance(payload, dict) else json.loads(payload)
+    assert data["reason"] == "CREATED"
+    assert data["lines"] == [
+        {"variantId": str(sale.variant), "quantity": 3},
+        {"variantId": str(other), "quantity": 3},
+    ]
+    assert data["totalQuantity"] == 6
