@@ -15,6 +15,7 @@ from datasources.postgres.cart import (
     _line,
     attributes_to_json,
     discounts_by_code_and_customer,
+    priced_lines_by_cart_ids,
 )
 from domain.cart.discounts import DiscountDefinition
 from domain.cart.models import Attribute, CartLine, VariantOffer
@@ -138,36 +139,12 @@ class PostgresCartRepository:
         return [_line(r) for r in rows]
 
     async def lines_with_offers(
-        self, cart_id: uuid.UUID, channel_id: uuid.UUID, currency_code: str
+        self, cart_id: uuid.UUID
     ) -> tuple[list[CartLine], dict[uuid.UUID, VariantOffer]]:
-        """`lines` and the `offers` of their variants, in one statement."""
-        rows = await self._conn.fetch(
-            """SELECT l.id, l.cart_id, l.variant_id, l.quantity, l.attributes, l.position,
-                      v.sku AS offer_sku, p.status AS offer_status,
-                      pr.amount_minor AS offer_amount, pr.compare_at_minor AS offer_compare_at
-               FROM cart_lines l
-               LEFT JOIN variants v ON v.id = l.variant_id
-               LEFT JOIN products p ON p.id = v.product_id
-               LEFT JOIN prices pr ON pr.variant_id = v.id AND pr.channel_id = $2
-                                   AND pr.currency_code = $3
-               WHERE l.cart_id = $1
-               ORDER BY l.position, l.created_at, l.id""",
-            cart_id,
-            channel_id,
-            currency_code,
-        )
-        offers = {
-            r["variant_id"]: VariantOffer(
-                r["variant_id"],
-                r["offer_sku"],
-                r["offer_status"] == "ACTIVE",
-                r["offer_amount"],
-                r["offer_compare_at"],
-            )
-            for r in rows
-            if r["offer_status"] is not None  # a variant with its product, as `offers` joins
-        }
-        return [_line(r) for r in rows], offers
+        """`lines` and the `offers` of their variants on the cart's channel and currency,
+        in one statement (the cart loader's `priced_lines_by_cart_ids`)."""
+        (priced,) = await priced_lines_by_cart_ids(self._conn, [cart_id])
+        return [line for line, _ in priced], {line.variant_id: offer for line, offer in priced}
 
     async def insert_line(
         self,

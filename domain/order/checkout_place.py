@@ -53,7 +53,7 @@ async def open_cart(
 
 
 async def priced_lines(uow: CheckoutUnitOfWork, cart: Cart) -> list[NewLine]:
-    lines, offers = await uow.carts.lines_with_offers(cart.id, cart.channel_id, cart.currency_code)
+    lines, offers = await uow.carts.lines_with_offers(cart.id)
     if not lines:
         raise DomainError(ErrorCode.INVALID, "The cart is empty.", ["cart_id"])
     drafts = []
