@@ -90,7 +90,9 @@ async def test_an_expired_reservation_drops_the_cached_availability(
     env: TestEnv, db: asyncpg.Connection[Any]
 ) -> None:
     sale = await make_sale(db, 4)
-    async with app_client(env.settings(), lifespan=True) as client:
+    # The test releases the expired hold itself: the app's sweeper must not get there first.
+    settings = env.settings(reservation_sweeper_enabled=False)
+    async with app_client(settings, lifespan=True) as client:
         await _expiry(env, client, sale)
 
 
@@ -98,13 +100,16 @@ async def _expiry(env: TestEnv, client: httpx.AsyncClient, sale: Sale) -> None:
     cache = Cache(env, client, sale)
     pool = await create_pool(env.database_url, min_size=1, max_size=2)
     try:
+        assert await cache.warm() == 4
         async with UnitOfWork(pool) as uow:
             await reserve(
                 uow, [ReservationLine(sale.sku, 3)], location_id=sale.location, ttl_seconds=0.2
             )
-        # The reservation's own stock change has been fanned out before the cache is filled.
-        await asyncio.sleep(0.5)
+        # The reservation's own stock change drops the snapshot first (waited for, not
+        # slept on: a fill before its fan-out would be dropped under the next read).
+        await cache.dropped()
         assert await cache.warm() == 1
+        await asyncio.sleep(0.3)  # past the hold's 0.2 s: expired, so the release takes it
         async with UnitOfWork(pool) as uow:
             assert await release_expired_reservations(uow) == 1
         await cache.dropped()
