@@ -154,14 +154,15 @@ async def probe(
                 return time.monotonic() - t0
             await asyncio.sleep(poll)
 
-    async def relayed() -> float:
-        """The relay's share: the outbox row's publish time after its transaction began."""
+    async def relayed() -> float | None:
+        """The relay's share: the outbox row's publish time after its transaction began
+        (None: no published row, counted as a missed probe)."""
         lag = await pool.fetchval(
             "SELECT extract(epoch FROM published_at - created_at) FROM outbox"
             " WHERE aggregate_type = 'Shopper' AND aggregate_id = $1",
             f"device:{device}",
         )
-        return float(lag) if lag is not None else float("nan")
+        return None if lag is None else float(lag)
 
     async def for_you() -> float:
         while True:

@@ -47,9 +47,11 @@ import asyncpg
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from checkout import fresh_database  # noqa: E402  (bench/checkout.py)
 
 from datasources.embedded import EmbeddedServers  # noqa: E402
-from datasources.postgres.migrations import migrate  # noqa: E402
 from datasources.postgres.seed import seed_demo  # noqa: E402
 
 
@@ -172,17 +174,10 @@ def recs_rows(out: str) -> list[Row]:
     ]
 
 
-async def demo_database(admin_url: str) -> str:
-    name = f"ucg_bench_run_{os.getpid()}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(url)
-    await seed_demo(url)
+def demo_database(admin_url: str) -> str:
+    """A fresh migrated database (bench/checkout.py's `fresh_database`) with the demo store."""
+    url = fresh_database(admin_url, f"ucg_bench_run_{os.getpid()}")
+    asyncio.run(seed_demo(url))
     return url
 
 
@@ -218,7 +213,7 @@ def main() -> int:
     failures: list[str] = []
     with servers:
         urls = servers.start()
-        demo = asyncio.run(demo_database(urls.database_url))
+        demo = demo_database(urls.database_url)
         shared = {k: v for k, v in os.environ.items() if not k.startswith("UCG_")}
         shared.update(
             UCG_REDIS_URL=urls.redis_url,
