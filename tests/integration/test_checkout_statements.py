@@ -9,7 +9,6 @@ issue 23's "constant in the lines"."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -107,10 +106,9 @@ async def test_cart_create_reads_no_lines_back_and_its_event_has_them(
     in_transaction = sql[: sql.index("COMMIT;") + 1]
     assert not [s for s in in_transaction if s.startswith("SELECT") and "cart_lines" in s]
     assert len(in_transaction) == 9, in_transaction
-    payload = await db.fetchval(
+    data = await db.fetchval(  # the db fixture decodes jsonb
         "SELECT payload FROM outbox WHERE type = 'ucg.cart.updated.v1' ORDER BY id DESC LIMIT 1"
     )
-    data = payload if isinstance(payload, dict) else json.loads(payload)
     assert data["reason"] == "CREATED"
     assert data["lines"] == [
         {"variantId": str(sale.variant), "quantity": 3},
